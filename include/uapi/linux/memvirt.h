@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/*
+ * memvirt: memory observatory for KVM hosts - generic netlink contract.
+ *
+ * Family "memvirt", version 1, registered in init_net only.
+ *
+ * Commands
+ * --------
+ * MEMVIRT_CMD_VM_GET
+ *   do:   request carries MEMVIRT_A_VM_ID; reply is one VM (attributes
+ *         MEMVIRT_A_VM_*). Unknown id: -ENOENT with an extack message.
+ *   dump: one message per VM, ordered by (pid, fd) of the id. A dump that
+ *         does not fit one skb resumes after the last VM sent; VMs created
+ *         or destroyed between rounds appear or vanish, none is repeated.
+ *   Needs CAP_NET_ADMIN in the initial user namespace (-EPERM otherwise).
+ *
+ * MEMVIRT_CMD_MEMSLOT_GET
+ *   dump: one message per memslot (attributes MEMVIRT_A_SLOT_*), ordered by
+ *         VM, then address space, then slot id. With MEMVIRT_A_SLOT_VM_ID in
+ *         the request only that VM's slots are dumped (-ENOENT if unknown).
+ *   Needs CAP_NET_ADMIN in the initial user namespace.
+ *
+ * Conventions
+ * -----------
+ * All 64-bit values are NLA_U64 put with MEMVIRT_A_*_PAD. A statistic the
+ * running kernel does not provide is absent, never zero. Sizes are bytes,
+ * counts are plain counts. Values are snapshots read without stopping the
+ * VM; see Documentation/memvirt.rst for what each counts and how exact it is.
+ */
+#ifndef _UAPI_LINUX_MEMVIRT_H
+#define _UAPI_LINUX_MEMVIRT_H
+
+#define MEMVIRT_FAMILY_NAME	"memvirt"
+#define MEMVIRT_FAMILY_VERSION	1
+
+/* Longest VM id, "<pid>-<fd>", including the terminating NUL. */
+#define MEMVIRT_VM_ID_LEN	32
+
+enum memvirt_cmd {
+	MEMVIRT_CMD_UNSPEC,
+	MEMVIRT_CMD_VM_GET,
+	MEMVIRT_CMD_MEMSLOT_GET,
+
+	__MEMVIRT_CMD_MAX,
+	MEMVIRT_CMD_MAX = __MEMVIRT_CMD_MAX - 1
+};
+
+/*
+ * One VM. Identity first, then pools. "Mapped" means leaf entries in the
+ * two-dimensional paging structures (EPT on Intel, NPT on AMD) that KVM
+ * currently holds, as counted by KVM's own pages_4k/2m/1g statistics.
+ */
+enum memvirt_vm_attr {
+	MEMVIRT_A_VM_UNSPEC,
+	MEMVIRT_A_VM_PAD,
+	MEMVIRT_A_VM_ID,		/* string: "<pid>-<fd>", KVM's debugfs name */
+	MEMVIRT_A_VM_PID,		/* u32: pid of the process that created it */
+	MEMVIRT_A_VM_COMM,		/* string: comm of that process */
+	MEMVIRT_A_VM_VCPUS_CREATED,	/* u32 */
+	MEMVIRT_A_VM_VCPUS_ONLINE,	/* u32 */
+	MEMVIRT_A_VM_NR_MEMSLOTS,	/* u32: all address spaces, incl. internal */
+	MEMVIRT_A_VM_MEM_BYTES,		/* u64: guest memory declared in user
+					 * memslots of address space 0 */
+	MEMVIRT_A_VM_MAP_4K,		/* u64: 4K leaf mappings */
+	MEMVIRT_A_VM_MAP_2M,		/* u64: 2M leaf mappings */
+	MEMVIRT_A_VM_MAP_1G,		/* u64: 1G leaf mappings */
+	MEMVIRT_A_VM_MAPPED_BYTES,	/* u64: guest memory covered by them */
+	MEMVIRT_A_VM_HUGE_MAPPED_PPM,	/* u32: share of MAPPED_BYTES mapped by
+					 * 2M or 1G entries, parts per million */
+	MEMVIRT_A_VM_MMU_TDP_PAGES,	/* u64: TDP MMU page-table pages */
+	MEMVIRT_A_VM_MMU_SHADOW_PAGES,	/* u64: shadow MMU pages in use */
+	MEMVIRT_A_VM_CACHE,		/* nest, multi: MEMVIRT_A_CACHE_* */
+	MEMVIRT_A_VM_RMAP_BYTES,	/* u64: reverse-map arrays, all slots */
+	MEMVIRT_A_VM_LPAGE_INFO_BYTES,	/* u64: large-page info arrays */
+	MEMVIRT_A_VM_DIRTY_BITMAP_BYTES,/* u64: dirty-log bitmaps */
+	MEMVIRT_A_VM_WRITE_TRACK_BYTES,	/* u64: gfn write-tracking arrays */
+	MEMVIRT_A_VM_PAGE_TABLE_BYTES,	/* u64: (TDP + shadow pages) * 4096 */
+	MEMVIRT_A_VM_CACHE_BYTES,	/* u64: objects held in MMU caches */
+	MEMVIRT_A_VM_VCPU_BYTES,	/* u64: vCPU structures (lower bound) */
+	MEMVIRT_A_VM_OVERHEAD_BYTES,	/* u64: sum of the *_BYTES above */
+
+	__MEMVIRT_A_VM_MAX,
+	MEMVIRT_A_VM_MAX = __MEMVIRT_A_VM_MAX - 1
+};
+
+/* KVM's MMU memory caches: per vCPU (summed over vCPUs) and per VM. */
+enum memvirt_cache_type {
+	MEMVIRT_CACHE_PTE_LIST_DESC,	/* vCPU: rmap descriptors */
+	MEMVIRT_CACHE_SHADOW_PAGE,	/* vCPU: page-table pages */
+	MEMVIRT_CACHE_SHADOWED_INFO,	/* vCPU: shadowed gfn info pages */
+	MEMVIRT_CACHE_PAGE_HEADER,	/* vCPU: struct kvm_mmu_page */
+	MEMVIRT_CACHE_SPLIT_SHADOW_PAGE,/* VM: eager huge-page split pages */
+	MEMVIRT_CACHE_SPLIT_PAGE_HEADER,/* VM: eager split page headers */
+	MEMVIRT_CACHE_SPLIT_DESC,	/* VM: eager split rmap descriptors */
+
+	__MEMVIRT_CACHE_MAX,
+	MEMVIRT_CACHE_MAX = __MEMVIRT_CACHE_MAX - 1
+};
+
+enum memvirt_cache_attr {
+	MEMVIRT_A_CACHE_UNSPEC,
+	MEMVIRT_A_CACHE_PAD,
+	MEMVIRT_A_CACHE_TYPE,		/* u32: enum memvirt_cache_type */
+	MEMVIRT_A_CACHE_OBJECTS,	/* u64: objects cached now */
+	MEMVIRT_A_CACHE_CAPACITY,	/* u64: objects it can hold */
+	MEMVIRT_A_CACHE_OBJECT_SIZE,	/* u32: bytes per object */
+	MEMVIRT_A_CACHE_BYTES,		/* u64: OBJECTS * OBJECT_SIZE */
+
+	__MEMVIRT_A_CACHE_MAX,
+	MEMVIRT_A_CACHE_MAX = __MEMVIRT_A_CACHE_MAX - 1
+};
+
+/* Memslot flags, as reported in MEMVIRT_A_SLOT_FLAGS. */
+#define MEMVIRT_SLOT_F_DIRTY_LOG	(1U << 0)	/* KVM_MEM_LOG_DIRTY_PAGES */
+#define MEMVIRT_SLOT_F_READONLY		(1U << 1)	/* KVM_MEM_READONLY */
+#define MEMVIRT_SLOT_F_GUEST_MEMFD	(1U << 2)	/* KVM_MEM_GUEST_MEMFD */
+#define MEMVIRT_SLOT_F_INTERNAL		(1U << 3)	/* KVM-private slot */
+
+enum memvirt_slot_attr {
+	MEMVIRT_A_SLOT_UNSPEC,
+	MEMVIRT_A_SLOT_PAD,
+	MEMVIRT_A_SLOT_VM_ID,		/* string: VM id; request selector */
+	MEMVIRT_A_SLOT_ID,		/* u32: slot id within its space */
+	MEMVIRT_A_SLOT_AS_ID,		/* u32: address space (x86: 1 = SMM) */
+	MEMVIRT_A_SLOT_GPA,		/* u64: guest physical base */
+	MEMVIRT_A_SLOT_SIZE,		/* u64: bytes */
+	MEMVIRT_A_SLOT_HVA,		/* u64: userspace address in the VMM */
+	MEMVIRT_A_SLOT_FLAGS,		/* u32: MEMVIRT_SLOT_F_* */
+	MEMVIRT_A_SLOT_RMAP_BYTES,	/* u64 */
+	MEMVIRT_A_SLOT_LPAGE_INFO_BYTES,/* u64 */
+	MEMVIRT_A_SLOT_DIRTY_BITMAP_BYTES,/* u64 */
+	MEMVIRT_A_SLOT_WRITE_TRACK_BYTES,/* u64 */
+
+	__MEMVIRT_A_SLOT_MAX,
+	MEMVIRT_A_SLOT_MAX = __MEMVIRT_A_SLOT_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_MEMVIRT_H */
