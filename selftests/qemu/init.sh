@@ -1,0 +1,61 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# memvirt test guest init: mount the host root read-only over 9p, give it
+# writable tmpfs where programs need them, load KVM, run the job given as
+# memvirt.job=PATH on the kernel command line, report its exit code on the
+# result channel (ttyS1) and power off.
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+for m in $(cat /modules); do
+	insmod "/lib/modules/$m" || echo "init: insmod $m failed"
+done
+
+out=/dev/ttyS1
+stty -F $out raw -echo 2>/dev/null
+fail() {
+	echo "init: $*" > $out
+	echo "MEMVIRT-EXIT 125" > $out
+	poweroff -f
+}
+
+job=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	memvirt.job=*) job=${arg#memvirt.job=} ;;
+	esac
+done
+
+r=/newroot
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot $r ||
+	fail "cannot mount the host root over 9p"
+for d in tmp run root var/tmp dev/shm; do
+	mount -t tmpfs -o mode=1777 tmpfs $r/$d 2>/dev/null
+done
+mount -t proc proc $r/proc
+mount -t sysfs sysfs $r/sys
+mount -t devtmpfs devtmpfs $r/dev
+mount -t tmpfs -o mode=1777 tmpfs $r/dev/shm
+mount -t devpts devpts $r/dev/pts 2>/dev/null
+mount -t debugfs debugfs $r/sys/kernel/debug
+mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
+mount -t bpf bpf $r/sys/fs/bpf 2>/dev/null
+mount -t cgroup2 cgroup2 $r/sys/fs/cgroup 2>/dev/null
+hostname memvirt-guest
+
+[ -n "$job" ] || fail "no memvirt.job= on the kernel command line"
+
+chroot $r /bin/sh -c '
+	export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	export HOME=/root TERM=dumb LANG=C.UTF-8
+	cd /tmp
+	modprobe kvm_amd || echo "init: modprobe kvm_amd failed"
+	exec /bin/sh "$0"
+' "$job" > $out 2>&1
+echo "MEMVIRT-EXIT $?" > $out
+sync
+poweroff -f

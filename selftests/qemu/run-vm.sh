@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-vm.sh KVER SCRIPT - boot the stock kernel KVER in QEMU (TCG, AMD EPYC
+# CPU model with SVM and nested paging), with the host's root filesystem as
+# the guest's read-only userspace, load kvm_amd and run SCRIPT as root.
+#
+# SCRIPT's output is streamed to stdout; its exit code is ours. A guest that
+# crashes, hangs or never reaches the job is reported with the tail of its
+# console log and exit code 125 (124 on timeout).
+#
+# Environment:
+#   MEMVIRT_QEMU_MEM      guest memory (default 3G)
+#   MEMVIRT_QEMU_SMP      vCPUs (default 2)
+#   MEMVIRT_QEMU_TIMEOUT  seconds before the guest is killed (default 1200)
+#   MEMVIRT_QEMU_ARGS     extra QEMU arguments (e.g. NUMA nodes)
+#   MEMVIRT_QEMU_APPEND   extra kernel command line
+#   BUILD                 build directory (default <repo>/.build)
+set -u
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 KVER SCRIPT" >&2
+	exit 2
+fi
+kver=$1
+script=$2
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${BUILD:-$top/.build}
+
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || { echo "run-vm: no $kernel (run 'make deps')" >&2; exit 125; }
+[ -r "$script" ] || { echo "run-vm: cannot read $script" >&2; exit 125; }
+[ -d "/lib/modules/$kver/kernel" ] || { echo "run-vm: no modules for $kver" >&2; exit 125; }
+
+dir=$build/qemu/$kver
+mkdir -p "$dir" "$build/qemu/jobs"
+
+initrd=$dir/initramfs.gz
+if [ ! -s "$initrd" ] || [ "$here/init.sh" -nt "$initrd" ] || [ "$here/mkinitramfs.sh" -nt "$initrd" ]; then
+	"$here/mkinitramfs.sh" "$kver" "$initrd" || { echo "run-vm: initramfs failed" >&2; exit 125; }
+fi
+
+# The guest mounts tmpfs over /tmp and friends: give it a copy of the job
+# under the build directory, which it sees at the same path.
+job=$(mktemp "$build/qemu/jobs/job.XXXXXX")
+cp "$script" "$job"
+run=$(mktemp -d "$dir/run.XXXXXX")
+console=$run/console.log
+fifo=$run/result
+mkfifo "$fifo"
+trap 'rm -rf "$run" "$job"' EXIT
+
+exec 3< <(cat "$fifo")
+# Stream the result channel; remember the exit line.
+(
+	while IFS= read -r line <&3; do
+		case "$line" in
+		"MEMVIRT-EXIT "*) echo "${line#MEMVIRT-EXIT }" > "$run/rc" ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done
+) &
+reader=$!
+
+# shellcheck disable=SC2086
+timeout -k 10 "${MEMVIRT_QEMU_TIMEOUT:-1200}" qemu-system-x86_64 \
+	-nodefaults -no-user-config -display none -monitor none -no-reboot \
+	-accel tcg,thread=multi -cpu EPYC -smp "${MEMVIRT_QEMU_SMP:-2}" \
+	-m "${MEMVIRT_QEMU_MEM:-3G}" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 loglevel=6 memvirt.job=$job ${MEMVIRT_QEMU_APPEND:-}" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-serial "file:$console" -serial "file:$fifo" \
+	${MEMVIRT_QEMU_ARGS:-} < /dev/null > "$run/qemu.log" 2>&1
+qrc=$?
+exec 3<&-
+wait "$reader" 2>/dev/null
+
+if [ -s "$run/rc" ]; then
+	exit "$(cat "$run/rc")"
+fi
+if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+	echo "run-vm: $kver: guest timed out after ${MEMVIRT_QEMU_TIMEOUT:-1200}s; console tail:" >&2
+	rc=124
+else
+	echo "run-vm: $kver: guest ended without a result (qemu exit $qrc); console tail:" >&2
+	rc=125
+fi
+grep -v 'TCG doesn.t support' "$run/qemu.log" | tail -n 5 >&2
+tail -n 40 "$console" | sed 's/^/  | /' >&2
+cp "$console" "$dir/console.last.log" 2>/dev/null
+exit $rc
