@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the test guest (see check.sh): load memvirt.ko, run the
+# kselftest suite, unload, and check the kernel log. Prints TAP.
+#   MEMVIRT_TOP        repository (read-only in the guest)
+#   MEMVIRT_KO         module built for the running kernel
+#   MEMVIRT_SELFTESTS  prebuilt kselftest output directory
+set -u
+
+n=0
+result() {	# result OK|FAIL|SKIP description [reason]
+	n=$((n + 1))
+	case "$1" in
+	OK)   echo "ok $n $2" ;;
+	SKIP) echo "ok $n $2 # SKIP $3" ;;
+	*)    echo "not ok $n $2" ;;
+	esac
+}
+
+echo "TAP version 13"
+echo "# kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"
+
+if [ ! -c /dev/kvm ]; then
+	result FAIL "harness: /dev/kvm present (kvm_amd did not load)"
+	exit 1
+fi
+
+if insmod "$MEMVIRT_KO"; then
+	result OK "harness: insmod memvirt.ko"
+else
+	result FAIL "harness: insmod memvirt.ko"
+	dmesg | tail -n 20 | sed 's/^/# /'
+	exit 1
+fi
+
+export MEMVIRT_KO
+export PATH="$MEMVIRT_TOP/user:$PATH"
+make -s -C "$MEMVIRT_TOP/selftests" OUTPUT="$MEMVIRT_SELFTESTS" run_tests 2>&1
+rc=$?
+[ $rc -eq 0 ] || echo "# make run_tests exited $rc"
+
+if ! grep -q '^memvirt ' /proc/modules; then
+	result FAIL "harness: memvirt.ko still loaded after the suite"
+elif rmmod memvirt; then
+	result OK "harness: rmmod memvirt.ko"
+else
+	result FAIL "harness: rmmod memvirt.ko"
+fi
+
+bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|KFENCE|general protection fault|refcount_t:')
+if [ -n "$bad" ]; then
+	result FAIL "harness: kernel log clean"
+	dmesg | tail -n 60 | sed 's/^/# dmesg: /'
+	exit 1
+fi
+result OK "harness: kernel log clean"
