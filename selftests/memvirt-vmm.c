@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memvirt-vmm: create test VMs with plain KVM ioctls and hold them.
+ *
+ *   memvirt-vmm [--vcpus N] [--vms N] [--slot SPEC]... [--touch SPEC]...
+ *               [--no-stdin]
+ *
+ *   --slot gpa=0x100000,size=64M[,backing=anon|thp|nothp|memfd|hugetlb]
+ *          [,flags=ro|dirty|ro+dirty]
+ *   --touch SLOT,OFFSET,COUNT,STRIDE,r|w   SLOT counts --slot options from 0
+ *
+ * Prints "vm <id>" per VM and "ready", then reads commands from stdin:
+ *   touch SPEC [vm=ID]   run a touch on every VM (or one), answers ok
+ *   stats                "vm <id> pages_4k=.. pages_2m=.. pages_1g=.." per VM
+ *   quit                 exit (so do EOF and SIGTERM)
+ * Every command is answered by "ok" or "error: <reason>".
+ * With --no-stdin it ignores stdin and waits for a signal instead.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm.h"
+
+struct slot_spec {
+	uint64_t gpa, size;
+	enum vmm_backing backing;
+	uint32_t flags;
+};
+
+static struct slot_spec slots[VMM_MAX_SLOTS];
+static int nr_slots;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memvirt-vmm [--vcpus N] [--vms N] [--slot SPEC]... [--touch SPEC]... [--no-stdin]\n"
+		"  --slot gpa=ADDR,size=SIZE[,backing=anon|thp|nothp|memfd|hugetlb][,flags=ro|dirty|ro+dirty]\n"
+		"  --touch SLOT,OFFSET,COUNT,STRIDE,r|w   (SLOT: index of --slot, from 0)\n"
+		"stdin commands: touch SPEC [vm=ID], stats, quit\n");
+}
+
+static int parse_flags(char *v, uint32_t *flags)
+{
+	char *tok, *save;
+
+	*flags = 0;
+	for (tok = strtok_r(v, "|+:", &save); tok; tok = strtok_r(NULL, "|+:", &save)) {
+		if (!strcmp(tok, "ro") || !strcmp(tok, "readonly"))
+			*flags |= VMM_SLOT_READONLY;
+		else if (!strcmp(tok, "dirty") || !strcmp(tok, "dirty-log"))
+			*flags |= VMM_SLOT_DIRTY_LOG;
+		else if (strcmp(tok, "none") && strcmp(tok, "0"))
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_slot(char *arg, struct slot_spec *s)
+{
+	char *tok, *save, *v;
+	bool have_gpa = false, have_size = false;
+
+	memset(s, 0, sizeof(*s));
+	s->backing = VMM_BACKING_ANON;
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		v = strchr(tok, '=');
+		if (!v)
+			return -1;
+		*v++ = '\0';
+		if (!strcmp(tok, "gpa")) {
+			if (vmm_parse_size(v, &s->gpa))
+				return -1;
+			have_gpa = true;
+		} else if (!strcmp(tok, "size")) {
+			if (vmm_parse_size(v, &s->size))
+				return -1;
+			have_size = true;
+		} else if (!strcmp(tok, "backing")) {
+			if (vmm_parse_backing(v, &s->backing))
+				return -1;
+		} else if (!strcmp(tok, "flags")) {
+			if (parse_flags(v, &s->flags))
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	return have_gpa && have_size ? 0 : -1;
+}
+
+/* "SLOT,OFFSET,COUNT,STRIDE,r|w"; SLOT is a --slot index. */
+static int parse_touch(const char *arg, struct vmm_touch *t)
+{
+	char buf[256], *f[5], *save;
+	uint64_t v;
+	int n = 0;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	for (f[n] = strtok_r(buf, ",", &save); f[n] && n < 5; f[n] = strtok_r(NULL, ",", &save))
+		if (++n == 5)
+			break;
+	if (n != 5 || strtok_r(NULL, ",", &save))
+		return -1;
+	if (vmm_parse_size(f[0], &v) || v >= (uint64_t)nr_slots)
+		return -1;
+	t->slot = (int)v + 1;	/* vm->slot[0] is the code slot */
+	if (vmm_parse_size(f[1], &t->offset))
+		return -1;
+	if (vmm_parse_size(f[2], &v) || !v || v > UINT32_MAX)
+		return -1;
+	t->count = v;
+	if (vmm_parse_size(f[3], &v) || v > UINT32_MAX)
+		return -1;
+	t->stride = v;
+	if (!strcmp(f[4], "w"))
+		t->write = true;
+	else if (!strcmp(f[4], "r"))
+		t->write = false;
+	else
+		return -1;
+	return 0;
+}
+
+static void print_stats(struct vmm_vm *vm)
+{
+	static const char *const names[] = { "pages_4k", "pages_2m", "pages_1g" };
+	unsigned int i;
+	uint64_t v;
+
+	printf("vm %s", vm->id);
+	for (i = 0; i < 3; i++) {
+		if (vmm_debugfs_stat(vm->id, names[i], &v))
+			printf(" %s=?", names[i]);
+		else
+			printf(" %s=%" PRIu64, names[i], v);
+	}
+	printf("\n");
+}
+
+static int command(char *line, struct vmm_vm **vms, int nr_vms)
+{
+	char *cmd, *arg, *sel, *save;
+	struct vmm_touch t;
+	int i, matched = 0;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	cmd = strtok_r(line, " \t", &save);
+	if (!cmd)
+		return 0;
+	if (!strcmp(cmd, "quit") || !strcmp(cmd, "exit")) {
+		printf("ok\n");
+		return 1;
+	}
+	if (!strcmp(cmd, "stats")) {
+		for (i = 0; i < nr_vms; i++)
+			print_stats(vms[i]);
+		printf("ok\n");
+		return 0;
+	}
+	if (strcmp(cmd, "touch")) {
+		printf("error: unknown command '%s'\n", cmd);
+		return 0;
+	}
+	arg = strtok_r(NULL, " \t", &save);
+	sel = strtok_r(NULL, " \t", &save);
+	if (!arg || parse_touch(arg, &t)) {
+		printf("error: touch wants SLOT,OFFSET,COUNT,STRIDE,r|w\n");
+		return 0;
+	}
+	if (sel && strncmp(sel, "vm=", 3)) {
+		printf("error: unexpected '%s'\n", sel);
+		return 0;
+	}
+	for (i = 0; i < nr_vms; i++) {
+		if (sel && strcmp(sel + 3, vms[i]->id))
+			continue;
+		matched++;
+		if (vmm_touch(vms[i], &t)) {
+			printf("error: vm %s: %s\n", vms[i]->id, vmm_error());
+			return 0;
+		}
+	}
+	if (!matched)
+		printf("error: no vm %s\n", sel + 3);
+	else
+		printf("ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "vcpus", required_argument, NULL, 'c' },
+		{ "vms", required_argument, NULL, 'n' },
+		{ "slot", required_argument, NULL, 's' },
+		{ "touch", required_argument, NULL, 't' },
+		{ "no-stdin", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const char *touches[64];
+	int nr_touches = 0, nr_vcpus = 1, nr_vms = 1, no_stdin = 0;
+	struct vmm_vm **vms;
+	char line[512];
+	int c, i, j;
+
+	while ((c = getopt_long(argc, argv, "c:n:s:t:Nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			nr_vcpus = atoi(optarg);
+			break;
+		case 'n':
+			nr_vms = atoi(optarg);
+			break;
+		case 's':
+			if (nr_slots >= VMM_MAX_SLOTS - 1 || parse_slot(optarg, &slots[nr_slots])) {
+				fprintf(stderr, "memvirt-vmm: bad --slot '%s'\n", optarg);
+				return 2;
+			}
+			nr_slots++;
+			break;
+		case 't':
+			if (nr_touches >= (int)(sizeof(touches) / sizeof(touches[0]))) {
+				fprintf(stderr, "memvirt-vmm: too many --touch\n");
+				return 2;
+			}
+			touches[nr_touches++] = optarg;
+			break;
+		case 'N':
+			no_stdin = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || nr_vms < 1 || nr_vcpus < 1) {
+		usage(stderr);
+		return 2;
+	}
+	/* Touch specs refer to slots, so check them once all are known. */
+	for (j = 0; j < nr_touches; j++) {
+		struct vmm_touch t;
+
+		if (parse_touch(touches[j], &t)) {
+			fprintf(stderr, "memvirt-vmm: bad --touch '%s'\n", touches[j]);
+			return 2;
+		}
+	}
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	vms = calloc(nr_vms, sizeof(*vms));
+	if (!vms)
+		return 1;
+	for (i = 0; i < nr_vms; i++) {
+		vms[i] = vmm_vm_create(nr_vcpus);
+		if (!vms[i]) {
+			fprintf(stderr, "memvirt-vmm: vm %d: %s\n", i, vmm_error());
+			return 1;
+		}
+		for (j = 0; j < nr_slots; j++) {
+			if (vmm_add_slot(vms[i], slots[j].gpa, slots[j].size,
+					 slots[j].backing, slots[j].flags) < 0) {
+				fprintf(stderr, "memvirt-vmm: vm %s slot %d: %s\n",
+					vms[i]->id, j, vmm_error());
+				return 1;
+			}
+		}
+		for (j = 0; j < nr_touches; j++) {
+			struct vmm_touch t;
+
+			parse_touch(touches[j], &t);
+			if (vmm_touch(vms[i], &t)) {
+				fprintf(stderr, "memvirt-vmm: vm %s touch '%s': %s\n",
+					vms[i]->id, touches[j], vmm_error());
+				return 1;
+			}
+		}
+		printf("vm %s\n", vms[i]->id);
+	}
+	printf("ready\n");
+
+	if (no_stdin) {
+		for (;;)
+			pause();
+	}
+	while (fgets(line, sizeof(line), stdin)) {
+		if (command(line, vms, nr_vms))
+			break;
+	}
+	for (i = 0; i < nr_vms; i++)
+		vmm_vm_destroy(vms[i]);
+	free(vms);
+	return 0;
+}

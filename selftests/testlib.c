@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the memvirt kselftests, see testlib.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+const char *helper_path(const char *name)
+{
+	static char path[PATH_MAX];
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return name;
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dirname(self), name);
+	return path;
+}
+
+bool kmod_loaded(void)
+{
+	struct stat st;
+
+	return !stat("/sys/module/memvirt", &st);
+}
+
+const char *kmod_path(void)
+{
+	const char *p = getenv("MEMVIRT_KO");
+
+	return p && *p ? p : NULL;
+}
+
+int kmod_load(void)
+{
+	const char *path = kmod_path();
+	int fd, ret;
+
+	if (!path)
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+int kmod_unload(void)
+{
+	return syscall(SYS_delete_module, "memvirt", O_NONBLOCK) ? -errno : 0;
+}
+
+int vmmp_start(struct vmm_proc *p, const char *const *argv)
+{
+	const char *exe = helper_path("memvirt-vmm");
+	int to[2], from[2], n = 0;
+	char line[256];
+	const char **av;
+
+	memset(p, 0, sizeof(*p));
+	while (argv[n])
+		n++;
+	av = calloc(n + 2, sizeof(*av));
+	if (!av || pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC)) {
+		snprintf(p->err, sizeof(p->err), "pipe: %s", strerror(errno));
+		free(av);
+		return -1;
+	}
+	av[0] = exe;
+	memcpy(av + 1, argv, n * sizeof(*av));
+	p->pid = fork();
+	if (p->pid < 0) {
+		snprintf(p->err, sizeof(p->err), "fork: %s", strerror(errno));
+		free(av);
+		return -1;
+	}
+	if (!p->pid) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		execv(exe, (char *const *)av);
+		fprintf(stderr, "exec %s: %s\n", exe, strerror(errno));
+		_exit(127);
+	}
+	free(av);
+	close(to[0]);
+	close(from[1]);
+	p->in = fdopen(to[1], "w");
+	p->out = fdopen(from[0], "r");
+	setvbuf(p->in, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), p->out)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strcmp(line, "ready"))
+			return 0;
+		if (!strncmp(line, "vm ", 3) && p->nr_vms < VMMP_MAX_VMS)
+			snprintf(p->id[p->nr_vms++], VMM_ID_LEN, "%.31s", line + 3);
+	}
+	snprintf(p->err, sizeof(p->err), "memvirt-vmm exited before \"ready\" (status %d)",
+		 vmmp_stop(p));
+	return -1;
+}
+
+int vmmp_cmd(struct vmm_proc *p, const char *cmd)
+{
+	char line[512];
+
+	if (fprintf(p->in, "%s\n", cmd) < 0 || fflush(p->in)) {
+		snprintf(p->err, sizeof(p->err), "write: %s", strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), p->out)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strcmp(line, "ok"))
+			return 0;
+		if (!strncmp(line, "error", 5)) {
+			snprintf(p->err, sizeof(p->err), "%.200s", line);
+			return -1;
+		}
+	}
+	snprintf(p->err, sizeof(p->err), "memvirt-vmm went away");
+	return -1;
+}
+
+int vmmp_stop(struct vmm_proc *p)
+{
+	int status = -1, i;
+
+	if (p->pid <= 0)
+		return -1;
+	if (p->in) {
+		fprintf(p->in, "quit\n");
+		fclose(p->in);
+		p->in = NULL;
+	}
+	for (i = 0; i < 200; i++) {	/* 300 VMs take a while to tear down */
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid)
+			goto out;
+		usleep(50000);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, &status, 0);
+out:
+	if (p->out)
+		fclose(p->out);
+	p->out = NULL;
+	p->pid = 0;
+	return status;
+}
+
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+
+int thp_mode(char *buf, size_t len)
+{
+	char line[128], *l, *r;
+	FILE *f = fopen(THP_ENABLED, "re");
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	l = strchr(line, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r)
+		return -1;
+	*r = '\0';
+	snprintf(buf, len, "%s", l + 1);
+	return 0;
+}
+
+int thp_set_mode(const char *mode)
+{
+	int fd = open(THP_ENABLED, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, mode, strlen(mode)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+uint64_t smaps_huge_bytes(const void *addr, uint64_t len)
+{
+	uintptr_t lo = (uintptr_t)addr, hi = lo + len;
+	unsigned long start, end, kb;
+	bool in = false;
+	uint64_t sum = 0;
+	char line[512];
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t tok = strcspn(line, " ");
+
+		/* VMA headers start "lo-hi ", fields "Name:". */
+		if (tok && line[tok - 1] != ':' &&
+		    sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			in = start < hi && end > lo;
+			continue;
+		}
+		if (in && (sscanf(line, "AnonHugePages: %lu kB", &kb) == 1 ||
+			   sscanf(line, "ShmemPmdMapped: %lu kB", &kb) == 1 ||
+			   sscanf(line, "FilePmdMapped: %lu kB", &kb) == 1))
+			sum += kb * 1024;
+	}
+	fclose(f);
+	return sum;
+}
+
+void self_comm(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/comm", "re");
+
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
