@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memvirt CLI: generic netlink client for the "memvirt" family.
+ *
+ * Replies are validated against per-attribute-set policies; attributes newer
+ * than <linux/memvirt.h> are ignored. Every statistic carries a presence bit
+ * because the kernel omits what it cannot report.
+ */
+#ifndef MEMVIRT_NL_H
+#define MEMVIRT_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/memvirt.h>
+
+#define MV_COMM_LEN	64
+#define MV_MAX_CACHES	16
+
+_Static_assert(MEMVIRT_A_VM_MAX < 64, "VM presence mask too small");
+_Static_assert(MEMVIRT_A_SLOT_MAX < 64, "slot presence mask too small");
+_Static_assert(MEMVIRT_A_CACHE_MAX < 64, "cache presence mask too small");
+
+struct mv_cache {
+	uint64_t present;			/* bit per MEMVIRT_A_CACHE_* */
+	uint64_t val[MEMVIRT_A_CACHE_MAX + 1];
+};
+
+struct mv_vm {
+	uint64_t present;			/* bit per MEMVIRT_A_VM_* */
+	uint64_t val[MEMVIRT_A_VM_MAX + 1];	/* numeric attributes */
+	char id[MEMVIRT_VM_ID_LEN];
+	char comm[MV_COMM_LEN];
+	unsigned int nr_caches;
+	struct mv_cache caches[MV_MAX_CACHES];
+};
+
+struct mv_slot {
+	uint64_t present;			/* bit per MEMVIRT_A_SLOT_* */
+	uint64_t val[MEMVIRT_A_SLOT_MAX + 1];
+	char vm_id[MEMVIRT_VM_ID_LEN];
+};
+
+static inline bool mv_vm_has(const struct mv_vm *vm, int attr)
+{
+	return vm->present & (1ULL << attr);
+}
+
+static inline bool mv_slot_has(const struct mv_slot *s, int attr)
+{
+	return s->present & (1ULL << attr);
+}
+
+static inline bool mv_cache_has(const struct mv_cache *c, int attr)
+{
+	return c->present & (1ULL << attr);
+}
+
+struct mv_nl;
+
+/* Callbacks return 0 to go on or a negative errno to abort the dump. */
+typedef int (*mv_vm_cb)(const struct mv_vm *vm, void *arg);
+typedef int (*mv_slot_cb)(const struct mv_slot *slot, void *arg);
+
+/*
+ * Connects and resolves the family. On failure prints why (module not
+ * loaded, version mismatch, ...) and returns NULL.
+ */
+struct mv_nl *mv_nl_open(void);
+void mv_nl_close(struct mv_nl *nl);
+
+/* These return 0 or a negative errno; explain it with mv_nl_perror(). */
+int mv_nl_vm_dump(struct mv_nl *nl, mv_vm_cb cb, void *arg);
+int mv_nl_vm_get(struct mv_nl *nl, const char *id, struct mv_vm *vm);
+int mv_nl_slot_dump(struct mv_nl *nl, const char *vm_id, mv_slot_cb cb,
+		    void *arg);
+
+/* Prints the last failure: kernel extack message if any, else @what. */
+void mv_nl_perror(const struct mv_nl *nl, int err, const char *what);
+
+#endif /* MEMVIRT_NL_H */

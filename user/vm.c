@@ -1,0 +1,957 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memvirt CLI: the "list" and "show" verbs.
+ *
+ * One field table describes every per-VM value: it gives list its columns
+ * (--output, defaults, help) and show its lines and JSON keys, so a value
+ * has the same name everywhere.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "nl.h"
+#include "output.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct mv_field {
+	const char *name;	/* column header; lower case is the JSON key */
+	const char *label;	/* line label in "show" */
+	int attr;		/* MEMVIRT_A_VM_* holding the value */
+	uint64_t scale;		/* shown value = attribute * scale; 0 = 1 */
+	enum mv_fmt fmt;
+	double whint;
+	int flags;		/* SCOLS_FL_* */
+	bool deflt;		/* a default "list" column */
+	const char *help;
+};
+
+#define SZ_4K	(4096ULL)
+#define SZ_2M	(2ULL << 20)
+#define SZ_1G	(1ULL << 30)
+
+static const struct mv_field vm_fields[] = {
+	{ "ID", "VM", MEMVIRT_A_VM_ID, 0, MV_FMT_STR, 8, 0, true,
+	  "VM id, <pid>-<fd> (KVM's debugfs name)" },
+	{ "PID", "PID", MEMVIRT_A_VM_PID, 0, MV_FMT_NUM, 5, 0, true,
+	  "process that created the VM" },
+	{ "COMM", "Command", MEMVIRT_A_VM_COMM, 0, MV_FMT_STR, 12,
+	  SCOLS_FL_TRUNC, true, "command name of that process" },
+	{ "VCPUS", "vCPUs created", MEMVIRT_A_VM_VCPUS_CREATED, 0, MV_FMT_NUM,
+	  3, 0, true, "vCPUs created" },
+	{ "ONLINE", "vCPUs online", MEMVIRT_A_VM_VCPUS_ONLINE, 0, MV_FMT_NUM,
+	  3, 0, false, "vCPUs online" },
+	{ "SLOTS", "Memslots", MEMVIRT_A_VM_NR_MEMSLOTS, 0, MV_FMT_NUM, 3, 0,
+	  false, "memslots, all address spaces, internal ones included" },
+	{ "MEMORY", "Guest memory", MEMVIRT_A_VM_MEM_BYTES, 0, MV_FMT_SIZE, 6,
+	  0, true, "guest memory declared in user memslots (address space 0)" },
+	{ "MAPPED", "Mapped", MEMVIRT_A_VM_MAPPED_BYTES, 0, MV_FMT_SIZE, 6, 0,
+	  false, "guest memory mapped by TDP (EPT/NPT) leaf entries" },
+	{ "MAP-4K", "4K mappings", MEMVIRT_A_VM_MAP_4K, 0, MV_FMT_NUM, 6, 0,
+	  false, "4K leaf mappings" },
+	{ "MAPPED-4K", "Mapped by 4K", MEMVIRT_A_VM_MAP_4K, SZ_4K, MV_FMT_SIZE,
+	  6, 0, false, "memory mapped by 4K leaf entries" },
+	{ "MAP-2M", "2M mappings", MEMVIRT_A_VM_MAP_2M, 0, MV_FMT_NUM, 6, 0,
+	  false, "2M leaf mappings" },
+	{ "MAPPED-2M", "Mapped by 2M", MEMVIRT_A_VM_MAP_2M, SZ_2M, MV_FMT_SIZE,
+	  6, 0, false, "memory mapped by 2M leaf entries" },
+	{ "MAP-1G", "1G mappings", MEMVIRT_A_VM_MAP_1G, 0, MV_FMT_NUM, 6, 0,
+	  false, "1G leaf mappings" },
+	{ "MAPPED-1G", "Mapped by 1G", MEMVIRT_A_VM_MAP_1G, SZ_1G, MV_FMT_SIZE,
+	  6, 0, false, "memory mapped by 1G leaf entries" },
+	{ "HUGE", "Huge-mapped", MEMVIRT_A_VM_HUGE_MAPPED_PPM, 0, MV_FMT_PPM,
+	  6, 0, true, "share of mapped memory mapped by 2M/1G entries (%)" },
+	{ "TDP-PAGES", "TDP MMU pages", MEMVIRT_A_VM_MMU_TDP_PAGES, 0,
+	  MV_FMT_NUM, 6, 0, false, "TDP MMU page-table pages" },
+	{ "SHADOW-PAGES", "Shadow MMU pages", MEMVIRT_A_VM_MMU_SHADOW_PAGES, 0,
+	  MV_FMT_NUM, 6, 0, false, "shadow MMU pages in use" },
+	{ "PGTABLES", "Page tables", MEMVIRT_A_VM_PAGE_TABLE_BYTES, 0,
+	  MV_FMT_SIZE, 6, 0, false, "MMU page tables, TDP + shadow" },
+	{ "CACHES", "MMU caches", MEMVIRT_A_VM_CACHE_BYTES, 0, MV_FMT_SIZE, 6,
+	  0, false, "objects held in KVM's MMU memory caches" },
+	{ "RMAP", "Reverse maps", MEMVIRT_A_VM_RMAP_BYTES, 0, MV_FMT_SIZE, 6,
+	  0, false, "reverse-map arrays, all memslots" },
+	{ "LPAGE-INFO", "Large-page info", MEMVIRT_A_VM_LPAGE_INFO_BYTES, 0,
+	  MV_FMT_SIZE, 6, 0, false, "large-page info arrays, all memslots" },
+	{ "DIRTY-LOG", "Dirty bitmaps", MEMVIRT_A_VM_DIRTY_BITMAP_BYTES, 0,
+	  MV_FMT_SIZE, 6, 0, false, "dirty-log bitmaps" },
+	{ "WRITE-TRACK", "Write tracking", MEMVIRT_A_VM_WRITE_TRACK_BYTES, 0,
+	  MV_FMT_SIZE, 6, 0, false, "gfn write-tracking arrays" },
+	{ "VCPU-MEM", "vCPU structures", MEMVIRT_A_VM_VCPU_BYTES, 0,
+	  MV_FMT_SIZE, 6, 0, false, "vCPU structures (lower bound)" },
+	{ "OVERHEAD", "Total overhead", MEMVIRT_A_VM_OVERHEAD_BYTES, 0,
+	  MV_FMT_SIZE, 6, 0, true, "host memory KVM spends on the VM" },
+};
+
+static const char *const cache_names[] = {
+	[MEMVIRT_CACHE_PTE_LIST_DESC]		= "pte_list_desc",
+	[MEMVIRT_CACHE_SHADOW_PAGE]		= "shadow_page",
+	[MEMVIRT_CACHE_SHADOWED_INFO]		= "shadowed_info",
+	[MEMVIRT_CACHE_PAGE_HEADER]		= "page_header",
+	[MEMVIRT_CACHE_SPLIT_SHADOW_PAGE]	= "split_shadow_page",
+	[MEMVIRT_CACHE_SPLIT_PAGE_HEADER]	= "split_page_header",
+	[MEMVIRT_CACHE_SPLIT_DESC]		= "split_desc",
+};
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} slot_flag_names[] = {
+	{ MEMVIRT_SLOT_F_DIRTY_LOG,	"dirty-log" },
+	{ MEMVIRT_SLOT_F_READONLY,	"readonly" },
+	{ MEMVIRT_SLOT_F_GUEST_MEMFD,	"guest_memfd" },
+	{ MEMVIRT_SLOT_F_INTERNAL,	"internal" },
+};
+
+/* Per-slot metadata attributes, summed into the METADATA column. */
+static const int slot_meta_attrs[] = {
+	MEMVIRT_A_SLOT_RMAP_BYTES,
+	MEMVIRT_A_SLOT_LPAGE_INFO_BYTES,
+	MEMVIRT_A_SLOT_DIRTY_BITMAP_BYTES,
+	MEMVIRT_A_SLOT_WRITE_TRACK_BYTES,
+};
+
+static const char *const slot_meta_keys[] = {
+	"rmap", "lpage-info", "dirty-log", "write-track",
+};
+
+/* ---- field values ----------------------------------------------------- */
+
+static const char *vm_field_str(const struct mv_vm *vm,
+				const struct mv_field *f)
+{
+	if (!mv_vm_has(vm, f->attr))
+		return NULL;
+	return f->attr == MEMVIRT_A_VM_ID ? vm->id : vm->comm;
+}
+
+static bool vm_field_num(const struct mv_vm *vm, const struct mv_field *f,
+			 uint64_t *v)
+{
+	if (!mv_vm_has(vm, f->attr))
+		return false;
+	*v = vm->val[f->attr] * (f->scale ? f->scale : 1);
+	return true;
+}
+
+static int vm_field_cell(struct libscols_line *ln, size_t col,
+			 const struct mv_vm *vm, const struct mv_field *f,
+			 const struct mv_opts *o)
+{
+	uint64_t v = 0;
+	bool present;
+
+	if (f->fmt == MV_FMT_STR)
+		return mv_cell_str(ln, col, vm_field_str(vm, f), o);
+	present = vm_field_num(vm, f, &v);
+	return mv_cell_value(ln, col, f->fmt, present, v, o);
+}
+
+static int vm_field_json(struct json_object *obj, const struct mv_vm *vm,
+			 const struct mv_field *f)
+{
+	struct json_object *j = NULL;
+	const char *s;
+	char key[32];
+	uint64_t v = 0;
+	bool present;
+
+	mv_json_key(key, sizeof(key), f->name);
+	if (f->fmt != MV_FMT_STR) {
+		present = vm_field_num(vm, f, &v);
+		return mv_json_add_value(obj, key, f->fmt, present, v);
+	}
+	s = vm_field_str(vm, f);
+	if (s) {
+		j = json_object_new_string(s);
+		if (!j)
+			return -ENOMEM;
+	}
+	return mv_json_add(obj, key, j);
+}
+
+/* ---- list ------------------------------------------------------------- */
+
+struct list_ctx {
+	const struct mv_opts *o;
+	struct libscols_table *tb;
+	const struct mv_field **cols;
+	size_t ncols;
+};
+
+static void list_usage(void)
+{
+	size_t i;
+
+	fputs("Usage:\n"
+	      " memvirt list [options]\n"
+	      "\n"
+	      "List the VMs on this host in the order memvirt.ko reports them.\n"
+	      "\n"
+	      "Options:\n"
+	      MV_COMMON_HELP
+	      " -o, --output <list>    columns to print; \"+COL,...\" adds to the defaults\n"
+	      "     --output-all       print all columns\n"
+	      "\n"
+	      "Available output columns (* = default):\n", stdout);
+	for (i = 0; i < ARRAY_SIZE(vm_fields); i++)
+		printf(" %c%12s  %s\n", vm_fields[i].deflt ? '*' : ' ',
+		       vm_fields[i].name, vm_fields[i].help);
+}
+
+static const struct mv_field *field_by_name(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vm_fields); i++)
+		if (strlen(vm_fields[i].name) == len &&
+		    !strncasecmp(vm_fields[i].name, name, len))
+			return &vm_fields[i];
+	return NULL;
+}
+
+static size_t list_default_cols(const struct mv_field **cols, bool all)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(vm_fields); i++)
+		if (all || vm_fields[i].deflt)
+			cols[n++] = &vm_fields[i];
+	return n;
+}
+
+/* Fills @cols from "-o"; returns the count or -1 (message printed). */
+static ssize_t list_parse_cols(const char *arg, const struct mv_field **cols,
+			       size_t max)
+{
+	const char *p = arg;
+	size_t n = 0;
+
+	if (*p == '+') {
+		n = list_default_cols(cols, false);
+		p++;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const struct mv_field *f = field_by_name(p, len);
+
+		if (!f) {
+			mv_usage_error("list", "unknown column '%.*s'",
+				       (int)len, p);
+			return -1;
+		}
+		if (n == max) {
+			mv_usage_error("list", "too many columns");
+			return -1;
+		}
+		cols[n++] = f;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (!n) {
+		mv_usage_error("list", "no columns given");
+		return -1;
+	}
+	return n;
+}
+
+static int list_add_vm(const struct mv_vm *vm, void *arg)
+{
+	struct list_ctx *ctx = arg;
+	struct libscols_line *ln;
+	size_t i;
+	int err;
+
+	ln = scols_table_new_line(ctx->tb, NULL);
+	if (!ln)
+		return -ENOMEM;
+	for (i = 0; i < ctx->ncols; i++) {
+		err = vm_field_cell(ln, i, vm, ctx->cols[i], ctx->o);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int list_run(struct list_ctx *ctx)
+{
+	struct mv_nl *nl;
+	size_t i;
+	int err;
+
+	ctx->tb = mv_table_new(ctx->o, "vms");
+	if (!ctx->tb)
+		goto nomem;
+	for (i = 0; i < ctx->ncols; i++)
+		if (!mv_table_col(ctx->tb, ctx->cols[i]->name,
+				  ctx->cols[i]->whint, ctx->cols[i]->flags,
+				  ctx->cols[i]->fmt))
+			goto nomem;
+
+	nl = mv_nl_open();
+	if (!nl)
+		return MV_EXIT_FAILURE;
+	err = mv_nl_vm_dump(nl, list_add_vm, ctx);
+	if (err) {
+		mv_nl_perror(nl, err, "listing VMs");
+		mv_nl_close(nl);
+		return MV_EXIT_FAILURE;
+	}
+	mv_nl_close(nl);
+
+	err = mv_table_print(ctx->tb);
+	if (err) {
+		fprintf(stderr, "memvirt: cannot print: %s\n", strerror(-err));
+		return MV_EXIT_FAILURE;
+	}
+	return MV_EXIT_OK;
+nomem:
+	fprintf(stderr, "memvirt: out of memory\n");
+	return MV_EXIT_FAILURE;
+}
+
+int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
+{
+	enum { OPT_OUTPUT_ALL = 0x100 };
+	static const struct option longopts[] = {
+		MV_COMMON_LONGOPTS,
+		{ "output",	required_argument, NULL, 'o' },
+		{ "output-all",	no_argument,	NULL, OPT_OUTPUT_ALL },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct mv_field *cols[2 * ARRAY_SIZE(vm_fields)];
+	struct list_ctx ctx = { .o = o, .cols = cols };
+	const char *output = NULL;
+	bool all = false;
+	ssize_t n;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, MV_COMMON_SHORTOPTS "o:",
+				longopts, NULL)) != -1) {
+		if (mv_common_opt(c, o))
+			continue;
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_OUTPUT_ALL:
+			all = true;
+			break;
+		case 'h':
+			list_usage();
+			return MV_EXIT_OK;
+		default:
+			fputs("Try 'memvirt list --help' for more information.\n",
+			      stderr);
+			return MV_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return mv_usage_error("list", "unexpected argument '%s'",
+				      argv[optind]);
+	if (!mv_opts_valid(o))
+		return mv_usage_error("list", "--json and --raw are mutually exclusive");
+
+	if (output) {
+		n = list_parse_cols(output, cols, ARRAY_SIZE(cols));
+		if (n < 0)
+			return MV_EXIT_USAGE;
+	} else {
+		n = list_default_cols(cols, all);
+	}
+	ctx.ncols = n;
+
+	ret = list_run(&ctx);
+	scols_unref_table(ctx.tb);
+	return ret;
+}
+
+/* ---- resolving the VM argument ---------------------------------------- */
+
+struct pid_ctx {
+	uint32_t pid;
+	struct mv_vm *vm;	/* the first match */
+	char (*ids)[MEMVIRT_VM_ID_LEN];
+	size_t nr;
+};
+
+static int pid_match(const struct mv_vm *vm, void *arg)
+{
+	struct pid_ctx *ctx = arg;
+	char (*ids)[MEMVIRT_VM_ID_LEN];
+
+	if (!mv_vm_has(vm, MEMVIRT_A_VM_PID) ||
+	    vm->val[MEMVIRT_A_VM_PID] != ctx->pid)
+		return 0;
+	if (!ctx->nr)
+		*ctx->vm = *vm;
+	ids = realloc(ctx->ids, (ctx->nr + 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	ctx->ids = ids;
+	snprintf(ids[ctx->nr++], sizeof(*ids), "%s", vm->id);
+	return 0;
+}
+
+/* "<pid>" has exactly one VM: fetch it; otherwise explain. */
+static int resolve_pid(struct mv_nl *nl, uint32_t pid, struct mv_vm *vm)
+{
+	struct pid_ctx ctx = { .pid = pid, .vm = vm };
+	size_t i;
+	int err;
+
+	err = mv_nl_vm_dump(nl, pid_match, &ctx);
+	if (err) {
+		mv_nl_perror(nl, err, "listing VMs");
+	} else if (ctx.nr == 0) {
+		fprintf(stderr, "memvirt: no VM created by pid %" PRIu32 "\n",
+			pid);
+		err = -ENOENT;
+	} else if (ctx.nr > 1) {
+		fprintf(stderr, "memvirt: pid %" PRIu32 " has %zu VMs, "
+			"name one by id:", pid, ctx.nr);
+		for (i = 0; i < ctx.nr; i++)
+			fprintf(stderr, " %s", ctx.ids[i]);
+		fputc('\n', stderr);
+		err = -EEXIST;
+	}
+	free(ctx.ids);
+	return err;
+}
+
+static bool all_digits(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || len > 10)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Returns 1 for "<pid>-<fd>", 0 for "<pid>" (stored in @pid), -1 else. */
+static int parse_vm_arg(const char *arg, uint32_t *pid)
+{
+	const char *dash = strchr(arg, '-');
+	unsigned long v;
+
+	if (dash)
+		return all_digits(arg, dash - arg) &&
+		       all_digits(dash + 1, strlen(dash + 1)) ? 1 : -1;
+	if (!all_digits(arg, strlen(arg)))
+		return -1;
+	v = strtoul(arg, NULL, 10);
+	if (!v || v > UINT32_MAX)
+		return -1;
+	*pid = v;
+	return 0;
+}
+
+/* ---- show: memslots --------------------------------------------------- */
+
+struct slot_list {
+	struct mv_slot *v;
+	size_t nr;
+};
+
+static int slot_collect(const struct mv_slot *slot, void *arg)
+{
+	struct slot_list *l = arg;
+	struct mv_slot *v;
+
+	v = realloc(l->v, (l->nr + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->nr++] = *slot;
+	return 0;
+}
+
+static bool slot_meta(const struct mv_slot *s, uint64_t *sum)
+{
+	bool any = false;
+	size_t i;
+
+	*sum = 0;
+	for (i = 0; i < ARRAY_SIZE(slot_meta_attrs); i++) {
+		if (!mv_slot_has(s, slot_meta_attrs[i]))
+			continue;
+		*sum += s->val[slot_meta_attrs[i]];
+		any = true;
+	}
+	return any;
+}
+
+/* "dirty-log,readonly"; unknown bits as hex. Returns malloc()ed or NULL. */
+static char *slot_flags_str(uint32_t flags)
+{
+	char buf[128] = "";
+	size_t i, len = 0;
+
+	for (i = 0; i < ARRAY_SIZE(slot_flag_names); i++) {
+		if (!(flags & slot_flag_names[i].bit))
+			continue;
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
+				len ? "," : "", slot_flag_names[i].name);
+		flags &= ~slot_flag_names[i].bit;
+	}
+	if (flags)
+		snprintf(buf + len, sizeof(buf) - len, "%s0x%" PRIx32,
+			 len ? "," : "", flags);
+	return strdup(buf);
+}
+
+enum { SC_AS, SC_ID, SC_GPA, SC_SIZE, SC_HVA, SC_FLAGS, SC_META };
+
+static int slot_line(struct libscols_table *tb, const struct mv_slot *s,
+		     const struct mv_opts *o)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	uint64_t meta;
+	bool has_meta;
+	char *str;
+	int err;
+
+	if (!ln)
+		return -ENOMEM;
+	err = mv_cell_value(ln, SC_AS, MV_FMT_NUM,
+			    mv_slot_has(s, MEMVIRT_A_SLOT_AS_ID),
+			    s->val[MEMVIRT_A_SLOT_AS_ID], o) ?:
+	      mv_cell_value(ln, SC_ID, MV_FMT_NUM,
+			    mv_slot_has(s, MEMVIRT_A_SLOT_ID),
+			    s->val[MEMVIRT_A_SLOT_ID], o) ?:
+	      mv_cell_value(ln, SC_SIZE, MV_FMT_SIZE,
+			    mv_slot_has(s, MEMVIRT_A_SLOT_SIZE),
+			    s->val[MEMVIRT_A_SLOT_SIZE], o) ?:
+	      mv_cell_value(ln, SC_HVA, MV_FMT_HEX,
+			    mv_slot_has(s, MEMVIRT_A_SLOT_HVA),
+			    s->val[MEMVIRT_A_SLOT_HVA], o);
+	if (err)
+		return err;
+
+	has_meta = slot_meta(s, &meta);
+	err = mv_cell_value(ln, SC_META, MV_FMT_SIZE, has_meta, meta, o);
+	if (err)
+		return err;
+
+	/* GPA range, inclusive like lsmem's RANGE. */
+	if (mv_slot_has(s, MEMVIRT_A_SLOT_GPA) &&
+	    mv_slot_has(s, MEMVIRT_A_SLOT_SIZE) &&
+	    s->val[MEMVIRT_A_SLOT_SIZE]) {
+		if (asprintf(&str, "0x%010" PRIx64 "-0x%010" PRIx64,
+			     s->val[MEMVIRT_A_SLOT_GPA],
+			     s->val[MEMVIRT_A_SLOT_GPA] +
+			     s->val[MEMVIRT_A_SLOT_SIZE] - 1) < 0)
+			return -ENOMEM;
+	} else if (mv_slot_has(s, MEMVIRT_A_SLOT_GPA)) {
+		str = mv_format(MV_FMT_HEX, s->val[MEMVIRT_A_SLOT_GPA], o);
+		if (!str)
+			return -ENOMEM;
+	} else {
+		str = NULL;
+	}
+	err = mv_cell_str(ln, SC_GPA, str, o);
+	free(str);
+	if (err)
+		return err;
+
+	str = NULL;
+	if (mv_slot_has(s, MEMVIRT_A_SLOT_FLAGS)) {
+		str = slot_flags_str(s->val[MEMVIRT_A_SLOT_FLAGS]);
+		if (!str)
+			return -ENOMEM;
+	}
+	err = mv_cell_str(ln, SC_FLAGS, str, o);
+	free(str);
+	return err;
+}
+
+static int slot_table_print(const struct slot_list *l,
+			    const struct mv_opts *o)
+{
+	static const struct {
+		const char *name;
+		enum mv_fmt fmt;
+		double whint;
+	} cols[] = {
+		[SC_AS]		= { "AS", MV_FMT_NUM, 2 },
+		[SC_ID]		= { "ID", MV_FMT_NUM, 3 },
+		[SC_GPA]	= { "GPA", MV_FMT_STR, 25 },
+		[SC_SIZE]	= { "SIZE", MV_FMT_SIZE, 6 },
+		[SC_HVA]	= { "HVA", MV_FMT_HEX, 14 },
+		[SC_FLAGS]	= { "FLAGS", MV_FMT_STR, 10 },
+		[SC_META]	= { "METADATA", MV_FMT_SIZE, 6 },
+	};
+	struct libscols_table *tb = mv_table_new(o, "memslots");
+	size_t i;
+	int err = -ENOMEM;
+
+	if (!tb)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(cols); i++)
+		if (!mv_table_col(tb, cols[i].name, cols[i].whint, 0,
+				  cols[i].fmt))
+			goto out;
+	for (i = 0; i < l->nr; i++) {
+		err = slot_line(tb, &l->v[i], o);
+		if (err)
+			goto out;
+	}
+	err = mv_table_print(tb);
+out:
+	scols_unref_table(tb);
+	return err;
+}
+
+static int slot_json(struct json_object *arr, const struct mv_slot *s)
+{
+	static const struct {
+		const char *key;
+		int attr;
+	} keys[] = {
+		{ "as", MEMVIRT_A_SLOT_AS_ID },
+		{ "id", MEMVIRT_A_SLOT_ID },
+		{ "gpa", MEMVIRT_A_SLOT_GPA },
+		{ "size", MEMVIRT_A_SLOT_SIZE },
+		{ "hva", MEMVIRT_A_SLOT_HVA },
+	};
+	struct json_object *obj = json_object_new_object();
+	struct json_object *flags = NULL;
+	uint64_t meta;
+	bool has_meta;
+	size_t i;
+	int err = 0;
+
+	if (!obj)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(keys) && !err; i++)
+		err = mv_json_add_value(obj, keys[i].key, MV_FMT_NUM,
+					mv_slot_has(s, keys[i].attr),
+					s->val[keys[i].attr]);
+	if (!err && mv_slot_has(s, MEMVIRT_A_SLOT_FLAGS)) {
+		flags = json_object_new_array();
+		for (i = 0; flags && i < ARRAY_SIZE(slot_flag_names); i++) {
+			if (!(s->val[MEMVIRT_A_SLOT_FLAGS] &
+			      slot_flag_names[i].bit))
+				continue;
+			if (json_object_array_add(flags,
+				json_object_new_string(slot_flag_names[i].name)))
+				err = -ENOMEM;
+		}
+		if (!flags)
+			err = -ENOMEM;
+	}
+	if (!err)
+		err = mv_json_add(obj, "flags", flags);
+	for (i = 0; i < ARRAY_SIZE(slot_meta_attrs) && !err; i++)
+		err = mv_json_add_value(obj, slot_meta_keys[i], MV_FMT_SIZE,
+					mv_slot_has(s, slot_meta_attrs[i]),
+					s->val[slot_meta_attrs[i]]);
+	has_meta = slot_meta(s, &meta);
+	if (!err)
+		err = mv_json_add_value(obj, "metadata", MV_FMT_SIZE,
+					has_meta, meta);
+	if (!err && json_object_array_add(arr, obj))
+		err = -ENOMEM;
+	if (err)
+		json_object_put(obj);
+	return err;
+}
+
+/* ---- show: MMU caches ------------------------------------------------- */
+
+static const char *cache_name(const struct mv_cache *c, char *buf, size_t size)
+{
+	uint64_t type = c->val[MEMVIRT_A_CACHE_TYPE];
+
+	if (type < ARRAY_SIZE(cache_names) && cache_names[type])
+		return cache_names[type];
+	snprintf(buf, size, "type-%" PRIu64, type);
+	return buf;
+}
+
+static const char *cache_scope(const struct mv_cache *c)
+{
+	uint64_t type = c->val[MEMVIRT_A_CACHE_TYPE];
+
+	if (type > MEMVIRT_CACHE_MAX)
+		return NULL;
+	return type <= MEMVIRT_CACHE_PAGE_HEADER ? "vcpu" : "vm";
+}
+
+static const struct {
+	const char *name;
+	int attr;
+	enum mv_fmt fmt;
+} cache_cols[] = {
+	{ "OBJECTS", MEMVIRT_A_CACHE_OBJECTS, MV_FMT_NUM },
+	{ "CAPACITY", MEMVIRT_A_CACHE_CAPACITY, MV_FMT_NUM },
+	{ "OBJECT-SIZE", MEMVIRT_A_CACHE_OBJECT_SIZE, MV_FMT_NUM },
+	{ "BYTES", MEMVIRT_A_CACHE_BYTES, MV_FMT_SIZE },
+};
+
+static int cache_line(struct libscols_table *tb, const struct mv_cache *c,
+		      const struct mv_opts *o)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	char buf[32];
+	size_t i;
+	int err;
+
+	if (!ln)
+		return -ENOMEM;
+	err = mv_cell_str(ln, 0, cache_name(c, buf, sizeof(buf)), o) ?:
+	      mv_cell_str(ln, 1, cache_scope(c), o);
+	for (i = 0; i < ARRAY_SIZE(cache_cols) && !err; i++)
+		err = mv_cell_value(ln, 2 + i, cache_cols[i].fmt,
+				    mv_cache_has(c, cache_cols[i].attr),
+				    c->val[cache_cols[i].attr], o);
+	return err;
+}
+
+static int cache_table_print(const struct mv_vm *vm, const struct mv_opts *o)
+{
+	struct libscols_table *tb = mv_table_new(o, "caches");
+	unsigned int i;
+	int err = -ENOMEM;
+
+	if (!tb)
+		return -ENOMEM;
+	if (!mv_table_col(tb, "TYPE", 17, 0, MV_FMT_STR) ||
+	    !mv_table_col(tb, "SCOPE", 5, 0, MV_FMT_STR))
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(cache_cols); i++)
+		if (!mv_table_col(tb, cache_cols[i].name, 6, 0,
+				  cache_cols[i].fmt))
+			goto out;
+	for (i = 0; i < vm->nr_caches; i++) {
+		err = cache_line(tb, &vm->caches[i], o);
+		if (err)
+			goto out;
+	}
+	err = mv_table_print(tb);
+out:
+	scols_unref_table(tb);
+	return err;
+}
+
+static int cache_json(struct json_object *arr, const struct mv_cache *c)
+{
+	struct json_object *obj = json_object_new_object();
+	const char *scope = cache_scope(c);
+	char buf[32], key[32];
+	size_t i;
+	int err;
+
+	if (!obj)
+		return -ENOMEM;
+	err = mv_json_add(obj, "type",
+			  json_object_new_string(cache_name(c, buf,
+							    sizeof(buf))));
+	if (!err)
+		err = mv_json_add(obj, "scope",
+				  scope ? json_object_new_string(scope) : NULL);
+	for (i = 0; i < ARRAY_SIZE(cache_cols) && !err; i++) {
+		mv_json_key(key, sizeof(key), cache_cols[i].name);
+		err = mv_json_add_value(obj, key, cache_cols[i].fmt,
+					mv_cache_has(c, cache_cols[i].attr),
+					c->val[cache_cols[i].attr]);
+	}
+	if (!err && json_object_array_add(arr, obj))
+		err = -ENOMEM;
+	if (err)
+		json_object_put(obj);
+	return err;
+}
+
+/* ---- show ------------------------------------------------------------- */
+
+static int show_fields_print(const struct mv_vm *vm, const struct mv_opts *o)
+{
+	struct libscols_table *tb = mv_table_new(o, "vm");
+	struct libscols_line *ln;
+	char *label;
+	size_t i;
+	int err = -ENOMEM;
+
+	if (!tb)
+		return -ENOMEM;
+	scols_table_enable_noheadings(tb, 1);
+	if (!scols_table_new_column(tb, "FIELD", 0, 0) ||
+	    !scols_table_new_column(tb, "DATA", 0, 0))
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(vm_fields); i++) {
+		ln = scols_table_new_line(tb, NULL);
+		if (!ln || asprintf(&label, "%s:", vm_fields[i].label) < 0)
+			goto out;
+		if (scols_line_refer_data(ln, 0, label)) {
+			free(label);
+			goto out;
+		}
+		err = vm_field_cell(ln, 1, vm, &vm_fields[i], o);
+		if (err)
+			goto out;
+		err = -ENOMEM;
+	}
+	err = mv_table_print(tb);
+out:
+	scols_unref_table(tb);
+	return err;
+}
+
+static int show_human(const struct mv_vm *vm, const struct slot_list *slots,
+		      const struct mv_opts *o)
+{
+	int err;
+
+	err = show_fields_print(vm, o);
+	if (err)
+		return err;
+	fputs("\nMMU caches:\n", stdout);
+	err = cache_table_print(vm, o);
+	if (err)
+		return err;
+	fputs("\nMemslots:\n", stdout);
+	return slot_table_print(slots, o);
+}
+
+static int show_json(const struct mv_vm *vm, const struct slot_list *slots)
+{
+	struct json_object *obj = json_object_new_object();
+	struct json_object *caches = NULL, *memslots = NULL;
+	size_t i;
+	int err = 0;
+
+	if (!obj)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(vm_fields) && !err; i++)
+		err = vm_field_json(obj, vm, &vm_fields[i]);
+
+	caches = json_object_new_array();
+	if (!err && (!caches || mv_json_add(obj, "caches", caches)))
+		err = -ENOMEM;
+	for (i = 0; i < vm->nr_caches && !err; i++)
+		err = cache_json(caches, &vm->caches[i]);
+
+	memslots = json_object_new_array();
+	if (!err && (!memslots || mv_json_add(obj, "memslots", memslots)))
+		err = -ENOMEM;
+	for (i = 0; i < slots->nr && !err; i++)
+		err = slot_json(memslots, &slots->v[i]);
+
+	if (!err)
+		err = mv_json_print(obj);
+	json_object_put(obj);
+	return err;
+}
+
+static void show_usage(void)
+{
+	fputs("Usage:\n"
+	      " memvirt show [options] <VM>\n"
+	      "\n"
+	      "Show everything memvirt.ko reports for one VM: identity, vCPUs,\n"
+	      "mappings by page size, MMU pages and caches, metadata overhead\n"
+	      "and memslots. <VM> is a VM id (<pid>-<fd>, see 'memvirt list')\n"
+	      "or the pid of a process with exactly one VM.\n"
+	      "\n"
+	      "Options:\n"
+	      MV_COMMON_HELP
+	      "\n"
+	      "With --json the output is one object: the VM's fields (named as\n"
+	      "'memvirt list' columns, lower case) plus arrays \"caches\" and\n"
+	      "\"memslots\". Values the kernel does not report are null.\n",
+	      stdout);
+}
+
+static int show_fetch(struct mv_nl *nl, const char *arg, struct mv_vm *vm,
+		      struct slot_list *slots)
+{
+	uint32_t pid = 0;
+	int kind, err;
+
+	kind = parse_vm_arg(arg, &pid);
+	if (kind == 0) {
+		err = resolve_pid(nl, pid, vm);
+		if (err)
+			return err;
+	} else {
+		err = mv_nl_vm_get(nl, arg, vm);
+		if (err) {
+			mv_nl_perror(nl, err, arg);
+			return err;
+		}
+	}
+	err = mv_nl_slot_dump(nl, vm->id, slot_collect, slots);
+	if (err)
+		mv_nl_perror(nl, err, "listing memslots");
+	return err;
+}
+
+int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
+{
+	static const struct option longopts[] = {
+		MV_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct slot_list slots = { 0 };
+	struct mv_vm *vm = NULL;
+	struct mv_nl *nl = NULL;
+	uint32_t pid;
+	int c, err, ret = MV_EXIT_FAILURE;
+
+	while ((c = getopt_long(argc, argv, MV_COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (mv_common_opt(c, o))
+			continue;
+		if (c == 'h') {
+			show_usage();
+			return MV_EXIT_OK;
+		}
+		fputs("Try 'memvirt show --help' for more information.\n",
+		      stderr);
+		return MV_EXIT_USAGE;
+	}
+	if (optind >= argc)
+		return mv_usage_error("show", "no VM given");
+	if (optind + 1 < argc)
+		return mv_usage_error("show", "unexpected argument '%s'",
+				      argv[optind + 1]);
+	if (!mv_opts_valid(o))
+		return mv_usage_error("show", "--json and --raw are mutually exclusive");
+	if (parse_vm_arg(argv[optind], &pid) < 0)
+		return mv_usage_error("show", "invalid VM '%s': expected "
+				      "<pid>-<fd> or a pid", argv[optind]);
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		fprintf(stderr, "memvirt: out of memory\n");
+		return MV_EXIT_FAILURE;
+	}
+	nl = mv_nl_open();
+	if (!nl)
+		goto out;
+	if (show_fetch(nl, argv[optind], vm, &slots))
+		goto out;
+
+	err = o->json ? show_json(vm, &slots) : show_human(vm, &slots, o);
+	if (err) {
+		fprintf(stderr, "memvirt: cannot print: %s\n", strerror(-err));
+		goto out;
+	}
+	ret = MV_EXIT_OK;
+out:
+	mv_nl_close(nl);
+	free(slots.v);
+	free(vm);
+	return ret;
+}
