@@ -38,6 +38,7 @@ struct mv_req {
 	uint8_t cmd;		/* expected command in replies, 0: any */
 	int (*parse)(struct nlmsghdr *nlh, void *ctx);
 	void *ctx;
+	uint32_t seq;		/* of the request: replies must echo it */
 	int err;		/* first error, negative errno */
 	bool done;
 };
@@ -185,6 +186,14 @@ static int mv_req_on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/* Skip anything not answering our request (e.g. a late ACK). */
+static int mv_req_on_seq(struct nl_msg *msg, void *arg)
+{
+	struct mv_req *req = arg;
+
+	return nlmsg_hdr(msg)->nlmsg_seq == req->seq ? NL_OK : NL_SKIP;
+}
+
 static int mv_req_on_valid(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
@@ -224,12 +233,14 @@ static int mv_nl_request(struct mv_nl *nl, struct nl_msg *msg, uint8_t cmd,
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, mv_req_on_seq, &req);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, mv_req_on_valid, &req);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, mv_req_on_finish, &req);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, mv_req_on_ack, &req);
 	nl_cb_err(cb, NL_CB_CUSTOM, mv_req_on_error, &req);
 
 	ret = nl_send_auto(nl->sk, msg);
+	req.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	if (ret < 0) {
 		req.err = mv_nl_nle(nl, ret);
@@ -255,13 +266,18 @@ out:
 	return req.err;
 }
 
-/* A new request for our family; NULL if out of memory. */
+/*
+ * A new request for our family; NULL if out of memory. A do asks for an
+ * ACK, which ends it; a dump ends with NLMSG_DONE.
+ */
 static struct nl_msg *mv_nl_msg(struct mv_nl *nl, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
 	if (!msg)
 		return NULL;
+	if (!(flags & NLM_F_DUMP))
+		flags |= NLM_F_ACK;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, flags,
 			 cmd, MEMVIRT_FAMILY_VERSION)) {
 		nlmsg_free(msg);
@@ -322,8 +338,8 @@ static int mv_nl_resolve(struct mv_nl *nl)
 
 	if (!msg)
 		return -ENOMEM;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, GENL_ID_CTRL, 0, 0,
-			 CTRL_CMD_GETFAMILY, 1) ||
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, GENL_ID_CTRL, 0,
+			 NLM_F_ACK, CTRL_CMD_GETFAMILY, 1) ||
 	    nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, MEMVIRT_FAMILY_NAME)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
@@ -371,6 +387,8 @@ struct mv_nl *mv_nl_open(void)
 			nl_geterror(err));
 		goto fail;
 	}
+	/* ACKs are requested per message: a do wants one, a dump not. */
+	nl_socket_disable_auto_ack(nl->sk);
 	/* Best effort: without it errors just lack the kernel's text. */
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
