@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memvirt: every difference between the supported kernels lives here.
+ *
+ * Verified against Debian 6.1.0-56 and 6.12.117+deb12. Where a version cut
+ * below falls between those two it is taken from the kernel history and
+ * not tested; features that have a macro are tested by the macro instead.
+ */
+#ifndef _MEMVIRT_COMPAT_H
+#define _MEMVIRT_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/kvm_host.h>
+#include <linux/list.h>
+#include <linux/netlink.h>
+#include <net/genetlink.h>
+
+/* Kernel version being built for, as COMPAT_V(major, minor). */
+#define COMPAT_V(maj, min) ((maj) * 256 + (min))
+#define COMPAT_KVER COMPAT_V(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL)
+#define COMPAT_AT_LEAST(maj, min) (COMPAT_V(maj, min) <= COMPAT_KVER)
+
+#if !COMPAT_AT_LEAST(6, 1) || COMPAT_AT_LEAST(6, 13)
+#error "memvirt supports Linux 6.1 up to 6.12"
+#endif
+
+#ifndef CONFIG_X86_64
+#error "memvirt reads x86-64 KVM structures"
+#endif
+
+/* 6.3: struct kvm_arch counts TDP MMU pages instead of listing them. */
+#if COMPAT_AT_LEAST(6, 3)
+#define COMPAT_HAS_TDP_MMU_PAGES_COUNTER 1
+#endif
+
+/* 6.7: one gfn_write_track array per slot replaces gfn_track[mode]. */
+#if COMPAT_AT_LEAST(6, 7)
+#define COMPAT_HAS_GFN_WRITE_TRACK 1
+#endif
+
+/* 6.6: genl_dumpit_info carries a struct genl_info. */
+#if COMPAT_AT_LEAST(6, 6)
+#define COMPAT_HAS_GENL_INFO_DUMP 1
+#endif
+
+/* 6.8: guest_memfd-backed memslots. */
+#ifndef KVM_MEM_GUEST_MEMFD
+#define KVM_MEM_GUEST_MEMFD 0
+#endif
+
+/* 6.8: the number of address spaces became per VM. */
+#ifdef KVM_MAX_NR_ADDRESS_SPACES
+#define COMPAT_MAX_NR_ADDRESS_SPACES KVM_MAX_NR_ADDRESS_SPACES
+#else
+#define COMPAT_MAX_NR_ADDRESS_SPACES KVM_ADDRESS_SPACE_NUM
+#endif
+
+/* Number of memslot address spaces this VM uses. */
+static inline int compat_nr_memslot_as_ids(struct kvm *kvm)
+{
+#ifdef KVM_MAX_NR_ADDRESS_SPACES
+	return kvm_arch_nr_memslot_as_ids(kvm);
+#else
+	return KVM_ADDRESS_SPACE_NUM;
+#endif
+}
+
+/* Bytes of the gfn write-tracking arrays of @slot (0 if not allocated). */
+static inline u64 compat_slot_write_track_bytes(const struct kvm_memory_slot *slot)
+{
+	u64 per_array = (u64)slot->npages * sizeof(unsigned short);
+#ifdef COMPAT_HAS_GFN_WRITE_TRACK
+	return READ_ONCE(slot->arch.gfn_write_track) ? per_array : 0;
+#else
+	u64 bytes = 0;
+	int i;
+
+	for (i = 0; i < KVM_PAGE_TRACK_MAX; i++)
+		if (READ_ONCE(slot->arch.gfn_track[i]))
+			bytes += per_array;
+	return bytes;
+#endif
+}
+
+static inline u64 compat_list_count(const struct list_head *head)
+{
+	const struct list_head *pos;
+	u64 n = 0;
+
+	list_for_each(pos, head)
+		n++;
+	return n;
+}
+
+/*
+ * Page-table pages of the TDP MMU, roots included. Neither kernel counts the
+ * roots with the other pages (6.1 keeps them on tdp_mmu_roots, not on
+ * tdp_mmu_pages; 6.12's counter is bumped only when a page is linked below
+ * a root), so the roots list is walked in both. Writers of both lists hold
+ * tdp_mmu_pages_lock when they hold mmu_lock for read, so holding mmu_lock
+ * for read plus that spinlock gives a consistent count.
+ */
+static inline u64 compat_tdp_mmu_pages(struct kvm *kvm)
+{
+	u64 n = 0;
+
+#ifndef COMPAT_HAS_TDP_MMU_PAGES_COUNTER
+	/* The lists are initialised only for VMs that use the TDP MMU. */
+	if (!READ_ONCE(kvm->arch.tdp_mmu_enabled))
+		return 0;
+#endif
+	read_lock(&kvm->mmu_lock);
+	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+#ifdef COMPAT_HAS_TDP_MMU_PAGES_COUNTER
+	n = atomic64_read(&kvm->arch.tdp_mmu_pages);
+#else
+	n = compat_list_count(&kvm->arch.tdp_mmu_pages);
+#endif
+	n += compat_list_count(&kvm->arch.tdp_mmu_roots);
+	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
+	read_unlock(&kvm->mmu_lock);
+	return n;
+}
+
+/* Parsed attributes of a dump request. */
+static inline struct nlattr **compat_dump_attrs(struct netlink_callback *cb)
+{
+#ifdef COMPAT_HAS_GENL_INFO_DUMP
+	return genl_info_dump(cb)->attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+#endif /* _MEMVIRT_COMPAT_H */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memvirt: internal interfaces between VM discovery (vm.c) and the generic
+ * netlink family (netlink.c).
+ */
+#ifndef _MEMVIRT_H
+#define _MEMVIRT_H
+
+#include "compat.h"
+
+#include <linux/types.h>
+#include <linux/sched.h>
+#include <linux/memvirt.h>
+
+/* A VM's stable identity: the pid and fd of its "<pid>-<fd>" id. */
+struct memvirt_key {
+	s32 pid;
+	s32 fd;
+};
+
+/* One VM found on the host, with a reference held on its struct kvm. */
+struct memvirt_vm {
+	struct kvm *kvm;
+	struct memvirt_key key;
+	char id[MEMVIRT_VM_ID_LEN];
+};
+
+/* Every VM of the host, sorted by key, one entry per struct kvm. */
+struct memvirt_vm_list {
+	struct memvirt_vm *vms;
+	unsigned int nr;
+};
+
+struct memvirt_cache_stat {
+	bool present;
+	u32 object_size;
+	u64 objects;
+	u64 capacity;
+};
+
+/* Per-slot metadata that KVM allocates for a memslot, in bytes. */
+struct memvirt_slot_meta {
+	u64 rmap;
+	u64 lpage_info;
+	u64 dirty_bitmap;
+	u64 write_track;
+};
+
+struct memvirt_vm_stats {
+	u32 vcpus_created;
+	u32 vcpus_online;
+	u32 nr_memslots;
+	u64 mem_bytes;
+	u64 map[3];		/* 4K, 2M, 1G leaf mappings */
+	u64 tdp_pages;
+	u64 shadow_pages;
+	struct memvirt_cache_stat cache[MEMVIRT_CACHE_MAX + 1];
+	struct memvirt_slot_meta meta;	/* summed over all slots */
+	u64 vcpu_bytes;
+	bool has_comm;
+	char comm[TASK_COMM_LEN];
+};
+
+struct memvirt_slot {
+	u32 id;
+	u32 as_id;
+	u32 flags;		/* MEMVIRT_SLOT_F_* */
+	u64 gpa;
+	u64 size;
+	u64 hva;
+	struct memvirt_slot_meta meta;
+};
+
+int memvirt_key_cmp(const struct memvirt_key *a, const struct memvirt_key *b);
+int memvirt_id_parse(const char *id, struct memvirt_key *key);
+
+int memvirt_vms_collect(struct memvirt_vm_list *list);
+void memvirt_vms_release(struct memvirt_vm_list *list);
+struct memvirt_vm *memvirt_vms_find(struct memvirt_vm_list *list,
+				    const struct memvirt_key *key);
+
+void memvirt_vm_stats(const struct memvirt_vm *vm, struct memvirt_vm_stats *st);
+int memvirt_vm_slots(struct kvm *kvm, struct memvirt_slot **slots,
+		     unsigned int *nr);
+
+int memvirt_netlink_init(void);
+void memvirt_netlink_exit(void);
+
+#endif /* _MEMVIRT_H */

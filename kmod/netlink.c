@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memvirt: the "memvirt" generic netlink family (see Documentation/memvirt.rst
+ * and Documentation/netlink/specs/memvirt.yaml).
+ *
+ * Dumps hold no VM reference between rounds: every round finds the VMs
+ * again and resumes after the key of the last object sent, so VMs created
+ * or destroyed meanwhile appear or vanish but none is sent twice.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include "memvirt.h"
+
+#include <linux/capability.h>
+#include <linux/math64.h>
+#include <linux/netlink.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+static struct genl_family memvirt_family;
+
+struct memvirt_vm_dump_ctx {
+	struct memvirt_key last;	/* last VM sent */
+	bool started;
+};
+
+struct memvirt_slot_dump_ctx {
+	struct memvirt_key filter;	/* only this VM, if has_filter */
+	struct memvirt_key vm;		/* last slot sent: its VM, */
+	u32 as_id;			/* address space */
+	u32 slot_id;			/* and id */
+	bool has_filter;
+	bool started;
+};
+
+static const struct nla_policy memvirt_vm_get_policy[MEMVIRT_A_VM_ID + 1] = {
+	[MEMVIRT_A_VM_ID] = { .type = NLA_NUL_STRING, .len = MEMVIRT_VM_ID_LEN - 1 },
+};
+
+static const struct nla_policy memvirt_slot_get_policy[MEMVIRT_A_SLOT_VM_ID + 1] = {
+	[MEMVIRT_A_SLOT_VM_ID] = { .type = NLA_NUL_STRING, .len = MEMVIRT_VM_ID_LEN - 1 },
+};
+
+static int memvirt_check_perm(struct sk_buff *skb, struct netlink_ext_ack *extack)
+{
+	if (netlink_capable(skb, CAP_NET_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG(extack, "memvirt: VM statistics need CAP_NET_ADMIN");
+	return -EPERM;
+}
+
+static int memvirt_put_u64(struct sk_buff *skb, int type, u64 value, int pad)
+{
+	return nla_put_u64_64bit(skb, type, value, pad);
+}
+
+static int memvirt_fill_cache(struct sk_buff *skb, u32 type,
+			      const struct memvirt_cache_stat *c)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, MEMVIRT_A_VM_CACHE);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, MEMVIRT_A_CACHE_TYPE, type) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_CACHE_OBJECTS, c->objects,
+			    MEMVIRT_A_CACHE_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_CACHE_CAPACITY, c->capacity,
+			    MEMVIRT_A_CACHE_PAD) ||
+	    nla_put_u32(skb, MEMVIRT_A_CACHE_OBJECT_SIZE, c->object_size) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_CACHE_BYTES,
+			    c->objects * c->object_size, MEMVIRT_A_CACHE_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The one VM message, shared by VM_GET do and dump. May sleep. */
+static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
+			   u32 portid, u32 seq, int flags)
+{
+	struct memvirt_vm_stats *st;
+	u64 mapped, huge, page_table, cache_bytes = 0, overhead;
+	u32 ppm = 0;
+	void *hdr;
+	int err = -EMSGSIZE;
+	u32 type;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	memvirt_vm_stats(vm, st);
+
+	huge = (st->map[1] << PMD_SHIFT) + (st->map[2] << PUD_SHIFT);
+	mapped = (st->map[0] << PAGE_SHIFT) + huge;
+	if (mapped)
+		ppm = mul_u64_u64_div_u64(huge, 1000000, mapped);
+	page_table = (st->tdp_pages + st->shadow_pages) * PAGE_SIZE;
+	for (type = 0; type <= MEMVIRT_CACHE_MAX; type++)
+		if (st->cache[type].present)
+			cache_bytes += st->cache[type].objects *
+				       st->cache[type].object_size;
+	overhead = st->meta.rmap + st->meta.lpage_info + st->meta.dirty_bitmap +
+		   st->meta.write_track + page_table + cache_bytes +
+		   st->vcpu_bytes;
+
+	hdr = genlmsg_put(skb, portid, seq, &memvirt_family, flags,
+			  MEMVIRT_CMD_VM_GET);
+	if (!hdr)
+		goto out;
+
+	if (nla_put_string(skb, MEMVIRT_A_VM_ID, vm->id) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_PID, vm->key.pid) ||
+	    (st->has_comm && nla_put_string(skb, MEMVIRT_A_VM_COMM, st->comm)) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_VCPUS_CREATED, st->vcpus_created) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_VCPUS_ONLINE, st->vcpus_online) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_NR_MEMSLOTS, st->nr_memslots) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_MEM_BYTES, st->mem_bytes,
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_MAP_4K, st->map[0],
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_MAP_2M, st->map[1],
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_MAP_1G, st->map[2],
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_MAPPED_BYTES, mapped,
+			    MEMVIRT_A_VM_PAD) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_HUGE_MAPPED_PPM, ppm) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_MMU_TDP_PAGES, st->tdp_pages,
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_MMU_SHADOW_PAGES,
+			    st->shadow_pages, MEMVIRT_A_VM_PAD))
+		goto cancel;
+
+	for (type = 0; type <= MEMVIRT_CACHE_MAX; type++)
+		if (st->cache[type].present &&
+		    memvirt_fill_cache(skb, type, &st->cache[type]))
+			goto cancel;
+
+	if (memvirt_put_u64(skb, MEMVIRT_A_VM_RMAP_BYTES, st->meta.rmap,
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_LPAGE_INFO_BYTES,
+			    st->meta.lpage_info, MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_DIRTY_BITMAP_BYTES,
+			    st->meta.dirty_bitmap, MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_WRITE_TRACK_BYTES,
+			    st->meta.write_track, MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_PAGE_TABLE_BYTES, page_table,
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_CACHE_BYTES, cache_bytes,
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_VCPU_BYTES, st->vcpu_bytes,
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_OVERHEAD_BYTES, overhead,
+			    MEMVIRT_A_VM_PAD))
+		goto cancel;
+
+	genlmsg_end(skb, hdr);
+	err = 0;
+	goto out;
+cancel:
+	genlmsg_cancel(skb, hdr);
+out:
+	kfree(st);
+	return err;
+}
+
+static int memvirt_fill_slot(struct sk_buff *skb, const struct memvirt_vm *vm,
+			     const struct memvirt_slot *slot, u32 portid,
+			     u32 seq, int flags)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &memvirt_family, flags,
+			  MEMVIRT_CMD_MEMSLOT_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, MEMVIRT_A_SLOT_VM_ID, vm->id) ||
+	    nla_put_u32(skb, MEMVIRT_A_SLOT_ID, slot->id) ||
+	    nla_put_u32(skb, MEMVIRT_A_SLOT_AS_ID, slot->as_id) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_SLOT_GPA, slot->gpa,
+			    MEMVIRT_A_SLOT_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_SLOT_SIZE, slot->size,
+			    MEMVIRT_A_SLOT_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_SLOT_HVA, slot->hva,
+			    MEMVIRT_A_SLOT_PAD) ||
+	    nla_put_u32(skb, MEMVIRT_A_SLOT_FLAGS, slot->flags) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_SLOT_RMAP_BYTES, slot->meta.rmap,
+			    MEMVIRT_A_SLOT_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_SLOT_LPAGE_INFO_BYTES,
+			    slot->meta.lpage_info, MEMVIRT_A_SLOT_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_SLOT_DIRTY_BITMAP_BYTES,
+			    slot->meta.dirty_bitmap, MEMVIRT_A_SLOT_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_SLOT_WRITE_TRACK_BYTES,
+			    slot->meta.write_track, MEMVIRT_A_SLOT_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Parse a VM id attribute; -ENOENT with extack if no such VM can exist. */
+static int memvirt_parse_vm_attr(const struct nlattr *attr,
+				 struct memvirt_key *key,
+				 struct netlink_ext_ack *extack)
+{
+	if (memvirt_id_parse(nla_data(attr), key)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "memvirt: no such VM (ids look like <pid>-<fd>)");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int memvirt_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[MEMVIRT_A_VM_ID];
+	struct memvirt_vm_list list;
+	struct memvirt_key key;
+	struct memvirt_vm *vm;
+	struct sk_buff *msg;
+	int err;
+
+	err = memvirt_check_perm(skb, info->extack);
+	if (err)
+		return err;
+	if (!attr) {
+		NL_SET_ERR_MSG(info->extack, "memvirt: VM_GET needs MEMVIRT_A_VM_ID");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, MEMVIRT_A_VM_ID);
+		return -EINVAL;
+	}
+	err = memvirt_parse_vm_attr(attr, &key, info->extack);
+	if (err)
+		return err;
+
+	err = memvirt_vms_collect(&list);
+	if (err) {
+		NL_SET_ERR_MSG(info->extack, "memvirt: cannot list the VMs");
+		return err;
+	}
+	vm = memvirt_vms_find(&list, &key);
+	if (!vm) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "memvirt: no such VM");
+		err = -ENOENT;
+		goto out;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		NL_SET_ERR_MSG(info->extack, "memvirt: out of memory");
+		err = -ENOMEM;
+		goto out;
+	}
+	err = memvirt_fill_vm(msg, vm, info->snd_portid, info->snd_seq, 0);
+	if (err) {
+		NL_SET_ERR_MSG(info->extack, "memvirt: cannot build the reply");
+		nlmsg_free(msg);
+		goto out;
+	}
+	memvirt_vms_release(&list);
+	return genlmsg_reply(msg, info);
+out:
+	memvirt_vms_release(&list);
+	return err;
+}
+
+static int memvirt_nl_vm_get_start(struct netlink_callback *cb)
+{
+	struct memvirt_vm_dump_ctx *ctx = (struct memvirt_vm_dump_ctx *)cb->ctx;
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	memset(ctx, 0, sizeof(*ctx));
+	return memvirt_check_perm(cb->skb, cb->extack);
+}
+
+static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct memvirt_vm_dump_ctx *ctx = (struct memvirt_vm_dump_ctx *)cb->ctx;
+	struct memvirt_vm_list list;
+	unsigned int i, sent = 0;
+	int err;
+
+	err = memvirt_vms_collect(&list);
+	if (err) {
+		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot list the VMs");
+		return err;
+	}
+	for (i = 0; i < list.nr; i++) {
+		struct memvirt_vm *vm = &list.vms[i];
+
+		if (ctx->started && memvirt_key_cmp(&vm->key, &ctx->last) <= 0)
+			continue;
+		err = memvirt_fill_vm(skb, vm, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (err)
+			break;
+		ctx->last = vm->key;
+		ctx->started = true;
+		sent++;
+		cond_resched();
+	}
+	memvirt_vms_release(&list);
+
+	/* A full skb ends this round; the next one resumes after ctx->last. */
+	if (err == -EMSGSIZE && sent)
+		return skb->len;
+	if (err) {
+		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot dump a VM");
+		return err;
+	}
+	return skb->len;
+}
+
+static int memvirt_nl_slot_get_start(struct netlink_callback *cb)
+{
+	struct memvirt_slot_dump_ctx *ctx = (struct memvirt_slot_dump_ctx *)cb->ctx;
+	struct nlattr **attrs = compat_dump_attrs(cb);
+	struct nlattr *attr = attrs ? attrs[MEMVIRT_A_SLOT_VM_ID] : NULL;
+	struct memvirt_vm_list list;
+	bool found;
+	int err;
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	memset(ctx, 0, sizeof(*ctx));
+	err = memvirt_check_perm(cb->skb, cb->extack);
+	if (err || !attr)
+		return err;
+
+	err = memvirt_parse_vm_attr(attr, &ctx->filter, cb->extack);
+	if (err)
+		return err;
+	ctx->has_filter = true;
+
+	/* Refuse an unknown VM now, so that the caller gets -ENOENT. */
+	err = memvirt_vms_collect(&list);
+	if (err) {
+		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot list the VMs");
+		return err;
+	}
+	found = memvirt_vms_find(&list, &ctx->filter);
+	memvirt_vms_release(&list);
+	if (!found) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attr, "memvirt: no such VM");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Was (vm, slot) already sent in an earlier round? */
+static bool memvirt_slot_sent(const struct memvirt_slot_dump_ctx *ctx,
+			      const struct memvirt_slot *slot)
+{
+	if (!ctx->started)
+		return false;
+	if (slot->as_id != ctx->as_id)
+		return slot->as_id < ctx->as_id;
+	return slot->id <= ctx->slot_id;
+}
+
+static int memvirt_nl_slot_get_dumpit(struct sk_buff *skb,
+				      struct netlink_callback *cb)
+{
+	struct memvirt_slot_dump_ctx *ctx = (struct memvirt_slot_dump_ctx *)cb->ctx;
+	struct memvirt_vm_list list;
+	struct memvirt_slot *slots;
+	unsigned int i, j, nr, sent = 0;
+	int cmp, err;
+
+	err = memvirt_vms_collect(&list);
+	if (err) {
+		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot list the VMs");
+		return err;
+	}
+	for (i = 0; i < list.nr && !err; i++) {
+		struct memvirt_vm *vm = &list.vms[i];
+
+		if (ctx->has_filter && memvirt_key_cmp(&vm->key, &ctx->filter))
+			continue;
+		cmp = ctx->started ? memvirt_key_cmp(&vm->key, &ctx->vm) : 1;
+		if (cmp < 0)
+			continue;
+		err = memvirt_vm_slots(vm->kvm, &slots, &nr);
+		if (err) {
+			NL_SET_ERR_MSG(cb->extack, "memvirt: cannot read memslots");
+			break;
+		}
+		for (j = 0; j < nr; j++) {
+			if (cmp == 0 && memvirt_slot_sent(ctx, &slots[j]))
+				continue;
+			err = memvirt_fill_slot(skb, vm, &slots[j],
+						NETLINK_CB(cb->skb).portid,
+						cb->nlh->nlmsg_seq, NLM_F_MULTI);
+			if (err)
+				break;
+			ctx->vm = vm->key;
+			ctx->as_id = slots[j].as_id;
+			ctx->slot_id = slots[j].id;
+			ctx->started = true;
+			sent++;
+		}
+		kvfree(slots);
+		cond_resched();
+	}
+	memvirt_vms_release(&list);
+
+	if (err == -EMSGSIZE && sent)
+		return skb->len;
+	if (err) {
+		if (err == -EMSGSIZE)
+			NL_SET_ERR_MSG(cb->extack, "memvirt: memslot message too big");
+		return err;
+	}
+	return skb->len;
+}
+
+static const struct genl_ops memvirt_ops[] = {
+	{
+		.cmd = MEMVIRT_CMD_VM_GET,
+		.doit = memvirt_nl_vm_get_doit,
+		.start = memvirt_nl_vm_get_start,
+		.dumpit = memvirt_nl_vm_get_dumpit,
+		.policy = memvirt_vm_get_policy,
+		.maxattr = MEMVIRT_A_VM_ID,
+	},
+	{
+		.cmd = MEMVIRT_CMD_MEMSLOT_GET,
+		.start = memvirt_nl_slot_get_start,
+		.dumpit = memvirt_nl_slot_get_dumpit,
+		.policy = memvirt_slot_get_policy,
+		.maxattr = MEMVIRT_A_SLOT_VM_ID,
+	},
+};
+
+static struct genl_family memvirt_family __ro_after_init = {
+	.name = MEMVIRT_FAMILY_NAME,
+	.version = MEMVIRT_FAMILY_VERSION,
+	.netnsok = false,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = memvirt_ops,
+	.n_ops = ARRAY_SIZE(memvirt_ops),
+};
+
+int __init memvirt_netlink_init(void)
+{
+	return genl_register_family(&memvirt_family);
+}
+
+void memvirt_netlink_exit(void)
+{
+	genl_unregister_family(&memvirt_family);
+}
