@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memvirt_nl.h"
 #include "testlib.h"
 
 const char *helper_path(const char *name)
@@ -147,7 +148,8 @@ int vmmp_stop(struct vmm_proc *p)
 		fclose(p->in);
 		p->in = NULL;
 	}
-	for (i = 0; i < 200; i++) {	/* 300 VMs take a while to tear down */
+	/* 300 VMs take many seconds to tear down under TCG. */
+	for (i = 0; i < 3000; i++) {
 		if (waitpid(p->pid, &status, WNOHANG) == p->pid)
 			goto out;
 		usleep(50000);
@@ -236,4 +238,39 @@ void self_comm(char *buf, size_t len)
 			buf[strcspn(buf, "\n")] = '\0';
 		fclose(f);
 	}
+}
+
+const char *memvirt_setup(struct mv_nl *nl)
+{
+	static char why[320];
+	int ret;
+
+	nl->sk = NULL;
+	if (vmm_kvm_available()) {
+		snprintf(why, sizeof(why), "KVM unusable: %s", vmm_error());
+		return why;
+	}
+	if (!kmod_loaded()) {
+		if (!kmod_path())
+			return "memvirt module not loaded and MEMVIRT_KO not set";
+		ret = kmod_load();
+		if (ret) {
+			snprintf(why, sizeof(why), "insmod %s: %s", kmod_path(), strerror(-ret));
+			return why;
+		}
+	}
+	ret = mv_nl_open(nl);
+	if (ret) {
+		snprintf(why, sizeof(why), "generic netlink family \"%s\": %s",
+			 MEMVIRT_FAMILY_NAME, strerror(-ret));
+		return why;
+	}
+	return NULL;
+}
+
+void memvirt_teardown(struct mv_nl *nl)
+{
+	mv_nl_close(nl);
+	if (!kmod_loaded() && kmod_path())
+		kmod_load();
 }

@@ -48,4 +48,14 @@ uint64_t smaps_huge_bytes(const void *addr, uint64_t len);
 /* /proc/self/comm without the newline. */
 void self_comm(char *buf, size_t len);
 
+
+struct mv_nl;
+/*
+ * Prepares a module test: KVM usable, memvirt loaded (loads $MEMVIRT_KO if
+ * it is not), family resolved into *nl. NULL if ready, else why to skip.
+ */
+const char *memvirt_setup(struct mv_nl *nl);
+/* Closes *nl and reloads the module if a test left it unloaded. */
+void memvirt_teardown(struct mv_nl *nl);
+
 #endif /* MEMVIRT_SELFTESTS_TESTLIB_H */

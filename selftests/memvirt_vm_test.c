@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MEMVIRT_CMD_VM_GET: VMs are listed with the identity the test gave them,
+ * vanish when destroyed, and a dump of 300 VMs is complete, ordered and
+ * spans several netlink messages.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "memvirt_nl.h"
+#include "testlib.h"
+#include "vmm.h"
+
+FIXTURE(vm) {
+	struct mv_nl nl;
+};
+
+FIXTURE_SETUP(vm)
+{
+	const char *why = memvirt_setup(&self->nl);
+
+	if (why)
+		SKIP(return, "%s", why);
+}
+
+FIXTURE_TEARDOWN(vm)
+{
+	memvirt_teardown(&self->nl);
+}
+
+/* Dump order is (pid, fd) ascending; no id twice. */
+static bool dump_ordered(struct __test_metadata *_metadata,
+			 const struct mv_vm *vms, int nr)
+{
+	int i, pid, fd, ppid = 0, pfd = -1;
+
+	for (i = 0; i < nr; i++) {
+		if (mv_parse_id(vms[i].id, &pid, &fd)) {
+			TH_LOG("malformed VM id '%s'", vms[i].id);
+			return false;
+		}
+		if (pid < ppid || (pid == ppid && fd <= pfd)) {
+			TH_LOG("dump out of order at %d: %s after %d-%d", i,
+			       vms[i].id, ppid, pfd);
+			return false;
+		}
+		ppid = pid;
+		pfd = fd;
+	}
+	return true;
+}
+
+static void check_identity(struct __test_metadata *_metadata,
+			   const struct mv_vm *v, int pid, const char *comm,
+			   int vcpus, uint64_t mem_bytes, int nr_slots)
+{
+	EXPECT_EQ(0, v->bad) TH_LOG("%s: attributes of wrong size: 0x%llx", v->id,
+				    (unsigned long long)v->bad);
+	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_PID));
+	EXPECT_EQ(pid, v->val[MEMVIRT_A_VM_PID]);
+	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_COMM));
+	EXPECT_STREQ(comm, v->comm);
+	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_VCPUS_CREATED));
+	EXPECT_EQ(vcpus, v->val[MEMVIRT_A_VM_VCPUS_CREATED]);
+	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_VCPUS_ONLINE));
+	EXPECT_EQ(vcpus, v->val[MEMVIRT_A_VM_VCPUS_ONLINE]);
+	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_MEM_BYTES));
+	EXPECT_EQ(mem_bytes, v->val[MEMVIRT_A_VM_MEM_BYTES]);
+	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_NR_MEMSLOTS));
+	EXPECT_LE(nr_slots, v->val[MEMVIRT_A_VM_NR_MEMSLOTS]);
+}
+
+/* An in-process VM: our pid and comm, the vCPUs and memory we gave it. */
+TEST_F(vm, identity)
+{
+	struct vmm_vm *vm = vmm_vm_create(3);
+	const struct mv_vm *v;
+	struct mv_vm *vms, got;
+	struct mv_err e;
+	char comm[32];
+	int nr;
+
+	ASSERT_NE(NULL, vm) TH_LOG("%s", vmm_error());
+	ASSERT_LE(0, vmm_add_slot(vm, 0x100000, 4 << 20, VMM_BACKING_NOTHP, 0)) TH_LOG("%s", vmm_error());
+	ASSERT_LE(0, vmm_add_slot(vm, 0x800000, 2 << 20, VMM_BACKING_MEMFD, 0)) TH_LOG("%s", vmm_error());
+	ASSERT_LE(0, vmm_add_slot(vm, 0x40000000, 6 << 20, VMM_BACKING_ANON,
+				  VMM_SLOT_DIRTY_LOG)) TH_LOG("%s", vmm_error());
+	self_comm(comm, sizeof(comm));
+
+	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, &e, NULL)) TH_LOG("dump: %s %s",
+		  strerror(-e.err), e.msg);
+	EXPECT_TRUE(dump_ordered(_metadata, vms, nr));
+	v = mv_find_vm(vms, nr, vm->id);
+	ASSERT_NE(NULL, v) TH_LOG("VM %s not in a dump of %d", vm->id, nr);
+	check_identity(_metadata, v, getpid(), comm, 3, vmm_mem_bytes(vm), vm->nr_slots);
+
+	/* The do form answers the same VM. */
+	ASSERT_EQ(0, mv_get_vm(&self->nl, vm->id, &got, &e)) TH_LOG("get: %s %s",
+		  strerror(-e.err), e.msg);
+	EXPECT_STREQ(vm->id, got.id);
+	check_identity(_metadata, &got, getpid(), comm, 3, vmm_mem_bytes(vm), vm->nr_slots);
+	free(vms);
+	vmm_vm_destroy(vm);
+}
+
+/* A VM of another process (memvirt-vmm): its pid and comm. */
+TEST_F(vm, other_process)
+{
+	const char *argv[] = { "--vms", "2", "--vcpus", "2",
+		"--slot", "gpa=0x100000,size=3M,backing=nothp",
+		"--slot", "gpa=0x2000000,size=1M,backing=memfd,flags=ro", NULL };
+	const uint64_t mem = 0x1000 + (3 << 20) + (1 << 20);
+	struct vmm_proc p;
+	struct mv_vm *vms;
+	int nr, i;
+
+	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
+	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
+	for (i = 0; i < p.nr_vms; i++) {
+		const struct mv_vm *v = mv_find_vm(vms, nr, p.id[i]);
+
+		ASSERT_NE(NULL, v) TH_LOG("VM %s not listed", p.id[i]);
+		check_identity(_metadata, v, p.pid, "memvirt-vmm", 2, mem, 3);
+	}
+	free(vms);
+	EXPECT_EQ(0, vmmp_stop(&p));
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A destroyed VM leaves the dump and VM_GET; its sibling stays. */
+TEST_F(vm, destroyed_vm_disappears)
+{
+	struct vmm_vm *a = vmm_vm_create(1), *b = vmm_vm_create(1);
+	char id_a[VMM_ID_LEN];
+	struct mv_vm *vms, got;
+	struct mv_err e;
+	double t0;
+	int nr;
+
+	ASSERT_NE(NULL, a) TH_LOG("%s", vmm_error());
+	ASSERT_NE(NULL, b) TH_LOG("%s", vmm_error());
+	ASSERT_EQ(0, vmm_touch_gpa(a, VMM_CODE_GPA, 1, 0, false)) TH_LOG("%s", vmm_error());
+	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
+	ASSERT_NE(NULL, mv_find_vm(vms, nr, a->id));
+	ASSERT_NE(NULL, mv_find_vm(vms, nr, b->id));
+	free(vms);
+
+	strcpy(id_a, a->id);
+	vmm_vm_destroy(a);
+	/* close() has released the VM by the time it returns; allow 2 s. */
+	for (t0 = now();; usleep(20000)) {
+		ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
+		if (!mv_find_vm(vms, nr, id_a) || now() - t0 > 2)
+			break;
+		free(vms);
+	}
+	EXPECT_EQ(NULL, mv_find_vm(vms, nr, id_a)) TH_LOG("destroyed VM %s still listed", id_a);
+	EXPECT_NE(NULL, mv_find_vm(vms, nr, b->id));
+	free(vms);
+	EXPECT_EQ(-ENOENT, mv_get_vm(&self->nl, id_a, &got, &e));
+	vmm_vm_destroy(b);
+}
+
+#define MANY_VMS 300
+
+/*
+ * 300 VMs in one process: the dump lists exactly them plus what existed
+ * before, in order, across more than one netlink message.
+ */
+TEST_F_TIMEOUT(vm, dump_300_vms, 600)
+{
+	const char *argv[] = { "--vms", "300", "--vcpus", "1", NULL };
+	struct mv_vm *pre, *vms;
+	struct mv_stats st;
+	struct mv_err e;
+	int nr_pre, nr, i, ours = 0, old = 0;
+	struct vmm_proc p;
+
+	ASSERT_EQ(0, mv_dump_vms(&self->nl, &pre, &nr_pre, NULL, NULL));
+	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
+	ASSERT_EQ(MANY_VMS, p.nr_vms);
+
+	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, &e, &st)) TH_LOG("dump: %s %s",
+		  strerror(-e.err), e.msg);
+	TH_LOG("%d VMs in %u messages, %u recvmsg batches (%u with VMs)", nr,
+	       st.msgs, st.batches, st.data_batches);
+	EXPECT_TRUE(st.done);
+	EXPECT_TRUE(dump_ordered(_metadata, vms, nr));
+	for (i = 0; i < nr; i++) {
+		int j, mine = 0;
+
+		for (j = 0; j < p.nr_vms; j++)
+			mine |= !strcmp(vms[i].id, p.id[j]);
+		if (mine)
+			ours++;
+		else if (mv_find_vm(pre, nr_pre, vms[i].id))
+			old++;
+		else
+			TH_LOG("unexpected VM %s", vms[i].id);
+	}
+	EXPECT_EQ(MANY_VMS, ours);
+	EXPECT_EQ(nr, ours + old);
+	EXPECT_LT(1, st.data_batches) TH_LOG("a dump of %d VMs fit one message", nr);
+	for (i = 0; i < p.nr_vms; i++)
+		EXPECT_NE(NULL, mv_find_vm(vms, nr, p.id[i])) TH_LOG("%s missing", p.id[i]);
+	free(vms);
+	free(pre);
+	EXPECT_EQ(0, vmmp_stop(&p));
+
+	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
+	for (i = 0; i < p.nr_vms; i++)
+		EXPECT_EQ(NULL, mv_find_vm(vms, nr, p.id[i])) TH_LOG("%s outlived its VMM", p.id[i]);
+	free(vms);
+}
+
+/* A dump abandoned after its first message must not hurt the next one. */
+TEST_F_TIMEOUT(vm, dump_abandoned, 300)
+{
+	const char *argv[] = { "--vms", "100", NULL };
+	struct mv_nl nl2;
+	struct mv_vm *vms;
+	struct vmm_proc p;
+	struct nl_msg *msg;
+	unsigned char *buf = NULL;
+	struct sockaddr_nl peer;
+	int nr;
+
+	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
+	ASSERT_EQ(0, mv_nl_open(&nl2));
+	msg = mv_msg(&nl2, MEMVIRT_CMD_VM_GET, NLM_F_DUMP);
+	ASSERT_NE(NULL, msg);
+	ASSERT_LT(0, nl_send_auto(nl2.sk, msg));
+	nlmsg_free(msg);
+	ASSERT_LT(0, nl_recv(nl2.sk, &peer, &buf, NULL));
+	free(buf);
+	mv_nl_close(&nl2);	/* mid-dump */
+
+	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
+	EXPECT_LE(p.nr_vms, nr);
+	free(vms);
+	EXPECT_EQ(0, vmmp_stop(&p));
+}
+
+TEST_HARNESS_MAIN
