@@ -33,13 +33,18 @@ done
 r=/newroot
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot $r ||
 	fail "cannot mount the host root over 9p"
-for d in tmp run root var/tmp dev/shm; do
+for d in tmp run root var/tmp; do
 	mount -t tmpfs -o mode=1777 tmpfs $r/$d 2>/dev/null
 done
 mount -t proc proc $r/proc
 mount -t sysfs sysfs $r/sys
 mount -t devtmpfs devtmpfs $r/dev
 mount -t tmpfs -o mode=1777 tmpfs $r/dev/shm
+# devtmpfs has no /dev/fd links; programs (the kselftest runner) need them.
+ln -sf /proc/self/fd $r/dev/fd
+ln -sf /proc/self/fd/0 $r/dev/stdin
+ln -sf /proc/self/fd/1 $r/dev/stdout
+ln -sf /proc/self/fd/2 $r/dev/stderr
 mount -t devpts devpts $r/dev/pts 2>/dev/null
 mount -t debugfs debugfs $r/sys/kernel/debug
 mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null

@@ -66,7 +66,7 @@ reader=$!
 # shellcheck disable=SC2086
 timeout -k 10 "${MEMVIRT_QEMU_TIMEOUT:-1200}" qemu-system-x86_64 \
 	-nodefaults -no-user-config -display none -monitor none -no-reboot \
-	-accel tcg,thread=multi -cpu EPYC -smp "${MEMVIRT_QEMU_SMP:-2}" \
+	-accel "tcg,thread=${MEMVIRT_QEMU_TCG_THREAD:-single}" -cpu EPYC -smp "${MEMVIRT_QEMU_SMP:-2}" \
 	-m "${MEMVIRT_QEMU_MEM:-3G}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=6 memvirt.job=$job ${MEMVIRT_QEMU_APPEND:-}" \
