@@ -30,6 +30,7 @@
 #define MAX_ERRNO		4095
 
 const volatile __u32 region_shift = 30;	/* GPA region size for faults_regions */
+const volatile bool measure_latency = true;	/* off: no clock reads, empty histogram */
 
 __u64 next_seq;
 
@@ -142,13 +143,11 @@ static __always_inline __u64 vm_seq_of(struct kvm *kvm)
 	return seq;
 }
 
-static __always_inline int on_fault_entry(struct kvm_vcpu *vcpu, __u64 gpa, __u64 err)
+static __always_inline int on_fault_entry(struct kvm *kvm, __u64 gpa, __u64 err)
 {
 	struct task_fault *t;
-	struct kvm *kvm;
 	__u64 seq;
 
-	kvm = BPF_CORE_READ(vcpu, kvm);
 	if (!kvm)
 		return 0;
 	seq = vm_seq_of(kvm);
@@ -165,7 +164,8 @@ static __always_inline int on_fault_entry(struct kvm_vcpu *vcpu, __u64 gpa, __u6
 	t->mm_major = 0;
 	t->spte[0] = t->spte[1] = t->spte[2] = t->spte[3] = 0;
 	t->active = 1;
-	t->start_ns = bpf_ktime_get_ns();
+	if (measure_latency)
+		t->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -184,7 +184,7 @@ static __always_inline int on_fault_exit(long ret)
 	if (!t || !t->active)
 		return 0;
 	t->active = 0;
-	delta = bpf_ktime_get_ns() - t->start_ns;
+	delta = measure_latency ? bpf_ktime_get_ns() - t->start_ns : 0;
 
 	s = lookup_or_init(&vm_stats, &t->seq, &zero_stats);
 	if (!s)
@@ -230,13 +230,15 @@ static __always_inline int on_fault_exit(long ret)
 		ADD(s, FC_SPTE_1G, t->spte[2]);
 	if (!nspte)
 		ADD(s, FC_SPTE_NONE, 1);
-	__sync_fetch_and_add(&s->lat_ns, delta);
-	slot = log2_u64(delta);
-	if (slot >= FAULTS_HIST_SLOTS)
-		slot = FAULTS_HIST_SLOTS - 1;
-	/* 6.1's verifier loses the clamp when clang bounds a copy: mask too. */
-	asm volatile("" : "+r"(slot));
-	__sync_fetch_and_add(&s->hist[slot & (FAULTS_HIST_SLOTS - 1)], 1);
+	if (measure_latency) {
+		__sync_fetch_and_add(&s->lat_ns, delta);
+		slot = log2_u64(delta);
+		if (slot >= FAULTS_HIST_SLOTS)
+			slot = FAULTS_HIST_SLOTS - 1;
+		/* 6.1's verifier loses the clamp when clang bounds a copy: mask too. */
+		asm volatile("" : "+r"(slot));
+		__sync_fetch_and_add(&s->hist[slot & (FAULTS_HIST_SLOTS - 1)], 1);
+	}
 
 	rk.seq = t->seq;
 	rk.region = t->gpa >> (region_shift & 63);
@@ -295,7 +297,8 @@ static __always_inline int on_destroy_vm(struct kvm *kvm)
 SEC("fentry/kvm_mmu_page_fault")
 int BPF_PROG(fentry_kvm_mmu_page_fault, struct kvm_vcpu *vcpu, u64 gpa, u64 err)
 {
-	return on_fault_entry(vcpu, gpa, err);
+	/* A trusted BTF pointer here: a direct (CO-RE relocated) load, no helper. */
+	return on_fault_entry(vcpu->kvm, gpa, err);
 }
 
 SEC("fexit/kvm_mmu_page_fault")
@@ -329,7 +332,7 @@ int BPF_PROG(fentry_kvm_destroy_vm, struct kvm *kvm)
 SEC("kprobe/kvm_mmu_page_fault")
 int BPF_KPROBE(kprobe_kvm_mmu_page_fault, struct kvm_vcpu *vcpu, u64 gpa, u64 err)
 {
-	return on_fault_entry(vcpu, gpa, err);
+	return on_fault_entry(BPF_CORE_READ(vcpu, kvm), gpa, err);
 }
 
 SEC("kretprobe/kvm_mmu_page_fault")

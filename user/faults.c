@@ -53,6 +53,7 @@ struct opts {
 	bool regions;
 	bool json;
 	bool verbose;
+	bool no_latency;
 	unsigned int region_shift;
 	enum attach_mode attach;
 };
@@ -125,6 +126,7 @@ static void usage(FILE *f)
 		"      --json               one JSON object per interval\n"
 		"      --attach MODE        auto, fentry (fentry/fexit + BTF tracepoints)\n"
 		"                           or kprobe (kprobes + raw tracepoints)\n"
+		"      --no-latency         skip the clock reads (cheaper; no P50/P99/AVG)\n"
 		"  -v, --verbose            libbpf diagnostics\n"
 		"  -h, --help               this help\n"
 		"\n"
@@ -176,7 +178,8 @@ static int parse_size_shift(const char *s, unsigned int *shift)
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_VM = 256, OPT_HIST, OPT_REGIONS, OPT_REGION_SIZE, OPT_JSON, OPT_ATTACH };
+	enum { OPT_VM = 256, OPT_HIST, OPT_REGIONS, OPT_REGION_SIZE, OPT_JSON, OPT_ATTACH,
+	       OPT_NO_LATENCY };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -186,6 +189,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "region-size", required_argument, NULL, OPT_REGION_SIZE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "attach", required_argument, NULL, OPT_ATTACH },
+		{ "no-latency", no_argument, NULL, OPT_NO_LATENCY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -242,6 +246,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				fprintf(stderr, "memvirt faults: bad attach mode '%s'\n", optarg);
 				return 2;
 			}
+			break;
+		case OPT_NO_LATENCY:
+			o->no_latency = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -328,6 +335,7 @@ static int try_method(struct state *st, enum attach_mode mode)
 		return -1;
 	}
 	skel->rodata->region_shift = st->o.region_shift;
+	skel->rodata->measure_latency = !st->o.no_latency;
 	set_autoload(skel, mode);
 	st->skel = skel;
 	err = faults_bpf__load(skel);
