@@ -431,9 +431,14 @@ void mv_nl_perror(const struct mv_nl *nl, int err, const char *what)
 			what);
 		return;
 	}
-	if (nl->msg[0])
-		fprintf(stderr, "memvirt: %s\n", nl->msg);
-	else
+	if (nl->msg[0]) {
+		const char *m = nl->msg;
+
+		/* The module may name itself; we already do. */
+		if (!strncmp(m, "memvirt: ", 9))
+			m += 9;
+		fprintf(stderr, "memvirt: %s: %s\n", what, m);
+	} else
 		fprintf(stderr, "memvirt: %s: %s\n", what, strerror(-err));
 }
 

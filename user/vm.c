@@ -41,8 +41,8 @@ static const struct mv_field vm_fields[] = {
 	  "VM id, <pid>-<fd> (KVM's debugfs name)" },
 	{ "PID", "PID", MEMVIRT_A_VM_PID, 0, MV_FMT_NUM, 5, 0, true,
 	  "process that created the VM" },
-	{ "COMM", "Command", MEMVIRT_A_VM_COMM, 0, MV_FMT_STR, 12,
-	  SCOLS_FL_TRUNC, true, "command name of that process" },
+	{ "COMM", "Command", MEMVIRT_A_VM_COMM, 0, MV_FMT_STR, 12, 0, true,
+	  "command name of that process" },
 	{ "VCPUS", "vCPUs created", MEMVIRT_A_VM_VCPUS_CREATED, 0, MV_FMT_NUM,
 	  3, 0, true, "vCPUs created" },
 	{ "ONLINE", "vCPUs online", MEMVIRT_A_VM_VCPUS_ONLINE, 0, MV_FMT_NUM,
@@ -887,7 +887,10 @@ static int show_fetch(struct mv_nl *nl, const char *arg, struct mv_vm *vm,
 	} else {
 		err = mv_nl_vm_get(nl, arg, vm);
 		if (err) {
-			mv_nl_perror(nl, err, arg);
+			char what[16 + MEMVIRT_VM_ID_LEN];
+
+			snprintf(what, sizeof(what), "VM %s", arg);
+			mv_nl_perror(nl, err, what);
 			return err;
 		}
 	}
