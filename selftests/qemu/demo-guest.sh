@@ -1,44 +1,52 @@
 # SPDX-License-Identifier: GPL-2.0
-# Sourced inside the demo guest by demo.sh (variables top, ko, vmm, kver, ginit).
+# Runs inside the demo guest, started by demo.sh (environment: top, ko, vmm,
+# kver, ginit).
 set -u
 PATH=$top/user:$PATH
 say() { printf '\n$ %s\n' "$*"; "$@"; }
 
+# start_vmm NAME ARGS...: run the test VMM in the background until "ready".
+start_vmm() {
+	local name=$1 i
+	shift
+	"$vmm" --no-stdin "$@" > "/tmp/$name.out" 2>&1 &
+	for i in $(seq 1 60); do
+		grep -q '^ready' "/tmp/$name.out" && { sed 's/^/vmm: /' "/tmp/$name.out"; return 0; }
+		sleep 1
+	done
+	echo "demo: $name did not start:"; cat "/tmp/$name.out"
+	return 1
+}
+
 insmod "$ko" || exit 1
 echo always > /sys/kernel/mm/transparent_hugepage/enabled
 
-# VM 1: 1 vCPU, 64 MiB, 1000 scattered 4K pages written.
-coproc VM1 { "$vmm" --vcpus 1 --slot gpa=0x100000,size=64M,backing=anon \
-	--touch 0,0,1000,0x10000,w; }
-# VM 2: 2 vCPUs, 512 MiB THP-backed, the first 128 MiB touched in 2M runs,
-# plus a read-only ROM-like slot.
-coproc VM2 { "$vmm" --vcpus 2 --slot gpa=0x40000000,size=512M,backing=thp \
-	--slot gpa=0xfff00000,size=1M,flags=ro --touch 0,0,32768,4096,w; }
-for fd in "${VM1[0]}" "${VM2[0]}"; do
-	while read -r line <&"$fd"; do
-		echo "vmm: $line"
-		[ "$line" = ready ] && break
-	done
-done
+echo "Starting three VMs:"
+echo " 1. test VMM: 1 vCPU, 64 MiB, 1000 scattered 4K pages written"
+start_vmm vm1 --vcpus 1 --slot gpa=0x100000,size=64M,backing=anon \
+	--touch 0,0,1000,0x10000,w || exit 1
+echo " 2. test VMM: 2 vCPUs, 512 MiB THP-backed with 128 MiB written, plus a read-only slot"
+start_vmm vm2 --vcpus 2 --slot gpa=0x40000000,size=512M,backing=thp \
+	--slot gpa=0xb0000000,size=1M,flags=ro --touch 0,0,32768,4096,w || exit 1
 
-# VM 3: a real QEMU guest booting Linux under KVM (nested SVM).
+echo " 3. QEMU -enable-kvm booting Linux $kver with 256 MiB (nested SVM)"
 qemu-system-x86_64 -enable-kvm -cpu host -m 256 -smp 1 -nodefaults -no-user-config \
 	-display none -serial file:/tmp/demo-guest.log -kernel "/boot/vmlinuz-$kver" \
-	-initrd "$ginit" -append "console=ttyS0 quiet" </dev/null >/tmp/demo-qemu.log 2>&1 &
-qpid=$!
-for i in $(seq 1 120); do
+	-initrd "$ginit" -append "console=ttyS0" </dev/null >/tmp/demo-qemu.log 2>&1 &
+for i in $(seq 1 300); do
 	grep -q 'demo-guest: up' /tmp/demo-guest.log 2>/dev/null && break
 	sleep 1
 done
-grep 'demo-guest' /tmp/demo-guest.log || { echo "nested QEMU guest did not come up:"; tail -n 20 /tmp/demo-guest.log /tmp/demo-qemu.log; }
+if ! grep 'demo-guest:' /tmp/demo-guest.log; then
+	echo "demo: the nested QEMU guest did not come up in 300 s:"
+	tail -n 20 /tmp/demo-guest.log /tmp/demo-qemu.log
+fi
 
 say memvirt list
 for id in $(memvirt list --json | jq -r '.vms[].id'); do
 	say memvirt show "$id"
 done
 
-kill "$qpid" 2>/dev/null
-echo quit >&"${VM1[1]}"
-echo quit >&"${VM2[1]}"
+kill $(jobs -p) 2>/dev/null
 wait
 rmmod memvirt

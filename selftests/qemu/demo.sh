@@ -46,8 +46,8 @@ fi
 
 job=$(mktemp)
 cat > "$job" <<JOB
-top='$top'; ko='$ko'; vmm='$BUILD/selftests/memvirt-vmm'; kver='$kver'; ginit='$ginit'
-. '$here/demo-guest.sh'
+export top='$top' ko='$ko' vmm='$BUILD/selftests/memvirt-vmm' kver='$kver' ginit='$ginit'
+exec /bin/bash '$here/demo-guest.sh'
 JOB
 echo "memvirt demo: booting $kver in QEMU (TCG, nested SVM)"
 MEMVIRT_QEMU_MEM=${MEMVIRT_QEMU_MEM:-4G} "$here/run-vm.sh" "$kver" "$job"
