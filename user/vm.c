@@ -73,8 +73,8 @@ static const struct mv_field vm_fields[] = {
 	  MV_FMT_NUM, 6, 0, false, "shadow MMU pages in use" },
 	{ "PGTABLES", "Page tables", MEMVIRT_A_VM_PAGE_TABLE_BYTES, 0,
 	  MV_FMT_SIZE, 6, 0, false, "MMU page tables, TDP + shadow" },
-	{ "CACHES", "MMU caches", MEMVIRT_A_VM_CACHE_BYTES, 0, MV_FMT_SIZE, 6,
-	  0, false, "objects held in KVM's MMU memory caches" },
+	{ "MMU-CACHES", "MMU caches", MEMVIRT_A_VM_CACHE_BYTES, 0, MV_FMT_SIZE,
+	  6, 0, false, "objects held in KVM's MMU memory caches" },
 	{ "RMAP", "Reverse maps", MEMVIRT_A_VM_RMAP_BYTES, 0, MV_FMT_SIZE, 6,
 	  0, false, "reverse-map arrays, all memslots" },
 	{ "LPAGE-INFO", "Large-page info", MEMVIRT_A_VM_LPAGE_INFO_BYTES, 0,
@@ -400,6 +400,9 @@ static int pid_match(const struct mv_vm *vm, void *arg)
 	return 0;
 }
 
+/* Ids listed when a pid is ambiguous. */
+#define MV_AMBIGUOUS_MAX	16
+
 /* "<pid>" has exactly one VM: fetch it; otherwise explain. */
 static int resolve_pid(struct mv_nl *nl, uint32_t pid, struct mv_vm *vm)
 {
@@ -417,8 +420,10 @@ static int resolve_pid(struct mv_nl *nl, uint32_t pid, struct mv_vm *vm)
 	} else if (ctx.nr > 1) {
 		fprintf(stderr, "memvirt: pid %" PRIu32 " has %zu VMs, "
 			"name one by id:", pid, ctx.nr);
-		for (i = 0; i < ctx.nr; i++)
+		for (i = 0; i < ctx.nr && i < MV_AMBIGUOUS_MAX; i++)
 			fprintf(stderr, " %s", ctx.ids[i]);
+		if (ctx.nr > MV_AMBIGUOUS_MAX)
+			fprintf(stderr, " ... (see 'memvirt list')");
 		fputc('\n', stderr);
 		err = -EEXIST;
 	}
