@@ -22,8 +22,8 @@ insmod "$ko" || exit 1
 echo always > /sys/kernel/mm/transparent_hugepage/enabled
 
 echo "Starting three VMs:"
-echo " 1. test VMM: 1 vCPU, 64 MiB, 1000 scattered 4K pages written"
-start_vmm vm1 --vcpus 1 --slot gpa=0x100000,size=64M,backing=anon \
+echo " 1. test VMM: 1 vCPU, 64 MiB without THP, 1000 scattered 4K pages written"
+start_vmm vm1 --vcpus 1 --slot gpa=0x100000,size=64M,backing=nothp \
 	--touch 0,0,1000,0x10000,w || exit 1
 echo " 2. test VMM: 2 vCPUs, 512 MiB THP-backed with 128 MiB written, plus a read-only slot"
 start_vmm vm2 --vcpus 2 --slot gpa=0x40000000,size=512M,backing=thp \
