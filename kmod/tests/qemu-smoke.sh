@@ -14,6 +14,7 @@ kver=$(uname -r)
 ko=$build/$kver/src/kmod/memvirt.ko
 vmm=$build/kmod-test/memvirt-vmm
 nvms=${MEMVIRT_SMOKE_VMS:-1000}
+[ -r /tmp/smoke.env ] && . /tmp/smoke.env
 ynl() {
 	/usr/bin/python3 "$build/linux-source/tools/net/ynl/cli.py" \
 		--spec "$top/Documentation/netlink/specs/memvirt.yaml" --no-schema "$@"
@@ -28,10 +29,11 @@ check() {	# check DESCRIPTION COMMAND...
 echo "memvirt-smoke: start" > /dev/kmsg
 cd /tmp || exit 1
 
-# A VM that exists before the module is loaded: 2 vCPUs, 16M, 100 pages.
+# A VM that exists before the module is loaded: 2 vCPUs, 16M with 100
+# pages touched, 2M with dirty logging.
 mkfifo in1
 "$vmm" --vcpus 2 --slot gpa=0x100000,size=16M \
-	--touch 0,0,100,4096,w < in1 > out1 2>&1 &
+	--slot gpa=0x2000000,size=2M,flags=dirty --touch 0,0,100,4096,w < in1 > out1 2>&1 &
 exec 7> in1
 for i in $(seq 50); do grep -q ready out1 && break; sleep 0.2; done
 cat out1
@@ -47,7 +49,8 @@ dbg=/sys/kernel/debug/kvm/$id
 echo "debugfs pages_4k=$(cat $dbg/pages_4k) pages_2m=$(cat $dbg/pages_2m)"
 check "map-4k equals debugfs pages_4k" grep -q "'map-4k': $(cat $dbg/pages_4k)," do1
 check "vcpus-online 2" grep -q "'vcpus-online': 2," do1
-check "mem-bytes 16M + code page" grep -q "'mem-bytes': 16781312," do1
+check "mem-bytes 16M + 2M + code page" grep -q "'mem-bytes': 18878464," do1
+check "dirty bitmaps of a 2M slot" grep -q "'dirty-bitmap-bytes': 128," do1
 ynl --dump memslot-get --json "{\"vm-id\": \"$id\"}" > slots1 2>&1
 cat slots1
 
@@ -99,7 +102,7 @@ PY
 check "dump of $nvms+1 VMs complete, unique, ordered" [ $? -eq 0 ]
 echo "dump took $(echo "$t1 - $t0" | bc) s"
 ynl --dump memslot-get --output-json > slotsn 2>&1
-check "memslot dump of all VMs" python3 -c "import json; s = json.load(open('slotsn')); print(len(s), 'slots'); exit(len(s) < $nvms + 1)"
+check "memslot dump of all VMs" python3 -c "import json; s = json.load(open('slotsn')); print(len(s), 'slots'); exit(len(s) < 2 * ($nvms + 1))"
 
 # Unload while VMs are alive, reload, unload again.
 check "rmmod with live VMs" rmmod memvirt
