@@ -32,6 +32,7 @@
 #include <bpf/libbpf.h>
 #include <libsmartcols.h>
 
+#include "cli.h"
 #include "faults.h"
 #include "faults.skel.h"
 /* The BPF side's header, shared like bcc's libbpf-tools <tool>.h. */
@@ -895,7 +896,7 @@ static void sleep_until(double t)
 	}
 }
 
-int cmd_faults(int argc, char **argv)
+int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 {
 	struct state st = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -905,6 +906,7 @@ int cmd_faults(int argc, char **argv)
 	rc = parse_opts(argc, argv, &st.o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
+	st.o.json |= common->json;
 	verbose_libbpf = st.o.verbose;
 	libbpf_set_print(libbpf_print);
 	st.ncpus = libbpf_num_possible_cpus();

@@ -6,7 +6,12 @@
 #ifndef MEMVIRT_USER_FAULTS_H
 #define MEMVIRT_USER_FAULTS_H
 
-/* argv[0] is the verb ("faults"); returns 0, 1 (runtime error) or 2 (usage). */
-int cmd_faults(int argc, char **argv);
+struct mv_opts;
+
+/*
+ * argv[0] is the verb ("faults"); common options (--json) come in @common.
+ * Returns 0, 1 (runtime error) or 2 (usage).
+ */
+int mv_cmd_faults(int argc, char **argv, struct mv_opts *common);
 
 #endif

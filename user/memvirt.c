@@ -15,6 +15,7 @@
 #include <linux/memvirt.h>
 
 #include "cli.h"
+#include "faults.h"
 
 struct mv_verb {
 	const char *name;
@@ -25,6 +26,7 @@ struct mv_verb {
 static const struct mv_verb verbs[] = {
 	{ "list", mv_cmd_list, "list the VMs on this host, one per line" },
 	{ "show", mv_cmd_show, "show everything known about one VM" },
+	{ "faults", mv_cmd_faults, "trace KVM page faults per VM (eBPF)" },
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -66,7 +68,7 @@ static void mv_usage(FILE *out)
 	      " -V, --version          display version\n"
 	      "\n"
 	      "Run 'memvirt <verb> --help' for the verb's options and columns.\n"
-	      "Needs memvirt.ko loaded and CAP_NET_ADMIN.\n", out);
+	      "list and show need memvirt.ko loaded; all verbs need root.\n", out);
 }
 
 int mv_usage_error(const char *verb, const char *fmt, ...)
