@@ -20,6 +20,13 @@
  *         the request only that VM's slots are dumped (-ENOENT if unknown).
  *   Needs CAP_NET_ADMIN in the initial user namespace.
  *
+ * MEMVIRT_CMD_ZONE_GET
+ *   dump: one message per populated zone of every online node (attributes
+ *         MEMVIRT_A_ZONE_*), ordered by node, then zone index: the buddy
+ *         allocator's free blocks per order and the fragmentation indices
+ *         the kernel's debugfs extfrag files show. Needs no privilege, like
+ *         /proc/buddyinfo.
+ *
  * Conventions
  * -----------
  * All 64-bit values are NLA_U64 put with MEMVIRT_A_*_PAD. A statistic the
@@ -40,6 +47,7 @@ enum memvirt_cmd {
 	MEMVIRT_CMD_UNSPEC,
 	MEMVIRT_CMD_VM_GET,
 	MEMVIRT_CMD_MEMSLOT_GET,
+	MEMVIRT_CMD_ZONE_GET,
 
 	__MEMVIRT_CMD_MAX,
 	MEMVIRT_CMD_MAX = __MEMVIRT_CMD_MAX - 1
@@ -78,6 +86,8 @@ enum memvirt_vm_attr {
 	MEMVIRT_A_VM_CACHE_BYTES,	/* u64: objects held in MMU caches */
 	MEMVIRT_A_VM_VCPU_BYTES,	/* u64: vCPU structures (lower bound) */
 	MEMVIRT_A_VM_OVERHEAD_BYTES,	/* u64: sum of the *_BYTES above */
+	MEMVIRT_A_VM_NX_LPAGE_SPLITS,	/* u64: huge mappings KVM split to 4K
+					 * for the NX huge-page mitigation */
 
 	__MEMVIRT_A_VM_MAX,
 	MEMVIRT_A_VM_MAX = __MEMVIRT_A_VM_MAX - 1
@@ -133,6 +143,44 @@ enum memvirt_slot_attr {
 
 	__MEMVIRT_A_SLOT_MAX,
 	MEMVIRT_A_SLOT_MAX = __MEMVIRT_A_SLOT_MAX - 1
+};
+
+/*
+ * One zone of one node. Indices are in thousandths, computed as the kernel
+ * computes /sys/kernel/debug/extfrag/{unusable_index,extfrag_index} from the
+ * same free-block counts, read in one pass under the zone lock.
+ */
+enum memvirt_zone_attr {
+	MEMVIRT_A_ZONE_UNSPEC,
+	MEMVIRT_A_ZONE_PAD,
+	MEMVIRT_A_ZONE_NODE,		/* u32: NUMA node id */
+	MEMVIRT_A_ZONE_NAME,		/* string: "DMA", "DMA32", "Normal", ... */
+	MEMVIRT_A_ZONE_MANAGED_PAGES,	/* u64: pages managed by the buddy */
+	MEMVIRT_A_ZONE_FREE_PAGES,	/* u64: sum of free blocks << order */
+	MEMVIRT_A_ZONE_MAX_FREE_ORDER,	/* s32: highest order with a free
+					 * block, -1 when none */
+	MEMVIRT_A_ZONE_ORDER,		/* nest, multi: MEMVIRT_A_ORDER_*,
+					 * one per order 0..MAX */
+
+	__MEMVIRT_A_ZONE_MAX,
+	MEMVIRT_A_ZONE_MAX = __MEMVIRT_A_ZONE_MAX - 1
+};
+
+enum memvirt_order_attr {
+	MEMVIRT_A_ORDER_UNSPEC,
+	MEMVIRT_A_ORDER_PAD,
+	MEMVIRT_A_ORDER_ORDER,		/* u32: allocation order */
+	MEMVIRT_A_ORDER_FREE_BLOCKS,	/* u64: free blocks of this order */
+	MEMVIRT_A_ORDER_UNUSABLE_INDEX,	/* u32: 0..1000, share of free memory
+					 * in blocks too small for the order */
+	MEMVIRT_A_ORDER_FRAG_INDEX,	/* s32: -1000 when an allocation of
+					 * the order would succeed now; else
+					 * 0..1000, towards 0 = failure from
+					 * lack of memory, towards 1000 =
+					 * from fragmentation */
+
+	__MEMVIRT_A_ORDER_MAX,
+	MEMVIRT_A_ORDER_MAX = __MEMVIRT_A_ORDER_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_MEMVIRT_H */
