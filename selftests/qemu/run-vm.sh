@@ -12,6 +12,7 @@
 # Environment:
 #   MEMVIRT_QEMU_MEM      guest memory (default 3G)
 #   MEMVIRT_QEMU_SMP      vCPUs (default 2)
+#   MEMVIRT_QEMU_NODES    NUMA nodes, memory and vCPUs split evenly (default 2)
 #   MEMVIRT_QEMU_TIMEOUT  seconds before the guest is killed (default 1200)
 #   MEMVIRT_QEMU_ARGS     extra QEMU arguments (e.g. NUMA nodes)
 #   MEMVIRT_QEMU_APPEND   extra kernel command line
@@ -51,6 +52,26 @@ fifo=$run/result
 mkfifo "$fifo"
 trap 'rm -rf "$run" "$job"' EXIT
 
+# NUMA: N nodes of equal memory, vCPUs spread round-robin.
+mem=${MEMVIRT_QEMU_MEM:-3G}
+smp=${MEMVIRT_QEMU_SMP:-2}
+nodes=${MEMVIRT_QEMU_NODES:-2}
+numa=()
+if [ "$nodes" -gt 1 ]; then
+	case "$mem" in
+	*G) mib=$((${mem%G} * 1024)) ;;
+	*M) mib=${mem%M} ;;
+	*) echo "run-vm: MEMVIRT_QEMU_MEM must end in M or G" >&2; exit 125 ;;
+	esac
+	for ((i = 0; i < nodes; i++)); do
+		cpus=()
+		for ((c = i; c < smp; c += nodes)); do cpus+=(-numa "cpu,node-id=$i,socket-id=0,core-id=$c,thread-id=0"); done
+		numa+=(-object "memory-backend-ram,id=mem$i,size=$((mib / nodes))M"
+		       -numa "node,nodeid=$i,memdev=mem$i" "${cpus[@]}")
+	done
+	mem=$(( (mib / nodes) * nodes ))M
+fi
+
 exec 3< <(cat "$fifo")
 # Stream the result channel; remember the exit line.
 (
@@ -66,8 +87,8 @@ reader=$!
 # shellcheck disable=SC2086
 timeout -k 10 "${MEMVIRT_QEMU_TIMEOUT:-1200}" qemu-system-x86_64 \
 	-nodefaults -no-user-config -display none -monitor none -no-reboot \
-	-accel "tcg,thread=${MEMVIRT_QEMU_TCG_THREAD:-single}" -cpu EPYC -smp "${MEMVIRT_QEMU_SMP:-2}" \
-	-m "${MEMVIRT_QEMU_MEM:-3G}" \
+	-accel "tcg,thread=${MEMVIRT_QEMU_TCG_THREAD:-single}" -cpu EPYC \
+	-smp "$smp,sockets=1,cores=$smp,threads=1" -m "$mem" "${numa[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=6 memvirt.job=$job ${MEMVIRT_QEMU_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
