@@ -92,27 +92,41 @@ static inline u64 compat_list_count(const struct list_head *head)
 	return n;
 }
 
+/* Does @kvm use the TDP MMU, i.e. are its TDP MMU lists initialised? */
+static inline bool compat_tdp_mmu_in_use(struct kvm *kvm)
+{
+#ifdef COMPAT_HAS_TDP_MMU_PAGES_COUNTER
+	/*
+	 * The flag became the kvm module's global tdp_mmu_enabled, which is
+	 * not exported. kvm_mmu_init_tdp_mmu() runs only when it is set and
+	 * initialises tdp_mmu_roots; struct kvm is allocated zeroed, so the
+	 * list head is NULL for VMs without the TDP MMU (e.g. npt=0).
+	 */
+	return READ_ONCE(kvm->arch.tdp_mmu_roots.next);
+#else
+	return READ_ONCE(kvm->arch.tdp_mmu_enabled);
+#endif
+}
+
 /*
  * Page-table pages of the TDP MMU, roots included. Neither kernel counts the
  * roots with the other pages (6.1 keeps them on tdp_mmu_roots, not on
  * tdp_mmu_pages; 6.12's counter is bumped only when a page is linked below
  * a root), so the roots list is walked in both. Writers of both lists hold
  * tdp_mmu_pages_lock when they hold mmu_lock for read, so holding mmu_lock
- * for read plus that spinlock gives a consistent count.
+ * for read plus that spinlock gives a consistent count. 0 for VMs that do
+ * not use the TDP MMU.
  */
 static inline u64 compat_tdp_mmu_pages(struct kvm *kvm)
 {
-	u64 n = 0;
+	u64 n;
 
-#ifndef COMPAT_HAS_TDP_MMU_PAGES_COUNTER
-	/* The lists are initialised only for VMs that use the TDP MMU. */
-	if (!READ_ONCE(kvm->arch.tdp_mmu_enabled))
+	if (!compat_tdp_mmu_in_use(kvm))
 		return 0;
-#endif
 	read_lock(&kvm->mmu_lock);
 	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
 #ifdef COMPAT_HAS_TDP_MMU_PAGES_COUNTER
-	n = atomic64_read(&kvm->arch.tdp_mmu_pages);
+	n = max_t(s64, atomic64_read(&kvm->arch.tdp_mmu_pages), 0);
 #else
 	n = compat_list_count(&kvm->arch.tdp_mmu_pages);
 #endif
