@@ -1,24 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-VM KVM page-fault statistics (see faults.h for the maps' contract).
+ * Per-VM KVM page-fault statistics (faults.h has the maps' contract,
+ * Documentation/faults.rst what each counter means and what it costs).
  *
  * Hooks, in two interchangeable sets chosen by the loader at run time:
  *
- *   fentry/fexit kvm_mmu_page_fault   (kprobe/kretprobe)  every KVM MMU fault:
- *                                      VM, GPA, error code, latency, result
- *   fexit handle_mm_fault             (kretprobe)         host page faults the
- *                                      vCPU thread takes inside a KVM fault
- *                                      (GUP faulting guest memory in)
- *   tp_btf kvmmmu:kvm_mmu_set_spte    (raw_tp)            level of each leaf
- *                                      SPTE a fault installs (TDP and shadow MMU)
- *   fentry kvm_destroy_vm             (kprobe)            VM teardown
+ *   fentry+fexit kvm_mmu_page_fault  (kprobe+kretprobe)  every KVM MMU fault:
+ *                                     VM, error code, latency, result, host
+ *                                     page faults taken meanwhile
+ *   tp_btf kvmmmu:kvm_mmu_set_spte   (raw_tp)            level of each leaf
+ *                                     SPTE a fault installs (TDP and shadow MMU)
+ *   tp_btf kvmmmu:mark_mmio_spte     (raw_tp)            a fault made an MMIO SPTE
+ *   fentry kvm_destroy_vm            (kprobe)            VM teardown
  *
  * kvm_mmu_page_fault() is the common entry for SVM NPF, VMX EPT violations and
  * misconfigs and shadow-paging #PFs, with the same prototype on 6.1 and 6.12.
- * Per-fault state lives in task local storage, so the entry/exit pair survives
- * CPU migration and the other hooks can tell "inside a KVM fault" cheaply.
- * Counters live in per-CPU maps and use atomic adds: tracing programs run with
- * migration disabled but may be preempted.
+ *
+ * Hot-path cost is the point of the design:
+ * - The VM is found by open addressing in an array map (lookups of array maps
+ *   are inlined by the verifier), not a hash map; the miss path runs once per
+ *   VM.
+ * - Per-fault state (entry time, VM, host fault counters) sits in a .bss table
+ *   keyed by the current task, also open-addressed: a task is in at most one
+ *   kvm_mmu_page_fault() at a time, and the state follows it when the vCPU
+ *   thread sleeps in GUP and wakes on another CPU. No task storage, no helper.
+ * - Host page-ins need no hook of their own: handle_mm_fault() accounts every
+ *   fault, GUP's included, in current->min_flt/maj_flt (mm_account_fault(),
+ *   since v5.9, bce617edecad); the difference between entry and exit is the
+ *   number of host faults the KVM fault caused.
+ * - One atomic add per fault for its class (faults.h), a few more for
+ *   latency; counters are per-CPU.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,50 +37,38 @@
 #include <bpf/bpf_core_read.h>
 #include "faults.h"
 
-#define VM_FAULT_MAJOR_BIT	0x4	/* enum vm_fault_reason, same on 6.1 and 6.12 */
 #define MAX_ERRNO		4095
+#define GOLDEN64		0x9E3779B97F4A7C15ULL
 
-const volatile __u32 region_shift = 30;	/* GPA region size for faults_regions */
+#define INFLIGHT_BITS		10
+#define INFLIGHT_SLOTS		(1U << INFLIGHT_BITS)
+#define INFLIGHT_PROBES		8
+
+const volatile __u32 vm_mask = FAULTS_MAX_VMS_DEFAULT - 1;	/* max_vms - 1 */
+const volatile __u32 vm_shift = 64 - 8;				/* 64 - log2(max_vms) */
+const volatile __u32 region_shift = 30;	/* GPA region size for vm_regions */
+const volatile bool track_regions = false;	/* vm_regions: one hash update per fault */
 const volatile bool measure_latency = true;	/* off: no clock reads, empty histogram */
+const volatile bool track_pagein = true;
+/* false: the exit hook alone, counts only (no latency, page-ins, levels) */
+const volatile bool use_entry = true;
 
-__u64 next_seq;
-
-struct task_fault {
-	__u64 start_ns;
-	__u64 seq;
-	__u64 gpa;
-	__u64 err;
-	__u32 active;
-	__u32 mm_faults;
-	__u32 mm_major;
-	__u32 spte[4];			/* 4K, 2M, 1G, other */
-};
+struct faults_inflight inflight[INFLIGHT_SLOTS];
+__u64 next_gen;
+__u64 dropped_no_vm;			/* vms[] full: faults not counted */
+__u64 dropped_no_slot;			/* inflight[] full: faults not counted */
 
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct task_fault);
-} task_faults SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FAULTS_MAX_VMS_DEFAULT);	/* set by the loader */
+	__type(key, __u32);
+	__type(value, struct faults_vm);
+} vms SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, FAULTS_MAX_VMS);
-	__type(key, __u64);			/* struct kvm *, never leaves BPF */
-	__type(value, __u64);			/* seq */
-} vm_seq SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, FAULTS_MAX_VMS);
-	__type(key, __u64);			/* seq */
-	__type(value, struct faults_ident);
-} vm_ident SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, FAULTS_MAX_VMS);
-	__type(key, __u64);			/* seq */
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FAULTS_MAX_VMS_DEFAULT);	/* set by the loader */
+	__type(key, __u32);
 	__type(value, struct faults_stats);
 } vm_stats SEC(".maps");
 
@@ -80,18 +79,14 @@ struct {
 	__type(value, struct faults_region);
 } vm_regions SEC(".maps");
 
-static const struct faults_stats zero_stats;
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} scratch SEC(".maps");
+
 static const struct faults_region zero_region;
-
-static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
-{
-	void *v = bpf_map_lookup_elem(map, key);
-
-	if (v)
-		return v;
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
-}
 
 static __always_inline __u32 log2_u64(__u64 v)
 {
@@ -106,13 +101,13 @@ static __always_inline __u32 log2_u64(__u64 v)
 	return r;
 }
 
-static __always_inline void read_ident(struct kvm *kvm, struct faults_ident *id)
+static __always_inline void read_ident(struct kvm *kvm, struct faults_vm *v)
 {
 	struct dentry *d;
 	const unsigned char *name;
 
 	if (bpf_core_field_exists(kvm->userspace_pid))
-		id->pid = BPF_CORE_READ(kvm, userspace_pid);
+		v->pid = BPF_CORE_READ(kvm, userspace_pid);
 	if (!bpf_core_field_exists(kvm->debugfs_dentry))
 		return;
 	d = BPF_CORE_READ(kvm, debugfs_dentry);
@@ -120,175 +115,274 @@ static __always_inline void read_ident(struct kvm *kvm, struct faults_ident *id)
 		return;
 	name = BPF_CORE_READ(d, d_name.name);
 	if (name)
-		bpf_probe_read_kernel_str(id->name, sizeof(id->name), name);
+		bpf_probe_read_kernel_str(v->name, sizeof(v->name), name);
 }
 
-/* The VM's seq; the first fault of a VM assigns it and records the ident. */
-static __always_inline __u64 vm_seq_of(struct kvm *kvm)
+/*
+ * The vms[] index of the VM whose struct kvm is at @key, claiming an entry at
+ * its first fault; -1 if full. @key is a plain number: the verifier allows no
+ * arithmetic on a BTF pointer.
+ */
+static __always_inline int vm_index(__u64 key)
 {
-	__u64 key = (__u64)kvm, seq, *p;
-	struct faults_ident id = {};
+	__u32 h = (key * GOLDEN64) >> (vm_shift & 63), i, idx;
+	struct faults_vm *v;
 
-	p = bpf_map_lookup_elem(&vm_seq, &key);
-	if (p)
-		return *p;
-	seq = __sync_fetch_and_add(&next_seq, 1) + 1;
-	if (bpf_map_update_elem(&vm_seq, &key, &seq, BPF_NOEXIST)) {
-		/* Another vCPU of this VM won the race. */
-		p = bpf_map_lookup_elem(&vm_seq, &key);
-		return p ? *p : 0;
+	for (i = 0; i < FAULTS_VM_PROBES; i++) {
+		idx = (h + i) & vm_mask;
+		v = bpf_map_lookup_elem(&vms, &idx);
+		if (!v)
+			return -1;
+		if (v->kvm == key)
+			return idx;
 	}
-	read_ident(kvm, &id);
-	bpf_map_update_elem(&vm_ident, &seq, &id, BPF_ANY);
-	return seq;
+	/* Miss: once per VM. Claim a free entry; another vCPU may race us. */
+	for (i = 0; i < FAULTS_VM_PROBES; i++) {
+		__u64 old;
+
+		idx = (h + i) & vm_mask;
+		v = bpf_map_lookup_elem(&vms, &idx);
+		if (!v)
+			return -1;
+		if (v->kvm && v->kvm != key)
+			continue;
+		old = __sync_val_compare_and_swap(&v->kvm, 0, key);
+		if (old == key)
+			return idx;
+		if (old)
+			continue;
+		read_ident((struct kvm *)key, v);
+		v->gen = __sync_add_and_fetch(&next_gen, 1);
+		v->state = FAULTS_VM_STATE_LIVE;
+		return idx;
+	}
+	__sync_fetch_and_add(&dropped_no_vm, 1);
+	return -1;
+}
+
+static __always_inline __u32 inflight_hash(__u64 pid)
+{
+	return (pid * GOLDEN64) >> (64 - INFLIGHT_BITS);
+}
+
+/* The current task's in-flight slot, or NULL. */
+static __always_inline struct faults_inflight *inflight_find(__u64 me)
+{
+	__u32 h = inflight_hash(me), i;
+	struct faults_inflight *f;
+
+	for (i = 0; i < INFLIGHT_PROBES; i++) {
+		f = &inflight[(h + i) & (INFLIGHT_SLOTS - 1)];
+		if (f->owner == me)
+			return f;
+	}
+	return NULL;
+}
+
+static __always_inline struct faults_inflight *inflight_claim(__u64 me)
+{
+	__u32 h = inflight_hash(me), i;
+	struct faults_inflight *f;
+	__u64 old;
+
+	for (i = 0; i < INFLIGHT_PROBES; i++) {
+		f = &inflight[(h + i) & (INFLIGHT_SLOTS - 1)];
+		if (f->owner == me)
+			return f;
+		if (f->owner)
+			continue;
+		old = __sync_val_compare_and_swap(&f->owner, 0, me);
+		if (!old || old == me)
+			return f;
+	}
+	__sync_fetch_and_add(&dropped_no_slot, 1);
+	return NULL;
 }
 
 static __always_inline int on_fault_entry(struct kvm *kvm, __u64 gpa, __u64 err)
 {
-	struct task_fault *t;
-	__u64 seq;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct faults_inflight *f;
+	int vm;
 
 	if (!kvm)
 		return 0;
-	seq = vm_seq_of(kvm);
-	if (!seq)
+	f = inflight_claim(task->pid);
+	if (!f)
 		return 0;
-	t = bpf_task_storage_get(&task_faults, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!t)
+	/* Through memory, the BTF pointer comes back as a number we may hash. */
+	*(volatile __u64 *)&f->err = (__u64)kvm;
+	vm = vm_index(*(volatile __u64 *)&f->err);
+	if (vm < 0) {
+		f->owner = 0;
 		return 0;
-	t->seq = seq;
-	t->gpa = gpa;
-	t->err = err;
-	t->mm_faults = 0;
-	t->mm_major = 0;
-	t->spte[0] = t->spte[1] = t->spte[2] = t->spte[3] = 0;
-	t->active = 1;
+	}
+	f->vm = vm;
+	f->err = err;
+	f->gpa = gpa;
+	*(__u32 *)f->spte = 0;	/* spte[FL_NR] */
+	f->mmio = 0;
+	if (track_pagein) {
+		f->min_flt = task->min_flt;
+		f->maj_flt = task->maj_flt;
+	}
 	if (measure_latency)
-		t->start_ns = bpf_ktime_get_ns();
+		f->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
 
-#define ADD(s, c, n) __sync_fetch_and_add(&(s)->cnt[c], (n))
+#define ADD(p, n) __sync_fetch_and_add((p), (n))
 
-static __always_inline int on_fault_exit(long ret)
+/* @kvm, @gpa, @err: only without the entry hook (fexit has the arguments). */
+static __always_inline int on_fault_exit(struct kvm *kvm, __u64 gpa, __u64 err, long ret)
 {
-	struct faults_region_key rk;
+	__u32 vm, access, cause, stage, result, cls, slot, nspte;
+	__u64 delta = 0, start = 0, host = 0, major = 0;
 	struct faults_stats *s;
-	struct faults_region *r;
-	struct task_fault *t;
-	__u64 delta, err, nspte;
-	__u32 slot;
+	__u8 sp[FL_NR] = {}, mmio = 0;
 
-	t = bpf_task_storage_get(&task_faults, bpf_get_current_task_btf(), 0, 0);
-	if (!t || !t->active)
-		return 0;
-	t->active = 0;
-	delta = measure_latency ? bpf_ktime_get_ns() - t->start_ns : 0;
+	if (use_entry) {
+		struct task_struct *task = bpf_get_current_task_btf();
+		struct faults_inflight *f = inflight_find(task->pid);
 
-	s = lookup_or_init(&vm_stats, &t->seq, &zero_stats);
+		if (!f)
+			return 0;
+		if (measure_latency)
+			delta = bpf_ktime_get_ns();
+		vm = f->vm;
+		err = f->err;
+		gpa = f->gpa;
+		start = f->start_ns;
+		*(__u32 *)sp = *(__u32 *)f->spte;
+		mmio = f->mmio;
+		if (track_pagein) {
+			major = task->maj_flt - f->maj_flt;
+			host = task->min_flt - f->min_flt + major;
+		}
+		/* Release the slot: the same task cannot enter another fault before. */
+		f->owner = 0;
+	} else {
+		__u32 zero = 0;
+		__u64 *p = bpf_map_lookup_elem(&scratch, &zero);
+		int v;
+
+		if (!p || !kvm)
+			return 0;
+		/* As in on_fault_entry(): the pointer as a number, through memory. */
+		*(volatile __u64 *)p = (__u64)kvm;
+		v = vm_index(*(volatile __u64 *)p);
+		if (v < 0)
+			return 0;
+		vm = v;
+	}
+	if (track_regions) {
+		struct faults_region_key rk = { .vm = vm, .region = gpa >> (region_shift & 63) };
+		struct faults_region *r;
+
+		r = bpf_map_lookup_elem(&vm_regions, &rk);
+		if (!r) {
+			bpf_map_update_elem(&vm_regions, &rk, &zero_region, BPF_NOEXIST);
+			r = bpf_map_lookup_elem(&vm_regions, &rk);
+		}
+		if (r) {
+			ADD(&r->faults, 1);
+			if (host)
+				ADD(&r->pagein, 1);
+		}
+	}
+	s = bpf_map_lookup_elem(&vm_stats, &vm);
 	if (!s)
 		return 0;
-	err = t->err;
-	ADD(s, FC_FAULTS, 1);
-	if (err & FAULTS_PFERR_FETCH)
-		ADD(s, FC_FETCH, 1);
-	else if (err & FAULTS_PFERR_WRITE)
-		ADD(s, FC_WRITE, 1);
-	else
-		ADD(s, FC_READ, 1);
-	if (err & FAULTS_PFERR_RSVD)
-		ADD(s, FC_RSVD, 1);
-	else if (err & FAULTS_PFERR_PRESENT)
-		ADD(s, FC_PROT, 1);
-	else
-		ADD(s, FC_NOT_PRESENT, 1);
-	if (err & FAULTS_PFERR_USER)
-		ADD(s, FC_USER, 1);
-	if (err & FAULTS_PFERR_GUEST_FINAL)
-		ADD(s, FC_FINAL, 1);
-	if (err & FAULTS_PFERR_GUEST_PAGE)
-		ADD(s, FC_WALK, 1);
-	if (ret > 0)
-		ADD(s, FC_RET_RESUME, 1);
-	else if (ret == 0)
-		ADD(s, FC_RET_EXIT, 1);
-	else
-		ADD(s, FC_RET_ERROR, 1);
-	if (t->mm_faults) {
-		ADD(s, FC_PAGEIN, 1);
-		ADD(s, FC_MM_FAULTS, t->mm_faults);
-		if (t->mm_major)
-			ADD(s, FC_PAGEIN_MAJOR, 1);
+
+	access = err & FAULTS_PFERR_FETCH ? FA_FETCH : err & FAULTS_PFERR_WRITE ? FA_WRITE : FA_READ;
+	cause = err & FAULTS_PFERR_RSVD ? FK_RSVD : err & FAULTS_PFERR_PRESENT ? FK_PROT :
+		FK_NOT_PRESENT;
+	stage = err & FAULTS_PFERR_GUEST_FINAL ? FS_FINAL : err & FAULTS_PFERR_GUEST_PAGE ?
+		FS_WALK : FS_NONE;
+	result = ret > 0 ? FR_RESUME : ret == 0 ? FR_EXIT : FR_ERROR;
+	cls = faults_class(access, cause, stage, result);
+	if (cls >= FAULTS_NCLASS)	/* cannot happen; for the verifier */
+		return 0;
+	ADD(&s->cls[cls], 1);
+	if (mmio || cause == FK_RSVD || result == FR_EXIT)
+		ADD(&s->mmio, 1);
+	if (host) {
+		ADD(&s->pagein, 1);
+		ADD(&s->host_faults, host);
+		if (major)
+			ADD(&s->pagein_major, 1);
 	}
-	nspte = t->spte[0] + t->spte[1] + t->spte[2] + t->spte[3];
-	if (t->spte[0])
-		ADD(s, FC_SPTE_4K, t->spte[0]);
-	if (t->spte[1])
-		ADD(s, FC_SPTE_2M, t->spte[1]);
-	if (t->spte[2])
-		ADD(s, FC_SPTE_1G, t->spte[2]);
+	nspte = 0;
+	if (sp[FL_4K]) {
+		ADD(&s->spte[FL_4K], sp[FL_4K]);
+		nspte++;
+	}
+	if (sp[FL_2M]) {
+		ADD(&s->spte[FL_2M], sp[FL_2M]);
+		nspte++;
+	}
+	if (sp[FL_1G]) {
+		ADD(&s->spte[FL_1G], sp[FL_1G]);
+		nspte++;
+	}
+	if (sp[FL_OTHER]) {
+		ADD(&s->spte[FL_OTHER], sp[FL_OTHER]);
+		nspte++;
+	}
 	if (!nspte)
-		ADD(s, FC_SPTE_NONE, 1);
-	if (measure_latency) {
-		__sync_fetch_and_add(&s->lat_ns, delta);
+		ADD(&s->no_spte, 1);
+	if (use_entry && measure_latency) {
+		delta -= start;
+		ADD(&s->lat_ns, delta);
 		slot = log2_u64(delta);
 		if (slot >= FAULTS_HIST_SLOTS)
 			slot = FAULTS_HIST_SLOTS - 1;
 		/* 6.1's verifier loses the clamp when clang bounds a copy: mask too. */
 		asm volatile("" : "+r"(slot));
-		__sync_fetch_and_add(&s->hist[slot & (FAULTS_HIST_SLOTS - 1)], 1);
+		ADD(&s->hist[slot & (FAULTS_HIST_SLOTS - 1)], 1);
 	}
-
-	rk.seq = t->seq;
-	rk.region = t->gpa >> (region_shift & 63);
-	r = lookup_or_init(&vm_regions, &rk, &zero_region);
-	if (r) {
-		__sync_fetch_and_add(&r->faults, 1);
-		if (t->mm_faults)
-			__sync_fetch_and_add(&r->pagein, 1);
-	}
-	return 0;
-}
-
-static __always_inline int on_mm_fault_exit(unsigned int ret)
-{
-	struct task_fault *t;
-
-	t = bpf_task_storage_get(&task_faults, bpf_get_current_task_btf(), 0, 0);
-	if (!t || !t->active)
-		return 0;
-	t->mm_faults++;
-	if (ret & VM_FAULT_MAJOR_BIT)
-		t->mm_major++;
 	return 0;
 }
 
 static __always_inline int on_set_spte(int level)
 {
-	struct task_fault *t;
+	struct faults_inflight *f = inflight_find((__u32)bpf_get_current_pid_tgid());
 	__u32 i;
 
-	t = bpf_task_storage_get(&task_faults, bpf_get_current_task_btf(), 0, 0);
-	if (!t || !t->active)
+	if (!f)
 		return 0;
-	i = level >= 1 && level <= 3 ? level - 1 : 3;
-	t->spte[i & 3]++;
+	i = level >= 1 && level <= 3 ? level - 1 : FL_OTHER;
+	/* Only this task writes its slot: no atomics; saturate the u8. */
+	if (f->spte[i & 3] < 255)
+		f->spte[i & 3]++;
 	return 0;
 }
 
-static __always_inline int on_destroy_vm(struct kvm *kvm)
+static __always_inline int on_mark_mmio(void)
 {
-	__u64 key = (__u64)kvm, *p;
-	struct faults_ident *id;
+	struct faults_inflight *f = inflight_find((__u32)bpf_get_current_pid_tgid());
 
-	p = bpf_map_lookup_elem(&vm_seq, &key);
-	if (!p)
-		return 0;
-	id = bpf_map_lookup_elem(&vm_ident, p);
-	if (id)
-		id->dead = 1;
-	bpf_map_delete_elem(&vm_seq, &key);
+	if (f)
+		f->mmio = 1;
+	return 0;
+}
+
+static __always_inline int on_destroy_vm(__u64 key)
+{
+	__u32 h = (key * GOLDEN64) >> (vm_shift & 63), i, idx;
+	struct faults_vm *v;
+
+	for (i = 0; i < FAULTS_VM_PROBES; i++) {
+		idx = (h + i) & vm_mask;
+		v = bpf_map_lookup_elem(&vms, &idx);
+		if (!v)
+			return 0;
+		if (v->kvm == key) {
+			v->state = FAULTS_VM_STATE_DEAD;
+			v->kvm = FAULTS_VM_DEAD;
+			return 0;
+		}
+	}
 	return 0;
 }
 
@@ -305,14 +399,7 @@ SEC("fexit/kvm_mmu_page_fault")
 int BPF_PROG(fexit_kvm_mmu_page_fault, struct kvm_vcpu *vcpu, u64 gpa, u64 err,
 	     void *insn, int insn_len, int ret)
 {
-	return on_fault_exit(ret);
-}
-
-SEC("fexit/handle_mm_fault")
-int BPF_PROG(fexit_handle_mm_fault, struct vm_area_struct *vma, unsigned long address,
-	     unsigned int flags, struct pt_regs *regs, unsigned int ret)
-{
-	return on_mm_fault_exit(ret);
+	return on_fault_exit(vcpu->kvm, gpa, err, ret);
 }
 
 SEC("tp_btf/kvm_mmu_set_spte")
@@ -321,10 +408,23 @@ int BPF_PROG(tp_btf_kvm_mmu_set_spte, int level, u64 gfn, u64 *sptep)
 	return on_set_spte(level);
 }
 
+SEC("tp_btf/mark_mmio_spte")
+int BPF_PROG(tp_btf_mark_mmio_spte, u64 *sptep, u64 gfn, u64 spte)
+{
+	return on_mark_mmio();
+}
+
 SEC("fentry/kvm_destroy_vm")
 int BPF_PROG(fentry_kvm_destroy_vm, struct kvm *kvm)
 {
-	return on_destroy_vm(kvm);
+	__u32 zero = 0;
+	__u64 *p = bpf_map_lookup_elem(&scratch, &zero);
+
+	/* As in on_fault_entry(): a number, through memory. Rare path. */
+	if (!p)
+		return 0;
+	*(volatile __u64 *)p = (__u64)kvm;
+	return on_destroy_vm(*(volatile __u64 *)p);
 }
 
 /* kprobe + raw tracepoint set, for kernels without trampolines */
@@ -338,13 +438,7 @@ int BPF_KPROBE(kprobe_kvm_mmu_page_fault, struct kvm_vcpu *vcpu, u64 gpa, u64 er
 SEC("kretprobe/kvm_mmu_page_fault")
 int BPF_KRETPROBE(kretprobe_kvm_mmu_page_fault, int ret)
 {
-	return on_fault_exit(ret);
-}
-
-SEC("kretprobe/handle_mm_fault")
-int BPF_KRETPROBE(kretprobe_handle_mm_fault, unsigned int ret)
-{
-	return on_mm_fault_exit(ret);
+	return on_fault_exit(NULL, 0, 0, ret);
 }
 
 SEC("raw_tp/kvm_mmu_set_spte")
@@ -353,10 +447,16 @@ int BPF_PROG(raw_tp_kvm_mmu_set_spte, int level, u64 gfn, u64 *sptep)
 	return on_set_spte(level);
 }
 
+SEC("raw_tp/mark_mmio_spte")
+int BPF_PROG(raw_tp_mark_mmio_spte, u64 *sptep, u64 gfn, u64 spte)
+{
+	return on_mark_mmio();
+}
+
 SEC("kprobe/kvm_destroy_vm")
 int BPF_KPROBE(kprobe_kvm_destroy_vm, struct kvm *kvm)
 {
-	return on_destroy_vm(kvm);
+	return on_destroy_vm((__u64)kvm);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shared between faults.bpf.c and user/faults.c: per-VM KVM page-fault
- * statistics.
+ * statistics. Documentation/faults.rst explains every counter.
  *
- * A VM is known in BPF by its struct kvm pointer, which is only ever a map key
- * inside BPF (vm_seq: kvm -> seq). Everything userspace reads is keyed by seq,
- * a serial number handed out at the VM's first fault; vm_ident[seq] holds the
- * "<pid>-<fd>" name KVM gives the VM's debugfs directory (the id memvirt uses
- * everywhere). kvm_destroy_vm() marks the ident dead so the reader can report
- * the last counts and drop the entries; a new VM at the same address gets a new
- * seq.
+ * VM table. A VM is known in BPF by its struct kvm pointer, which never leaves
+ * BPF except as an opaque "in use" marker: vms[] is an array of max_vms
+ * (a power of two, set at load) entries, open-addressed by a hash of the
+ * pointer. A VM's first fault claims an entry (compare-and-swap of .kvm from 0)
+ * and fills in its identity; every later fault finds it with a few inlined
+ * array loads, no hash map. vm_stats (per-CPU array) is indexed by the same
+ * entry index. kvm_destroy_vm() sets .kvm to FAULTS_VM_DEAD and .state to
+ * FAULTS_VM_STATE_DEAD: the entry no longer matches any VM (a new VM at the
+ * same address gets a new entry) and is not reused until userspace has
+ * reported its last counts, zeroed its stats and written .kvm = 0.
  *
- * All counters are cumulative since the tool loaded; the reader diffs them.
+ * All counters are cumulative since the entry was claimed; the reader diffs.
  */
 #ifndef MEMVIRT_BPF_FAULTS_H
 #define MEMVIRT_BPF_FAULTS_H
@@ -20,10 +23,27 @@
 #include <linux/types.h>
 #endif
 
-#define FAULTS_MAX_VMS		1024
+#define FAULTS_MAX_VMS_DEFAULT	256	/* vms[] and vm_stats entries, power of 2 */
+#define FAULTS_VM_PROBES	8	/* open addressing: entries tried per VM */
 #define FAULTS_MAX_REGIONS	16384
 #define FAULTS_HIST_SLOTS	32	/* log2(ns): slot i counts [2^i, 2^(i+1)) ns; a power of 2 */
 #define FAULTS_ID_LEN		32
+
+#define FAULTS_VM_DEAD		1ULL	/* .kvm of a destroyed VM's entry */
+
+enum faults_vm_state {
+	FAULTS_VM_STATE_FREE,		/* unused, or being claimed */
+	FAULTS_VM_STATE_LIVE,
+	FAULTS_VM_STATE_DEAD,		/* kvm_destroy_vm() seen */
+};
+
+struct faults_vm {
+	__u64 kvm;			/* 0 free, FAULTS_VM_DEAD, else struct kvm * */
+	__u64 gen;			/* serial number of the claim (1, 2, ...) */
+	__u32 state;			/* enum faults_vm_state */
+	__u32 pid;			/* kvm->userspace_pid */
+	char name[FAULTS_ID_LEN];	/* debugfs dir "<pid>-<fd>", or "" */
+};
 
 /* x86 page-fault error code bits as KVM passes them to kvm_mmu_page_fault(). */
 #define FAULTS_PFERR_PRESENT	(1ULL << 0)
@@ -34,45 +54,58 @@
 #define FAULTS_PFERR_GUEST_FINAL (1ULL << 32)	/* NPF/EPT: final GPA translation */
 #define FAULTS_PFERR_GUEST_PAGE	(1ULL << 33)	/* NPF/EPT: during a guest page-table walk */
 
-enum faults_counter {
-	FC_FAULTS,		/* kvm_mmu_page_fault() calls that returned */
-	FC_READ,		/* access type: neither write nor fetch */
-	FC_WRITE,
-	FC_FETCH,
-	FC_NOT_PRESENT,		/* no SPTE yet (PFERR_PRESENT clear) */
-	FC_PROT,		/* SPTE present, access not allowed (write-protect, ...) */
-	FC_RSVD,		/* reserved bits set: MMIO SPTE (or misconfig on VMX) */
-	FC_USER,		/* PFERR_USER */
-	FC_FINAL,		/* PFERR_GUEST_FINAL */
-	FC_WALK,		/* PFERR_GUEST_PAGE */
-	FC_RET_RESUME,		/* returned 1: vCPU resumes (fixed, retried or emulated) */
-	FC_RET_EXIT,		/* returned 0: exit to the VMM (e.g. MMIO) */
-	FC_RET_ERROR,		/* returned < 0 */
-	FC_PAGEIN,		/* faults during which the host faulted memory in (handle_mm_fault) */
-	FC_PAGEIN_MAJOR,	/* ... of which at least one was a major fault (I/O) */
-	FC_MM_FAULTS,		/* handle_mm_fault() calls inside KVM faults */
-	FC_SPTE_4K,		/* leaf SPTEs installed by a fault, by level */
-	FC_SPTE_2M,
-	FC_SPTE_1G,
-	FC_SPTE_NONE,		/* faults that installed no leaf SPTE (fast path, MMIO, retry) */
-	FC_NR,
-};
+/*
+ * Every fault lands in exactly one class cell, one atomic add on the hot
+ * path; userspace sums cells into per-axis totals. The index is
+ * ((access * FK_NR + cause) * FS_NR + stage) * FR_NR + result.
+ */
+enum faults_access { FA_READ, FA_WRITE, FA_FETCH, FA_NR };
+enum faults_cause { FK_NOT_PRESENT, FK_PROT, FK_RSVD, FK_NR };
+enum faults_stage { FS_FINAL, FS_WALK, FS_NONE, FS_NR };
+enum faults_result { FR_RESUME, FR_EXIT, FR_ERROR, FR_NR };
+#define FAULTS_NCLASS		(FA_NR * FK_NR * FS_NR * FR_NR)
+
+static inline unsigned int faults_class(unsigned int access, unsigned int cause,
+					unsigned int stage, unsigned int result)
+{
+	return ((access * FK_NR + cause) * FS_NR + stage) * FR_NR + result;
+}
+
+enum faults_level { FL_4K, FL_2M, FL_1G, FL_OTHER, FL_NR };
 
 struct faults_stats {
-	__u64 cnt[FC_NR];
-	__u64 lat_ns;				/* sum of handler latencies */
-	__u64 hist[FAULTS_HIST_SLOTS];		/* handler latency, log2 ns */
+	__u64 cls[FAULTS_NCLASS];	/* faults by class (sum: all faults) */
+	__u64 mmio;			/* handled as MMIO: RSVD, a new MMIO SPTE or exit */
+	__u64 pagein;			/* faults during which the vCPU thread faulted host memory */
+	__u64 pagein_major;		/* ... of which at least one host fault was major */
+	__u64 host_faults;		/* host page faults taken inside KVM faults */
+	__u64 spte[FL_NR];		/* leaf SPTEs installed by faults, by level */
+	__u64 no_spte;			/* faults that installed no leaf SPTE */
+	__u64 lat_ns;			/* sum of handler latencies */
+	__u64 hist[FAULTS_HIST_SLOTS];	/* handler latency, log2 ns; sum == faults */
 };
 
-struct faults_ident {
-	__u32 pid;				/* kvm->userspace_pid */
-	__u32 dead;				/* kvm_destroy_vm() seen */
-	char name[FAULTS_ID_LEN];		/* debugfs dir "<pid>-<fd>", or "" */
-};
+/*
+ * Per-fault state of a task inside kvm_mmu_page_fault(), one cache line (BPF
+ * only; here because the skeleton's .bss type refers to it).
+ */
+struct faults_inflight {
+	__u64 owner;			/* the task's pid (thread id), 0 when free */
+	__u64 start_ns;
+	__u64 min_flt;
+	__u64 maj_flt;
+	__u64 err;			/* first holds the struct kvm *, see on_fault_entry() */
+	__u64 gpa;
+	__u32 vm;			/* vms[] index */
+	__u8 spte[FL_NR];		/* leaf SPTEs installed, by level */
+	__u8 mmio;			/* an MMIO SPTE was installed */
+	__u8 pad[7];
+} __attribute__((aligned(64)));
 
 struct faults_region_key {
-	__u64 seq;
-	__u64 region;				/* gpa >> region_shift */
+	__u32 vm;			/* vms[] index */
+	__u32 pad;
+	__u64 region;			/* gpa >> region_shift */
 };
 
 struct faults_region {

@@ -2,6 +2,7 @@
 /*
  * memvirt faults [-d SECONDS] [-i SECONDS] [--vm ID] [--hist] [--regions]
  *                [--region-size SIZE] [--json] [--attach auto|fentry|kprobe]
+ *                [--max-vms N] [--no-latency] [-v]
  *
  * Loads bpf/faults.bpf.c (CO-RE, one object for every supported kernel),
  * attaches it with the best method the running kernel offers and prints, per
@@ -14,6 +15,7 @@
  * VMM's /proc/PID/fd for its anon_inode:kvm-vm file.
  *
  * Nothing is pinned: the links close with the process, also on SIGKILL.
+ * Documentation/faults.rst describes every counter and what the probes cost.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +24,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +37,10 @@
 
 #include "cli.h"
 #include "faults.h"
-#include "faults.skel.h"
-/* The BPF side's header, shared like bcc's libbpf-tools <tool>.h. */
+/* The BPF side's header, shared like bcc's libbpf-tools <tool>.h; first: */
+/* the skeleton's .bss type uses its struct faults_inflight. */
 #include "../bpf/faults.h"
+#include "faults.skel.h"
 
 enum attach_mode { ATTACH_AUTO, ATTACH_FENTRY, ATTACH_KPROBE };
 
@@ -55,17 +59,39 @@ struct opts {
 	bool json;
 	bool verbose;
 	bool no_latency;
+	bool no_levels;
+	bool lite;		/* exit hook alone: counts only */
 	unsigned int region_shift;
+	unsigned int max_vms;
 	enum attach_mode attach;
 };
 
 struct vm {
-	__u64 seq;
-	struct faults_ident ident;
+	__u32 idx;			/* vms[] and vm_stats index */
+	struct faults_vm ident;		/* .gen tells a new VM in the same entry */
 	char id[FAULTS_ID_LEN + 16];
 	struct faults_stats prev;	/* cumulative, at the last report */
 	struct faults_stats cur;	/* cumulative, now */
-	bool present;			/* seen in vm_stats this round */
+	bool present;			/* in vms[] this round */
+};
+
+/* Totals derived from the class cells and the other counters. */
+enum sum {
+	S_FAULTS, S_READ, S_WRITE, S_FETCH, S_NOTPRES, S_PROT, S_RSVD,
+	S_FINAL, S_WALK, S_RESUME, S_EXIT, S_ERROR, S_MMIO,
+	S_PAGEIN, S_PAGEIN_MAJOR, S_HOST_FAULTS,
+	S_MAP_4K, S_MAP_2M, S_MAP_1G, S_MAP_OTHER, S_MAP_NONE, S_HIST, S_NR
+};
+
+static const char *const sum_names[S_NR] = {
+	[S_FAULTS] = "faults", [S_READ] = "read", [S_WRITE] = "write", [S_FETCH] = "fetch",
+	[S_NOTPRES] = "not_present", [S_PROT] = "protection", [S_RSVD] = "rsvd",
+	[S_FINAL] = "final", [S_WALK] = "walk", [S_RESUME] = "resumed",
+	[S_EXIT] = "exit_to_vmm", [S_ERROR] = "error", [S_MMIO] = "mmio",
+	[S_PAGEIN] = "pagein", [S_PAGEIN_MAJOR] = "pagein_major",
+	[S_HOST_FAULTS] = "host_mm_faults", [S_MAP_4K] = "map_4k", [S_MAP_2M] = "map_2m",
+	[S_MAP_1G] = "map_1g", [S_MAP_OTHER] = "map_other", [S_MAP_NONE] = "map_none",
+	[S_HIST] = "latency_samples",
 };
 
 struct region {
@@ -81,8 +107,10 @@ struct state {
 	struct bpf_link *links[16];
 	int nlinks;
 	const char *method;
-	bool pagein;		/* handle_mm_fault hook attached */
+	bool pagein;		/* host page-in accounting */
 	bool levels;		/* kvm_mmu_set_spte hook attached */
+	bool mmio_hook;		/* mark_mmio_spte hook attached */
+	bool destroy_hook;	/* kvm_destroy_vm hook attached */
 	int ncpus;
 	struct vm *vms;
 	size_t nvms;
@@ -103,8 +131,7 @@ static bool verbose_libbpf;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (!verbose_libbpf && level != LIBBPF_WARN)
-		return 0;
+	(void)level;
 	if (!verbose_libbpf)
 		return 0;	/* load failures are reported by us, per method */
 	return vfprintf(stderr, fmt, ap);
@@ -122,25 +149,32 @@ static void usage(FILE *f)
 		"  -i, --interval SECONDS   report every SECONDS (default 1)\n"
 		"      --vm ID              only the VM ID (<pid>-<fd>)\n"
 		"      --hist               print latency histograms\n"
-		"      --regions            print faults per GPA region\n"
+		"      --regions            count faults per GPA region (one more map update\n"
+		"                           per fault)\n"
 		"      --region-size SIZE   GPA region size, a power of two (default 1G)\n"
 		"      --json               one JSON object per interval\n"
 		"      --attach MODE        auto, fentry (fentry/fexit + BTF tracepoints)\n"
 		"                           or kprobe (kprobes + raw tracepoints)\n"
 		"      --no-latency         skip the clock reads (cheaper; no P50/P99/AVG)\n"
-		"  -v, --verbose            libbpf diagnostics\n"
+		"      --no-levels          do not hook kvm_mmu_set_spte (no 4K/2M/1G)\n"
+		"      --lite               counts by class only: one hook per fault, no\n"
+		"                           latency, page-ins or levels (fentry mode)\n"
+		"      --max-vms N          VMs tracked at once, a power of two (default %d)\n"
+		"  -v, --verbose            object checksum, hooks, drops, libbpf diagnostics\n"
 		"  -h, --help               this help\n"
 		"\n"
 		"Columns (rates per second over the interval):\n"
 		"  FAULTS/s  kvm_mmu_page_fault() calls\n"
-		"  READ WRITE FETCH  by access; NOTPRES PROT MMIO  by cause (no mapping,\n"
-		"  protection, reserved bits: a cached MMIO mapping); WALK  faults on the\n"
-		"  guest's page-table walk (rest: final translation); EXIT  faults that\n"
-		"  exited to the VMM (MMIO emulation in userspace)\n"
-		"  PAGEIN%%  faults during which the host faulted guest memory in\n"
-		"  (handle_mm_fault in the vCPU thread); MAJOR  of those, with I/O\n"
+		"  READ WRITE FETCH  by access; NOTPRES PROT RSVD  by the error code's\n"
+		"  cause (no mapping, protection, reserved bits: a cached MMIO mapping)\n"
+		"  MMIO  faults KVM handled as MMIO (RSVD, a new MMIO mapping, or an exit\n"
+		"  to the VMM); WALK  faults on the guest's page-table walk (rest: final\n"
+		"  translation); EXIT  faults that exited to the VMM\n"
+		"  PAGEIN%%  faults during which the vCPU thread faulted host memory in;\n"
+		"  MAJOR  of those, with I/O\n"
 		"  4K 2M 1G  leaf mappings installed, by size\n"
-		"  P50 P99 AVG  fault handler latency (percentiles from a log2 histogram)\n");
+		"  P50 P99 AVG  fault handler latency (percentiles from a log2 histogram)\n",
+		FAULTS_MAX_VMS_DEFAULT);
 }
 
 static int parse_seconds(const char *s, double *out)
@@ -180,7 +214,7 @@ static int parse_size_shift(const char *s, unsigned int *shift)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_VM = 256, OPT_HIST, OPT_REGIONS, OPT_REGION_SIZE, OPT_JSON, OPT_ATTACH,
-	       OPT_NO_LATENCY };
+	       OPT_NO_LATENCY, OPT_MAX_VMS, OPT_NO_LEVELS, OPT_LITE };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -191,6 +225,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "attach", required_argument, NULL, OPT_ATTACH },
 		{ "no-latency", no_argument, NULL, OPT_NO_LATENCY },
+		{ "max-vms", required_argument, NULL, OPT_MAX_VMS },
+		{ "no-levels", no_argument, NULL, OPT_NO_LEVELS },
+		{ "lite", no_argument, NULL, OPT_LITE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -201,6 +238,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->interval = 1;
 	o->region_shift = 30;
+	o->max_vms = FAULTS_MAX_VMS_DEFAULT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:i:vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -251,6 +289,27 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_NO_LATENCY:
 			o->no_latency = true;
 			break;
+		case OPT_NO_LEVELS:
+			o->no_levels = true;
+			break;
+		case OPT_LITE:
+			o->lite = true;
+			break;
+		case OPT_MAX_VMS: {
+			unsigned long v;
+			char *end;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (errno || end == optarg || *end || v < FAULTS_VM_PROBES || v > 65536 ||
+			    (v & (v - 1))) {
+				fprintf(stderr, "memvirt faults: bad --max-vms '%s' (power of two, %d..65536)\n",
+					optarg, FAULTS_VM_PROBES);
+				return 2;
+			}
+			o->max_vms = v;
+			break;
+		}
 		case 'v':
 			o->verbose = true;
 			break;
@@ -267,35 +326,111 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return 2;
 	}
+	if (o->lite && o->attach == ATTACH_KPROBE) {
+		fprintf(stderr, "memvirt faults: --lite needs fentry (a kretprobe has no arguments)\n");
+		return 2;
+	}
+	if (o->lite)
+		o->no_latency = o->no_levels = true;
 	if (o->duration && !have_interval && o->duration < o->interval)
 		o->interval = o->duration;
 	return 0;
 }
 
-/* --- loading and attaching ---------------------------------------------- */
+/* --- the object's identity ----------------------------------------------- */
 
-struct hook {
-	const char *what;
-	bool required;
-	bool *flag;		/* set when attached */
+/*
+ * SHA-256 (FIPS 180-4) of the BPF object embedded in this binary, so a test
+ * can prove which build loaded: "memvirt faults -v" prints it, and it must
+ * equal sha256sum of $(BUILD)/bpf/faults.bpf.o on every kernel.
+ */
+static const uint32_t sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static void set_autoload(struct faults_bpf *skel, enum attach_mode mode)
+static uint32_t ror32(uint32_t x, int n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+static void sha256_block(uint32_t h[8], const unsigned char *p)
+{
+	uint32_t w[64], a[8];
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	memcpy(a, h, sizeof(a));
+	for (int i = 0; i < 64; i++) {
+		uint32_t S1 = ror32(a[4], 6) ^ ror32(a[4], 11) ^ ror32(a[4], 25);
+		uint32_t ch = (a[4] & a[5]) ^ (~a[4] & a[6]);
+		uint32_t t1 = a[7] + S1 + ch + sha256_k[i] + w[i];
+		uint32_t S0 = ror32(a[0], 2) ^ ror32(a[0], 13) ^ ror32(a[0], 22);
+		uint32_t maj = (a[0] & a[1]) ^ (a[0] & a[2]) ^ (a[1] & a[2]);
+
+		memmove(&a[1], &a[0], 7 * sizeof(a[0]));
+		a[4] += t1;
+		a[0] = t1 + S0 + maj;
+	}
+	for (int i = 0; i < 8; i++)
+		h[i] += a[i];
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+			  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	const unsigned char *p = data;
+	unsigned char tail[128] = { 0 };
+	size_t full = len / 64 * 64, rest = len - full, tlen;
+	uint64_t bits = (uint64_t)len * 8;
+
+	for (size_t off = 0; off < full; off += 64)
+		sha256_block(h, p + off);
+	memcpy(tail, p + full, rest);
+	tail[rest] = 0x80;
+	tlen = rest + 9 <= 64 ? 64 : 128;
+	for (int i = 0; i < 8; i++)
+		tail[tlen - 1 - i] = bits >> (8 * i);
+	for (size_t off = 0; off < tlen; off += 64)
+		sha256_block(h, tail + off);
+	for (int i = 0; i < 8; i++)
+		sprintf(out + 8 * i, "%08x", h[i]);
+}
+
+/* --- loading and attaching ---------------------------------------------- */
+
+static void set_autoload(struct faults_bpf *skel, enum attach_mode mode, const struct opts *o)
 {
 	bool f = mode == ATTACH_FENTRY, k = mode == ATTACH_KPROBE;
+	bool entry = !o->lite, levels = !o->no_levels;
 
-	bpf_program__set_autoload(skel->progs.fentry_kvm_mmu_page_fault, f);
+	bpf_program__set_autoload(skel->progs.fentry_kvm_mmu_page_fault, f && entry);
 	bpf_program__set_autoload(skel->progs.fexit_kvm_mmu_page_fault, f);
-	bpf_program__set_autoload(skel->progs.fexit_handle_mm_fault, f);
-	bpf_program__set_autoload(skel->progs.tp_btf_kvm_mmu_set_spte, f);
+	bpf_program__set_autoload(skel->progs.tp_btf_kvm_mmu_set_spte, f && levels);
+	bpf_program__set_autoload(skel->progs.tp_btf_mark_mmio_spte, f && entry);
 	bpf_program__set_autoload(skel->progs.fentry_kvm_destroy_vm, f);
 	bpf_program__set_autoload(skel->progs.kprobe_kvm_mmu_page_fault, k);
 	bpf_program__set_autoload(skel->progs.kretprobe_kvm_mmu_page_fault, k);
-	bpf_program__set_autoload(skel->progs.kretprobe_handle_mm_fault, k);
-	bpf_program__set_autoload(skel->progs.raw_tp_kvm_mmu_set_spte, k);
+	bpf_program__set_autoload(skel->progs.raw_tp_kvm_mmu_set_spte, k && levels);
+	bpf_program__set_autoload(skel->progs.raw_tp_mark_mmio_spte, k);
 	bpf_program__set_autoload(skel->progs.kprobe_kvm_destroy_vm, k);
 }
 
+/* Links go in reverse order: the entry hook before the exit hook. */
 static void detach(struct state *st)
 {
 	while (st->nlinks > 0)
@@ -325,19 +460,29 @@ static int attach_one(struct state *st, struct bpf_program *prog, const char *wh
 
 static int try_method(struct state *st, enum attach_mode mode)
 {
+	bool f = mode == ATTACH_FENTRY;
 	struct faults_bpf *skel;
 	int err;
 
 	st->method = attach_names[mode];
-	st->pagein = st->levels = false;
+	st->levels = st->mmio_hook = st->destroy_hook = false;
 	skel = faults_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "memvirt faults: cannot open the BPF object: %s\n", strerror(errno));
 		return -1;
 	}
+	skel->rodata->vm_mask = st->o.max_vms - 1;
+	skel->rodata->vm_shift = 64 - __builtin_ctz(st->o.max_vms);
 	skel->rodata->region_shift = st->o.region_shift;
+	skel->rodata->track_regions = st->o.regions;
 	skel->rodata->measure_latency = !st->o.no_latency;
-	set_autoload(skel, mode);
+	skel->rodata->track_pagein = !st->o.lite;
+	skel->rodata->use_entry = !(st->o.lite && f);
+	bpf_map__set_max_entries(skel->maps.vms, st->o.max_vms);
+	bpf_map__set_max_entries(skel->maps.vm_stats, st->o.max_vms);
+	if (!st->o.regions)
+		bpf_map__set_max_entries(skel->maps.vm_regions, 1);
+	set_autoload(skel, mode, &st->o);
 	st->skel = skel;
 	err = faults_bpf__load(skel);
 	if (err) {
@@ -345,31 +490,34 @@ static int try_method(struct state *st, enum attach_mode mode)
 			strerror(-err), st->o.verbose ? "" : " (-v for libbpf's log)");
 		goto fail;
 	}
-	if (mode == ATTACH_FENTRY) {
-		if ((err = attach_one(st, skel->progs.fentry_kvm_mmu_page_fault,
-				      "fentry kvm_mmu_page_fault", true, NULL)) ||
-		    (err = attach_one(st, skel->progs.fexit_kvm_mmu_page_fault,
-				      "fexit kvm_mmu_page_fault", true, NULL)))
-			goto fail;
-		attach_one(st, skel->progs.fexit_handle_mm_fault, "fexit handle_mm_fault",
-			   false, &st->pagein);
-		attach_one(st, skel->progs.tp_btf_kvm_mmu_set_spte, "tp_btf kvm_mmu_set_spte",
-			   false, &st->levels);
-		attach_one(st, skel->progs.fentry_kvm_destroy_vm, "fentry kvm_destroy_vm",
-			   false, NULL);
-	} else {
-		if ((err = attach_one(st, skel->progs.kprobe_kvm_mmu_page_fault,
-				      "kprobe kvm_mmu_page_fault", true, NULL)) ||
-		    (err = attach_one(st, skel->progs.kretprobe_kvm_mmu_page_fault,
-				      "kretprobe kvm_mmu_page_fault", true, NULL)))
-			goto fail;
-		attach_one(st, skel->progs.kretprobe_handle_mm_fault, "kretprobe handle_mm_fault",
-			   false, &st->pagein);
-		attach_one(st, skel->progs.raw_tp_kvm_mmu_set_spte, "raw_tp kvm_mmu_set_spte",
-			   false, &st->levels);
-		attach_one(st, skel->progs.kprobe_kvm_destroy_vm, "kprobe kvm_destroy_vm",
-			   false, NULL);
-	}
+	/*
+	 * Exit before entry: a fault whose entry we saw always has its exit seen
+	 * too, so no in-flight slot is left claimed.
+	 */
+	if ((err = attach_one(st, f ? skel->progs.fexit_kvm_mmu_page_fault :
+				      skel->progs.kretprobe_kvm_mmu_page_fault,
+			      f ? "fexit kvm_mmu_page_fault" : "kretprobe kvm_mmu_page_fault",
+			      true, NULL)))
+		goto fail;
+	if (!st->o.no_levels)
+		attach_one(st, f ? skel->progs.tp_btf_kvm_mmu_set_spte :
+				   skel->progs.raw_tp_kvm_mmu_set_spte,
+			   f ? "tp_btf kvm_mmu_set_spte" : "raw_tp kvm_mmu_set_spte", false,
+			   &st->levels);
+	if (!(st->o.lite && f))
+		attach_one(st, f ? skel->progs.tp_btf_mark_mmio_spte :
+				   skel->progs.raw_tp_mark_mmio_spte,
+			   f ? "tp_btf mark_mmio_spte" : "raw_tp mark_mmio_spte", false,
+			   &st->mmio_hook);
+	attach_one(st, f ? skel->progs.fentry_kvm_destroy_vm : skel->progs.kprobe_kvm_destroy_vm,
+		   f ? "fentry kvm_destroy_vm" : "kprobe kvm_destroy_vm", false, &st->destroy_hook);
+	if (!(st->o.lite && f) &&
+	    (err = attach_one(st, f ? skel->progs.fentry_kvm_mmu_page_fault :
+				      skel->progs.kprobe_kvm_mmu_page_fault,
+			      f ? "fentry kvm_mmu_page_fault" : "kprobe kvm_mmu_page_fault",
+			      true, NULL)))
+		goto fail;
+	st->pagein = !st->o.lite;
 	return 0;
 fail:
 	detach(st);
@@ -378,6 +526,15 @@ fail:
 
 static int setup(struct state *st)
 {
+	if (st->o.verbose) {
+		size_t sz;
+		const void *obj = faults_bpf__elf_bytes(&sz);
+		char hex[65];
+
+		sha256_hex(obj, sz, hex);
+		fprintf(stderr, "memvirt faults: object faults.bpf.o sha256 %s (%zu bytes)\n",
+			hex, sz);
+	}
 	if (st->o.attach != ATTACH_KPROBE && !try_method(st, ATTACH_FENTRY))
 		goto ok;
 	if (st->o.attach == ATTACH_FENTRY)
@@ -390,23 +547,21 @@ static int setup(struct state *st)
 		fprintf(stderr, "memvirt faults: kvm is not loaded\n");
 	return -1;
 ok:
-	fprintf(stderr, "memvirt faults: attached with %s (%s%s%s)\n",
-			st->method,
-			st->method[0] == 'f' ? "fentry/fexit kvm_mmu_page_fault"
-					     : "kprobe/kretprobe kvm_mmu_page_fault",
-			st->pagein ? ", handle_mm_fault" : ", no host page-in accounting",
-			st->levels ? (st->method[0] == 'f' ? ", tp_btf kvm_mmu_set_spte"
-							   : ", raw_tp kvm_mmu_set_spte")
-				   : ", no mapping levels");
+	fprintf(stderr, "memvirt faults: attached with %s (%s kvm_mmu_page_fault%s%s%s)\n",
+		st->method, st->o.lite ? "fexit" :
+		st->method[0] == 'f' ? "fentry/fexit" : "kprobe/kretprobe",
+		st->levels ? ", kvm_mmu_set_spte" : ", no mapping levels",
+		st->mmio_hook ? ", mark_mmio_spte" : "",
+		st->destroy_hook ? ", kvm_destroy_vm" : ", no VM teardown");
 	return 0;
 }
 
 /* --- reading the maps --------------------------------------------------- */
 
-static struct vm *find_vm(struct state *st, __u64 seq)
+static struct vm *find_vm(struct state *st, __u32 idx)
 {
 	for (size_t i = 0; i < st->nvms; i++)
-		if (st->vms[i].seq == seq)
+		if (st->vms[i].idx == idx)
 			return &st->vms[i];
 	return NULL;
 }
@@ -451,36 +606,42 @@ static void resolve_id(struct vm *vm)
 
 static void sum_percpu(struct faults_stats *out, const struct faults_stats *v, int ncpus)
 {
+	const __u64 *in = (const __u64 *)v;
+	__u64 *o = (__u64 *)out;
+	size_t n = sizeof(*out) / sizeof(__u64);
+
 	memset(out, 0, sizeof(*out));
-	for (int c = 0; c < ncpus; c++) {
-		for (int i = 0; i < FC_NR; i++)
-			out->cnt[i] += v[c].cnt[i];
-		out->lat_ns += v[c].lat_ns;
-		for (int i = 0; i < FAULTS_HIST_SLOTS; i++)
-			out->hist[i] += v[c].hist[i];
-	}
+	for (int c = 0; c < ncpus; c++)
+		for (size_t i = 0; i < n; i++)
+			o[i] += in[c * n + i];
 }
 
 static int read_vms(struct state *st)
 {
 	int sfd = bpf_map__fd(st->skel->maps.vm_stats);
-	int ifd = bpf_map__fd(st->skel->maps.vm_ident);
+	int vfd = bpf_map__fd(st->skel->maps.vms);
 	struct faults_stats *vals;
-	__u64 key, next, *prev = NULL;
 
 	vals = calloc(st->ncpus, sizeof(*vals));
 	if (!vals)
 		return -1;
 	for (size_t i = 0; i < st->nvms; i++)
 		st->vms[i].present = false;
-	while (!bpf_map_get_next_key(sfd, prev, &next)) {
+	for (__u32 idx = 0; idx < st->o.max_vms; idx++) {
+		struct faults_vm ident;
 		struct vm *vm;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(sfd, &key, vals))
+		if (bpf_map_lookup_elem(vfd, &idx, &ident) || !ident.kvm ||
+		    ident.state == FAULTS_VM_STATE_FREE)
 			continue;
-		vm = find_vm(st, key);
+		if (bpf_map_lookup_elem(sfd, &idx, vals))
+			continue;
+		vm = find_vm(st, idx);
+		if (vm && vm->ident.gen != ident.gen) {
+			/* Another VM in the same entry (teardown not seen): start over. */
+			memset(&vm->prev, 0, sizeof(vm->prev));
+			vm->id[0] = 0;
+		}
 		if (!vm) {
 			struct vm *n = realloc(st->vms, (st->nvms + 1) * sizeof(*n));
 
@@ -489,14 +650,13 @@ static int read_vms(struct state *st)
 			st->vms = n;
 			vm = &st->vms[st->nvms++];
 			memset(vm, 0, sizeof(*vm));
-			vm->seq = key;
+			vm->idx = idx;
 		}
+		vm->ident = ident;
 		vm->present = true;
 		sum_percpu(&vm->cur, vals, st->ncpus);
-		if (bpf_map_lookup_elem(ifd, &key, &vm->ident) == 0 && !vm->id[0])
-			resolve_id(vm);
 		if (!vm->id[0])
-			snprintf(vm->id, sizeof(vm->id), "?");
+			resolve_id(vm);
 	}
 	free(vals);
 	return 0;
@@ -506,8 +666,8 @@ static int cmp_region(const void *a, const void *b)
 {
 	const struct region *x = a, *y = b;
 
-	if (x->key.seq != y->key.seq)
-		return x->key.seq < y->key.seq ? -1 : 1;
+	if (x->key.vm != y->key.vm)
+		return x->key.vm < y->key.vm ? -1 : 1;
 	if (x->key.region != y->key.region)
 		return x->key.region < y->key.region ? -1 : 1;
 	return 0;
@@ -520,6 +680,8 @@ static int read_regions(struct state *st)
 	struct faults_region *vals;
 	size_t old = st->nregions;
 
+	if (!st->o.regions)
+		return 0;
 	vals = calloc(st->ncpus, sizeof(*vals));
 	if (!vals)
 		return -1;
@@ -560,11 +722,42 @@ static int read_regions(struct state *st)
 static void diff_stats(struct faults_stats *d, const struct faults_stats *cur,
 		       const struct faults_stats *prev)
 {
-	for (int i = 0; i < FC_NR; i++)
-		d->cnt[i] = cur->cnt[i] - prev->cnt[i];
-	d->lat_ns = cur->lat_ns - prev->lat_ns;
+	const __u64 *c = (const __u64 *)cur, *p = (const __u64 *)prev;
+	__u64 *o = (__u64 *)d;
+
+	for (size_t i = 0; i < sizeof(*d) / sizeof(__u64); i++)
+		o[i] = c[i] - p[i];
+}
+
+static void summarize(const struct faults_stats *d, __u64 s[S_NR])
+{
+	memset(s, 0, S_NR * sizeof(s[0]));
+	for (unsigned int a = 0; a < FA_NR; a++)
+		for (unsigned int k = 0; k < FK_NR; k++)
+			for (unsigned int g = 0; g < FS_NR; g++)
+				for (unsigned int r = 0; r < FR_NR; r++) {
+					__u64 n = d->cls[faults_class(a, k, g, r)];
+
+					s[S_FAULTS] += n;
+					s[S_READ + a] += n;
+					s[S_NOTPRES + k] += n;
+					if (g == FS_FINAL)
+						s[S_FINAL] += n;
+					else if (g == FS_WALK)
+						s[S_WALK] += n;
+					s[S_RESUME + r] += n;
+				}
+	s[S_MMIO] = d->mmio;
+	s[S_PAGEIN] = d->pagein;
+	s[S_PAGEIN_MAJOR] = d->pagein_major;
+	s[S_HOST_FAULTS] = d->host_faults;
+	s[S_MAP_4K] = d->spte[FL_4K];
+	s[S_MAP_2M] = d->spte[FL_2M];
+	s[S_MAP_1G] = d->spte[FL_1G];
+	s[S_MAP_OTHER] = d->spte[FL_OTHER];
+	s[S_MAP_NONE] = d->no_spte;
 	for (int i = 0; i < FAULTS_HIST_SLOTS; i++)
-		d->hist[i] = cur->hist[i] - prev->hist[i];
+		s[S_HIST] += d->hist[i];
 }
 
 /* Percentile from the log2 histogram, linear within the bucket. */
@@ -621,16 +814,21 @@ static bool selected(const struct state *st, const struct vm *vm)
 	return !st->o.vm || !strcmp(st->o.vm, vm->id);
 }
 
+enum col_kind { COL_RATE, COL_VM, COL_PID, COL_PAGEIN, COL_P50, COL_P99, COL_AVG };
+
 static const struct {
 	const char *name;
-	int counter;		/* -1: computed */
+	enum col_kind kind;
+	int sum;		/* COL_RATE: enum sum */
 } table_cols[] = {
-	{ "VM", -1 }, { "PID", -1 }, { "FAULTS/s", FC_FAULTS },
-	{ "READ", FC_READ }, { "WRITE", FC_WRITE }, { "FETCH", FC_FETCH },
-	{ "NOTPRES", FC_NOT_PRESENT }, { "PROT", FC_PROT }, { "MMIO", FC_RSVD },
-	{ "WALK", FC_WALK }, { "EXIT", FC_RET_EXIT }, { "PAGEIN%", -1 }, { "MAJOR", FC_PAGEIN_MAJOR },
-	{ "4K", FC_SPTE_4K }, { "2M", FC_SPTE_2M }, { "1G", FC_SPTE_1G },
-	{ "P50", -1 }, { "P99", -1 }, { "AVG", -1 },
+	{ "VM", COL_VM, 0 }, { "PID", COL_PID, 0 }, { "FAULTS/s", COL_RATE, S_FAULTS },
+	{ "READ", COL_RATE, S_READ }, { "WRITE", COL_RATE, S_WRITE },
+	{ "FETCH", COL_RATE, S_FETCH }, { "NOTPRES", COL_RATE, S_NOTPRES },
+	{ "PROT", COL_RATE, S_PROT }, { "RSVD", COL_RATE, S_RSVD }, { "MMIO", COL_RATE, S_MMIO },
+	{ "WALK", COL_RATE, S_WALK }, { "EXIT", COL_RATE, S_EXIT }, { "PAGEIN%", COL_PAGEIN, 0 },
+	{ "MAJOR", COL_RATE, S_PAGEIN_MAJOR }, { "4K", COL_RATE, S_MAP_4K },
+	{ "2M", COL_RATE, S_MAP_2M }, { "1G", COL_RATE, S_MAP_1G },
+	{ "P50", COL_P50, 0 }, { "P99", COL_P99, 0 }, { "AVG", COL_AVG, 0 },
 };
 
 static void print_hist(const struct vm *vm, const struct faults_stats *d)
@@ -672,7 +870,7 @@ static void print_regions_text(struct state *st, const struct vm *vm)
 		__u64 f = r->cur.faults - r->prev.faults, p = r->cur.pagein - r->prev.pagein;
 		__u64 lo, hi;
 
-		if (r->key.seq != vm->seq || !f)
+		if (r->key.vm != vm->idx || !f)
 			continue;
 		if (!header) {
 			printf("\nVM %s: faults by GPA region\n%-36s %10s %10s\n", vm->id,
@@ -705,42 +903,48 @@ static int report_table(struct state *st, double secs)
 		struct vm *vm = &st->vms[i];
 		struct libscols_line *ln;
 		struct faults_stats d;
+		__u64 s[S_NR];
 
 		if (!vm->present || !selected(st, vm))
 			continue;
 		diff_stats(&d, &vm->cur, &vm->prev);
+		summarize(&d, s);
 		ln = scols_table_new_line(tb, NULL);
 		if (!ln)
 			break;
 		shown++;
 		for (size_t c = 0; c < ncols; c++) {
-			const char *name = table_cols[c].name;
+			int k = table_cols[c].sum;
 
-			if (table_cols[c].counter >= 0) {
-				int k = table_cols[c].counter;
-
-				if ((k == FC_PAGEIN_MAJOR && !st->pagein) ||
-				    (k >= FC_SPTE_4K && k <= FC_SPTE_1G && !st->levels))
+			switch (table_cols[c].kind) {
+			case COL_RATE:
+				if (k >= S_MAP_4K && k <= S_MAP_1G && !st->levels)
 					snprintf(buf, sizeof(buf), "-");
 				else
-					fmt_rate(buf, sizeof(buf), d.cnt[k], secs);
-			} else if (!strcmp(name, "VM")) {
+					fmt_rate(buf, sizeof(buf), s[k], secs);
+				break;
+			case COL_VM:
 				snprintf(buf, sizeof(buf), "%s", vm->id);
-			} else if (!strcmp(name, "PID")) {
+				break;
+			case COL_PID:
 				snprintf(buf, sizeof(buf), "%u", vm->ident.pid);
-			} else if (!strcmp(name, "PAGEIN%")) {
-				if (!st->pagein || !d.cnt[FC_FAULTS])
+				break;
+			case COL_PAGEIN:
+				if (!st->pagein || !s[S_FAULTS])
 					snprintf(buf, sizeof(buf), "-");
 				else
 					snprintf(buf, sizeof(buf), "%.1f",
-						 100.0 * d.cnt[FC_PAGEIN] / d.cnt[FC_FAULTS]);
-			} else if (!strcmp(name, "P50")) {
+						 100.0 * s[S_PAGEIN] / s[S_FAULTS]);
+				break;
+			case COL_P50:
 				fmt_ns(buf, sizeof(buf), hist_percentile(&d, 0.50));
-			} else if (!strcmp(name, "P99")) {
+				break;
+			case COL_P99:
 				fmt_ns(buf, sizeof(buf), hist_percentile(&d, 0.99));
-			} else {
-				fmt_ns(buf, sizeof(buf), d.cnt[FC_FAULTS] ?
-				       (double)d.lat_ns / d.cnt[FC_FAULTS] : 0);
+				break;
+			case COL_AVG:
+				fmt_ns(buf, sizeof(buf), s[S_HIST] ? (double)d.lat_ns / s[S_HIST] : 0);
+				break;
 			}
 			scols_line_set_data(ln, c, buf);
 		}
@@ -768,16 +972,6 @@ static int report_table(struct state *st, double secs)
 	return 0;
 }
 
-static const char *const json_counter_names[FC_NR] = {
-	[FC_FAULTS] = "faults", [FC_READ] = "read", [FC_WRITE] = "write",
-	[FC_FETCH] = "fetch", [FC_NOT_PRESENT] = "not_present", [FC_PROT] = "protection",
-	[FC_RSVD] = "mmio", [FC_USER] = "user", [FC_FINAL] = "final",
-	[FC_WALK] = "walk", [FC_RET_RESUME] = "resumed", [FC_RET_EXIT] = "exit_to_vmm",
-	[FC_RET_ERROR] = "error", [FC_PAGEIN] = "pagein", [FC_PAGEIN_MAJOR] = "pagein_major",
-	[FC_MM_FAULTS] = "host_mm_faults", [FC_SPTE_4K] = "map_4k", [FC_SPTE_2M] = "map_2m",
-	[FC_SPTE_1G] = "map_1g", [FC_SPTE_NONE] = "map_none",
-};
-
 static void json_string(const char *s)
 {
 	putchar('"');
@@ -798,60 +992,76 @@ static int report_json(struct state *st, double secs)
 {
 	bool first = true;
 
-	printf("{\"interval\":%.3f,\"attach\":\"%s\",\"pagein\":%s,\"levels\":%s,\"vms\":[",
-	       secs, st->method, st->pagein ? "true" : "false", st->levels ? "true" : "false");
+	printf("{\"interval\":%.3f,\"attach\":\"%s\",\"pagein\":%s,\"levels\":%s,"
+	       "\"dropped\":%llu,\"vms\":[",
+	       secs, st->method, st->pagein ? "true" : "false", st->levels ? "true" : "false",
+	       (unsigned long long)(st->skel->bss->dropped_no_vm + st->skel->bss->dropped_no_slot));
 	for (size_t i = 0; i < st->nvms; i++) {
 		struct vm *vm = &st->vms[i];
 		struct faults_stats d;
 		bool rfirst = true;
+		__u64 s[S_NR];
 
 		if (!vm->present || !selected(st, vm))
 			continue;
 		diff_stats(&d, &vm->cur, &vm->prev);
+		summarize(&d, s);
 		printf("%s{\"vm\":", first ? "" : ",");
 		first = false;
 		json_string(vm->id);
 		printf(",\"pid\":%u,\"alive\":%s,\"rate\":%.3f", vm->ident.pid,
-		       vm->ident.dead ? "false" : "true", d.cnt[FC_FAULTS] / secs);
-		for (int k = 0; k < FC_NR; k++)
-			printf(",\"%s\":%llu", json_counter_names[k], (unsigned long long)d.cnt[k]);
+		       vm->ident.state == FAULTS_VM_STATE_DEAD ? "false" : "true",
+		       s[S_FAULTS] / secs);
+		for (int k = 0; k < S_NR; k++)
+			printf(",\"%s\":%llu", sum_names[k], (unsigned long long)s[k]);
 		printf(",\"latency_ns\":{\"avg\":%.0f,\"p50\":%.0f,\"p99\":%.0f,\"log2_hist\":[",
-		       d.cnt[FC_FAULTS] ? (double)d.lat_ns / d.cnt[FC_FAULTS] : 0.0,
+		       s[S_HIST] ? (double)d.lat_ns / s[S_HIST] : 0.0,
 		       hist_percentile(&d, 0.5), hist_percentile(&d, 0.99));
 		for (int h = 0; h < FAULTS_HIST_SLOTS; h++)
 			printf("%s%llu", h ? "," : "", (unsigned long long)d.hist[h]);
-		printf("]},\"region_size\":%llu,\"regions\":[", 1ULL << st->o.region_shift);
-		for (size_t r = 0; r < st->nregions; r++) {
-			const struct region *rg = &st->regions[r];
-			__u64 f = rg->cur.faults - rg->prev.faults;
-
-			if (rg->key.seq != vm->seq || !f)
-				continue;
-			printf("%s{\"gpa\":%llu,\"faults\":%llu,\"pagein\":%llu}", rfirst ? "" : ",",
-			       (unsigned long long)(rg->key.region << st->o.region_shift),
-			       (unsigned long long)f,
-			       (unsigned long long)(rg->cur.pagein - rg->prev.pagein));
-			rfirst = false;
-		}
 		printf("]}");
+		if (st->o.regions) {
+			printf(",\"region_size\":%llu,\"regions\":[", 1ULL << st->o.region_shift);
+			for (size_t r = 0; r < st->nregions; r++) {
+				const struct region *rg = &st->regions[r];
+				__u64 f = rg->cur.faults - rg->prev.faults;
+
+				if (rg->key.vm != vm->idx || !f)
+					continue;
+				printf("%s{\"gpa\":%llu,\"faults\":%llu,\"pagein\":%llu}",
+				       rfirst ? "" : ",",
+				       (unsigned long long)(rg->key.region << st->o.region_shift),
+				       (unsigned long long)f,
+				       (unsigned long long)(rg->cur.pagein - rg->prev.pagein));
+				rfirst = false;
+			}
+			printf("]");
+		}
+		printf("}");
 	}
 	printf("]}\n");
 	return 0;
 }
 
-/* Forget VMs that died (after their last report) and roll cur into prev. */
+/*
+ * Roll cur into prev. A VM reported dead gives its entry back: stats zeroed
+ * first, then .kvm = 0 lets BPF claim the entry again.
+ */
 static void advance(struct state *st)
 {
 	int sfd = bpf_map__fd(st->skel->maps.vm_stats);
-	int ifd = bpf_map__fd(st->skel->maps.vm_ident);
+	int vfd = bpf_map__fd(st->skel->maps.vms);
 	int rfd = bpf_map__fd(st->skel->maps.vm_regions);
+	struct faults_stats *zero = calloc(st->ncpus, sizeof(*zero));
+	static const struct faults_vm free_vm;
 	size_t n = 0;
 
 	for (size_t i = 0; i < st->nregions; i++) {
 		struct region *r = &st->regions[i];
-		struct vm *vm = find_vm(st, r->key.seq);
+		struct vm *vm = find_vm(st, r->key.vm);
 
-		if (!r->present || (vm && vm->ident.dead)) {
+		if (!r->present || !vm || !vm->present ||
+		    vm->ident.state == FAULTS_VM_STATE_DEAD) {
 			bpf_map_delete_elem(rfd, &r->key);
 			continue;
 		}
@@ -863,15 +1073,18 @@ static void advance(struct state *st)
 	for (size_t i = 0; i < st->nvms; i++) {
 		struct vm *vm = &st->vms[i];
 
-		if (!vm->present || vm->ident.dead) {
-			bpf_map_delete_elem(sfd, &vm->seq);
-			bpf_map_delete_elem(ifd, &vm->seq);
+		if (!vm->present)
+			continue;
+		if (vm->ident.state == FAULTS_VM_STATE_DEAD) {
+			if (zero && !bpf_map_update_elem(sfd, &vm->idx, zero, BPF_ANY))
+				bpf_map_update_elem(vfd, &vm->idx, &free_vm, BPF_ANY);
 			continue;
 		}
 		vm->prev = vm->cur;
 		st->vms[n++] = *vm;
 	}
 	st->nvms = n;
+	free(zero);
 }
 
 static double now_s(void)
@@ -949,6 +1162,11 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 		if (end && t >= end - 1e-3)
 			break;
 	}
+	if (st.skel->bss->dropped_no_vm || st.skel->bss->dropped_no_slot || st.o.verbose)
+		fprintf(stderr, "memvirt faults: faults not counted: %llu (VM table full), "
+			"%llu (in-flight table full)\n",
+			(unsigned long long)st.skel->bss->dropped_no_vm,
+			(unsigned long long)st.skel->bss->dropped_no_slot);
 	detach(&st);
 	free(st.vms);
 	free(st.regions);
