@@ -6,7 +6,7 @@
  *               [--no-stdin]
  *
  *   --slot gpa=0x100000,size=64M[,backing=anon|thp|nothp|memfd|hugetlb]
- *          [,flags=ro|dirty|ro+dirty]
+ *          [,flags=ro|dirty|ro+dirty][,node=N]
  *   --touch SLOT,OFFSET,COUNT,STRIDE,r|w   SLOT counts --slot options from 0
  *
  * Prints "vm <id>" per VM and "ready", then reads commands from stdin:
@@ -31,6 +31,7 @@ struct slot_spec {
 	uint64_t gpa, size;
 	enum vmm_backing backing;
 	uint32_t flags;
+	int node;		/* -1: no binding */
 };
 
 static struct slot_spec slots[VMM_MAX_SLOTS];
@@ -40,7 +41,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: memvirt-vmm [--vcpus N] [--vms N] [--slot SPEC]... [--touch SPEC]... [--no-stdin]\n"
-		"  --slot gpa=ADDR,size=SIZE[,backing=anon|thp|nothp|memfd|hugetlb][,flags=ro|dirty|ro+dirty]\n"
+		"  --slot gpa=ADDR,size=SIZE[,backing=anon|thp|nothp|memfd|hugetlb][,flags=ro|dirty|ro+dirty][,node=N]\n"
 		"  --touch SLOT,OFFSET,COUNT,STRIDE,r|w   (SLOT: index of --slot, from 0)\n"
 		"stdin commands: touch SPEC [vm=ID], stats, quit\n");
 }
@@ -68,6 +69,7 @@ static int parse_slot(char *arg, struct slot_spec *s)
 
 	memset(s, 0, sizeof(*s));
 	s->backing = VMM_BACKING_ANON;
+	s->node = -1;
 	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		v = strchr(tok, '=');
 		if (!v)
@@ -87,6 +89,12 @@ static int parse_slot(char *arg, struct slot_spec *s)
 		} else if (!strcmp(tok, "flags")) {
 			if (parse_flags(v, &s->flags))
 				return -1;
+		} else if (!strcmp(tok, "node")) {
+			uint64_t n;
+
+			if (vmm_parse_size(v, &n) || n > 255)
+				return -1;
+			s->node = n;
 		} else {
 			return -1;
 		}
@@ -271,8 +279,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (j = 0; j < nr_slots; j++) {
-			if (vmm_add_slot(vms[i], slots[j].gpa, slots[j].size,
-					 slots[j].backing, slots[j].flags) < 0) {
+			if (vmm_add_slot_node(vms[i], slots[j].gpa, slots[j].size,
+					      slots[j].backing, slots[j].flags,
+					      slots[j].node) < 0) {
 				fprintf(stderr, "memvirt-vmm: vm %s slot %d: %s\n",
 					vms[i]->id, j, vmm_error());
 				return 1;

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
@@ -135,6 +136,27 @@ static int vcpu_setup(int vcpu_fd)
 	return 0;
 }
 
+#define VMM_MPOL_BIND	2	/* MPOL_BIND, <linux/mempolicy.h> */
+
+/* Binds the slot's memory to s->node before anything is touched. */
+static int bind_node(struct vmm_slot *s)
+{
+	unsigned long mask[4] = { 0 };
+
+	if (s->node < 0)
+		return 0;
+	if (s->node >= (int)(8 * sizeof(mask))) {
+		errno = EINVAL;
+		return fail("node %d: at most %zu", s->node, 8 * sizeof(mask) - 1);
+	}
+	mask[s->node / (8 * sizeof(long))] = 1UL << (s->node % (8 * sizeof(long)));
+	/* maxnode counts one more than the bits the kernel reads. */
+	if (syscall(SYS_mbind, s->hva, (unsigned long)s->size, VMM_MPOL_BIND,
+		    mask, 8 * sizeof(mask) + 1, 0))
+		return fail("mbind to node %d: %s", s->node, strerror(errno));
+	return 0;
+}
+
 static int map_backing(struct vmm_slot *s)
 {
 	int prot = PROT_READ | PROT_WRITE;
@@ -163,7 +185,7 @@ static int map_backing(struct vmm_slot *s)
 		if (s->backing == VMM_BACKING_NOTHP &&
 		    madvise(p, s->size, MADV_NOHUGEPAGE))
 			return fail("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
-		return 0;
+		return bind_node(s);
 	case VMM_BACKING_MEMFD:
 		s->memfd = memfd_create("memvirt-vmm", MFD_CLOEXEC);
 		if (s->memfd < 0)
@@ -175,7 +197,7 @@ static int map_backing(struct vmm_slot *s)
 		if (p == MAP_FAILED)
 			return fail("mmap memfd: %s", strerror(errno));
 		s->map = s->hva = p;
-		return 0;
+		return bind_node(s);
 	case VMM_BACKING_HUGETLB:
 		if ((s->size | s->gpa) & (SZ_2M - 1)) {
 			errno = EINVAL;
@@ -188,7 +210,7 @@ static int map_backing(struct vmm_slot *s)
 			return fail("mmap MAP_HUGETLB %" PRIu64 " bytes: %s (reserve pages in /proc/sys/vm/nr_hugepages)",
 				    s->size, strerror(errno));
 		s->map = s->hva = p;
-		return 0;
+		return bind_node(s);
 	}
 	errno = EINVAL;
 	return fail("unknown backing %d", s->backing);
@@ -221,7 +243,8 @@ static int slot_install(struct vmm_vm *vm, struct vmm_slot *s)
 }
 
 static int add_slot(struct vmm_vm *vm, uint64_t gpa, uint64_t size,
-		    enum vmm_backing backing, uint32_t flags, bool is_code)
+		    enum vmm_backing backing, uint32_t flags, bool is_code,
+		    int node)
 {
 	struct vmm_slot *s;
 	int i;
@@ -254,6 +277,7 @@ static int add_slot(struct vmm_vm *vm, uint64_t gpa, uint64_t size,
 	s->flags = flags;
 	s->backing = backing;
 	s->is_code = is_code;
+	s->node = node;
 	if (map_backing(s))
 		goto err;
 	if (is_code) {
@@ -274,7 +298,13 @@ err:
 int vmm_add_slot(struct vmm_vm *vm, uint64_t gpa, uint64_t size,
 		 enum vmm_backing backing, uint32_t flags)
 {
-	return add_slot(vm, gpa, size, backing, flags, false);
+	return add_slot(vm, gpa, size, backing, flags, false, -1);
+}
+
+int vmm_add_slot_node(struct vmm_vm *vm, uint64_t gpa, uint64_t size,
+		      enum vmm_backing backing, uint32_t flags, int node)
+{
+	return add_slot(vm, gpa, size, backing, flags, false, node);
 }
 
 struct vmm_vm *vmm_vm_create(int nr_vcpus)
@@ -316,7 +346,7 @@ struct vmm_vm *vmm_vm_create(int nr_vcpus)
 		fail("KVM_SET_TSS_ADDR: %s", strerror(errno));
 		goto err;
 	}
-	if (add_slot(vm, VMM_CODE_GPA, SZ_4K, VMM_BACKING_NOTHP, 0, true) < 0)
+	if (add_slot(vm, VMM_CODE_GPA, SZ_4K, VMM_BACKING_NOTHP, 0, true, -1) < 0)
 		goto err;
 
 	for (i = 0; i < nr_vcpus; i++) {

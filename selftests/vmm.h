@@ -55,6 +55,7 @@ struct vmm_slot {
 	void *map;		/* what to munmap */
 	size_t map_len;
 	int memfd;		/* -1 unless VMM_BACKING_MEMFD */
+	int node;		/* NUMA node the memory is bound to, or -1 */
 };
 
 struct vmm_vm {
@@ -89,6 +90,10 @@ void vmm_vm_destroy(struct vmm_vm *vm);
 /* Adds a data slot; returns its index into vm->slot[] or -1. */
 int vmm_add_slot(struct vmm_vm *vm, uint64_t gpa, uint64_t size,
 		 enum vmm_backing backing, uint32_t flags);
+
+/* Same, with the slot's memory bound to NUMA node @node (mbind MPOL_BIND). */
+int vmm_add_slot_node(struct vmm_vm *vm, uint64_t gpa, uint64_t size,
+		      enum vmm_backing backing, uint32_t flags, int node);
 
 /* Runs one access loop on vCPU 0 until HLT. */
 int vmm_touch(struct vmm_vm *vm, const struct vmm_touch *t);

@@ -7,6 +7,7 @@
  * has the same name everywhere.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "backing.h"
 #include "cli.h"
 #include "nl.h"
 #include "output.h"
@@ -31,6 +33,14 @@ struct mv_field {
 	bool deflt;		/* a default "list" column */
 	const char *help;
 };
+
+/*
+ * Fields computed by the CLI from the host backing (backing.c), not sent by
+ * the module: list computes them only when asked, show with --backing.
+ */
+#define MV_ATTR_HOST_RESIDENT	1000	/* resident bytes, VM total */
+#define MV_ATTR_HOST_HUGE	1001	/* THP + hugetlb share, ppm */
+#define IS_HOST_ATTR(a)		((a) >= MV_ATTR_HOST_RESIDENT)
 
 #define SZ_4K	(4096ULL)
 #define SZ_2M	(2ULL << 20)
@@ -67,6 +77,10 @@ static const struct mv_field vm_fields[] = {
 	  6, 0, false, "memory mapped by 1G leaf entries" },
 	{ "HUGE", "Huge-mapped", MEMVIRT_A_VM_HUGE_MAPPED_PPM, 0, MV_FMT_PPM,
 	  6, 0, true, "share of mapped memory mapped by 2M/1G entries (%)" },
+	{ "RESIDENT", "Host resident", MV_ATTR_HOST_RESIDENT, 0, MV_FMT_SIZE,
+	  6, 0, false, "guest memory resident in host RAM (reads page tables)" },
+	{ "HOST-HUGE", "Host huge-backed", MV_ATTR_HOST_HUGE, 0, MV_FMT_PPM,
+	  6, 0, false, "share of resident guest memory in THP/hugetlb pages (%)" },
 	{ "TDP-PAGES", "TDP MMU pages", MEMVIRT_A_VM_MMU_TDP_PAGES, 0,
 	  MV_FMT_NUM, 6, 0, false, "TDP MMU page-table pages" },
 	{ "SHADOW-PAGES", "Shadow MMU pages", MEMVIRT_A_VM_MMU_SHADOW_PAGES, 0,
@@ -131,9 +145,25 @@ static const char *vm_field_str(const struct mv_vm *vm,
 	return f->attr == MEMVIRT_A_VM_ID ? vm->id : vm->comm;
 }
 
-static bool vm_field_num(const struct mv_vm *vm, const struct mv_field *f,
-			 uint64_t *v)
+/* VM share of resident memory in huge host pages, parts per million. */
+static uint64_t host_huge_ppm(const struct mv_backing *bk)
 {
+	if (!bk->resident)
+		return 0;
+	return (bk->thp + bk->hugetlb) * 1000000 / bk->resident;
+}
+
+/* @bk: the VM's backing total, NULL when not computed. */
+static bool vm_field_num(const struct mv_vm *vm, const struct mv_backing *bk,
+			 const struct mv_field *f, uint64_t *v)
+{
+	if (IS_HOST_ATTR(f->attr)) {
+		if (!bk)
+			return false;
+		*v = f->attr == MV_ATTR_HOST_RESIDENT ? bk->resident :
+		     host_huge_ppm(bk);
+		return true;
+	}
 	if (!mv_vm_has(vm, f->attr))
 		return false;
 	*v = vm->val[f->attr] * (f->scale ? f->scale : 1);
@@ -141,20 +171,20 @@ static bool vm_field_num(const struct mv_vm *vm, const struct mv_field *f,
 }
 
 static int vm_field_cell(struct libscols_line *ln, size_t col,
-			 const struct mv_vm *vm, const struct mv_field *f,
-			 const struct mv_opts *o)
+			 const struct mv_vm *vm, const struct mv_backing *bk,
+			 const struct mv_field *f, const struct mv_opts *o)
 {
 	uint64_t v = 0;
 	bool present;
 
 	if (f->fmt == MV_FMT_STR)
 		return mv_cell_str(ln, col, vm_field_str(vm, f), o);
-	present = vm_field_num(vm, f, &v);
+	present = vm_field_num(vm, bk, f, &v);
 	return mv_cell_value(ln, col, f->fmt, present, v, o);
 }
 
 static int vm_field_json(struct json_object *obj, const struct mv_vm *vm,
-			 const struct mv_field *f)
+			 const struct mv_backing *bk, const struct mv_field *f)
 {
 	struct json_object *j = NULL;
 	const char *s;
@@ -164,7 +194,7 @@ static int vm_field_json(struct json_object *obj, const struct mv_vm *vm,
 
 	mv_json_key(key, sizeof(key), f->name);
 	if (f->fmt != MV_FMT_STR) {
-		present = vm_field_num(vm, f, &v);
+		present = vm_field_num(vm, bk, f, &v);
 		return mv_json_add_value(obj, key, f->fmt, present, v);
 	}
 	s = vm_field_str(vm, f);
@@ -176,6 +206,98 @@ static int vm_field_json(struct json_object *obj, const struct mv_vm *vm,
 	return mv_json_add(obj, key, j);
 }
 
+/* ---- host backing ----------------------------------------------------- */
+
+struct slot_list {
+	struct mv_slot *v;
+	size_t nr;
+};
+
+static int slot_collect(const struct mv_slot *slot, void *arg)
+{
+	struct slot_list *l = arg;
+	struct mv_slot *v;
+
+	v = realloc(l->v, (l->nr + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->nr++] = *slot;
+	return 0;
+}
+
+/* Backing of a VM: one entry per memslot of its list, and the total. */
+struct vm_backing {
+	struct mv_backing *slot;
+	size_t nr;
+	struct mv_backing total;
+};
+
+static void vm_backing_free(struct vm_backing *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr; i++)
+		mv_backing_release(&b->slot[i]);
+	mv_backing_release(&b->total);
+	free(b->slot);
+	b->slot = NULL;
+	b->nr = 0;
+}
+
+/*
+ * Reads the host backing of @vm's memslots @slots (all address spaces) in
+ * the address space of the process that created it. The total counts each
+ * host page of the user slots once: SMM slots (address space 1) alias
+ * those of address space 0. Prints why on failure.
+ */
+static int vm_backing_compute(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
+			      const struct mv_slot *slots, size_t nr,
+			      struct vm_backing *out)
+{
+	struct mv_backing_range *r;
+	unsigned long pid;
+	size_t i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (mv_vm_has(vm, MEMVIRT_A_VM_PID))
+		pid = vm->val[MEMVIRT_A_VM_PID];
+	else
+		pid = strtoul(vm->id, NULL, 10);
+	r = calloc(nr ? nr : 1, sizeof(*r));
+	out->slot = calloc(nr ? nr : 1, sizeof(*out->slot));
+	if (!r || !out->slot) {
+		free(r);
+		free(out->slot);
+		out->slot = NULL;
+		fprintf(stderr, "memvirt: out of memory\n");
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		const struct mv_slot *s = &slots[i];
+
+		if (!mv_slot_has(s, MEMVIRT_A_SLOT_HVA) ||
+		    !mv_slot_has(s, MEMVIRT_A_SLOT_SIZE))
+			continue;
+		r[i].hva = s->val[MEMVIRT_A_SLOT_HVA];
+		r[i].size = s->val[MEMVIRT_A_SLOT_SIZE];
+		r[i].in_total = !(s->val[MEMVIRT_A_SLOT_FLAGS] &
+				  MEMVIRT_SLOT_F_INTERNAL);
+	}
+	err = mv_backing_vm(ctx, pid, r, nr, out->slot, &out->total);
+	free(r);
+	if (err) {
+		fprintf(stderr, "memvirt: VM %s: %s\n", vm->id,
+			mv_backing_error(ctx));
+		free(out->slot);
+		out->slot = NULL;
+		return err;
+	}
+	out->nr = nr;
+	return 0;
+}
+
 /* ---- list ------------------------------------------------------------- */
 
 struct list_ctx {
@@ -183,6 +305,8 @@ struct list_ctx {
 	struct libscols_table *tb;
 	const struct mv_field **cols;
 	size_t ncols;
+	struct mv_backing_ctx *bctx;	/* host columns asked for and readable */
+	struct slot_list slots;		/* then: every VM's memslots */
 };
 
 static void list_usage(void)
@@ -269,15 +393,30 @@ static int list_add_vm(const struct mv_vm *vm, void *arg)
 	size_t i;
 	int err;
 
-	ln = scols_table_new_line(ctx->tb, NULL);
-	if (!ln)
-		return -ENOMEM;
-	for (i = 0; i < ctx->ncols; i++) {
-		err = vm_field_cell(ln, i, vm, ctx->cols[i], ctx->o);
-		if (err)
-			return err;
+	struct slot_list mine = { 0 };
+	struct vm_backing vb = { 0 };
+	bool have_bk = false;
+
+	if (ctx->bctx) {
+		for (i = 0; i < ctx->slots.nr; i++) {
+			if (strcmp(ctx->slots.v[i].vm_id, vm->id))
+				continue;
+			err = slot_collect(&ctx->slots.v[i], &mine);
+			if (err)
+				return err;
+		}
+		/* A VM that cannot be read gets "-" and a message. */
+		have_bk = !vm_backing_compute(ctx->bctx, vm, mine.v, mine.nr,
+					      &vb);
+		free(mine.v);
 	}
-	return 0;
+	ln = scols_table_new_line(ctx->tb, NULL);
+	err = ln ? 0 : -ENOMEM;
+	for (i = 0; i < ctx->ncols && !err; i++)
+		err = vm_field_cell(ln, i, vm, have_bk ? &vb.total : NULL,
+				    ctx->cols[i], ctx->o);
+	vm_backing_free(&vb);
+	return err;
 }
 
 static int list_run(struct list_ctx *ctx)
@@ -298,6 +437,26 @@ static int list_run(struct list_ctx *ctx)
 	nl = mv_nl_open();
 	if (!nl)
 		return MV_EXIT_FAILURE;
+	for (i = 0; i < ctx->ncols; i++)
+		if (IS_HOST_ATTR(ctx->cols[i]->attr))
+			break;
+	if (i < ctx->ncols) {
+		char why[256];
+
+		ctx->bctx = mv_backing_open(why, sizeof(why));
+		if (!ctx->bctx)
+			fprintf(stderr, "memvirt: %s; RESIDENT and HOST-HUGE "
+				"left empty\n", why);
+	}
+	if (ctx->bctx) {
+		/* All slots first: no request can run inside the VM dump. */
+		err = mv_nl_slot_dump(nl, NULL, slot_collect, &ctx->slots);
+		if (err) {
+			mv_nl_perror(nl, err, "listing memslots");
+			mv_nl_close(nl);
+			return MV_EXIT_FAILURE;
+		}
+	}
 	err = mv_nl_vm_dump(nl, list_add_vm, ctx);
 	if (err) {
 		mv_nl_perror(nl, err, "listing VMs");
@@ -370,6 +529,8 @@ int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
 
 	ret = list_run(&ctx);
 	scols_unref_table(ctx.tb);
+	mv_backing_close(ctx.bctx);
+	free(ctx.slots.v);
 	return ret;
 }
 
@@ -462,24 +623,6 @@ static int parse_vm_arg(const char *arg, uint32_t *pid)
 }
 
 /* ---- show: memslots --------------------------------------------------- */
-
-struct slot_list {
-	struct mv_slot *v;
-	size_t nr;
-};
-
-static int slot_collect(const struct mv_slot *slot, void *arg)
-{
-	struct slot_list *l = arg;
-	struct mv_slot *v;
-
-	v = realloc(l->v, (l->nr + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	l->v[l->nr++] = *slot;
-	return 0;
-}
 
 static bool slot_meta(const struct mv_slot *s, uint64_t *sum)
 {
@@ -778,10 +921,254 @@ static int cache_json(struct json_object *arr, const struct mv_cache *c)
 	return err;
 }
 
+/* ---- show: host backing ----------------------------------------------- */
+
+static const struct {
+	const char *name;
+	enum mv_fmt fmt;
+	size_t off;
+} bk_cols[] = {
+	{ "RESIDENT",	  MV_FMT_SIZE, offsetof(struct mv_backing, resident) },
+	{ "ZERO",	  MV_FMT_SIZE, offsetof(struct mv_backing, zero) },
+	{ "THP",	  MV_FMT_SIZE, offsetof(struct mv_backing, thp) },
+	{ "HUGETLB",	  MV_FMT_SIZE, offsetof(struct mv_backing, hugetlb) },
+	{ "SWAPPED",	  MV_FMT_SIZE, offsetof(struct mv_backing, swapped) },
+	{ "NOT-PRESENT",  MV_FMT_SIZE, offsetof(struct mv_backing, not_present) },
+	{ "RUNS",	  MV_FMT_NUM,  offsetof(struct mv_backing, runs) },
+	{ "LONGEST-RUN",  MV_FMT_SIZE, offsetof(struct mv_backing, longest_run) },
+	{ "SHORTEST-RUN", MV_FMT_SIZE, offsetof(struct mv_backing, shortest_run) },
+};
+
+static uint64_t bk_val(const struct mv_backing *b, size_t col)
+{
+	return *(const uint64_t *)((const char *)b + bk_cols[col].off);
+}
+
+/* "0:1.5G 1:512M": resident bytes of each node with memory. */
+static char *bk_nodes_str(struct mv_backing_ctx *ctx,
+			  const struct mv_backing *b, const struct mv_opts *o)
+{
+	unsigned int n, nr = mv_backing_nr_node_ids(ctx);
+	char *out = NULL, *v, *tmp;
+
+	if (!b->node && !b->node_unknown)
+		return NULL;
+	for (n = 0; n <= nr; n++) {
+		uint64_t bytes;
+
+		if (n < nr && !mv_backing_node_has_memory(ctx, n))
+			continue;
+		bytes = n < nr ? b->node[n] : b->node_unknown;
+		if (n == nr && !bytes)
+			break;
+		v = mv_format(MV_FMT_SIZE, bytes, o);
+		if (!v)
+			goto nomem;
+		if (n < nr && asprintf(&tmp, "%s%s%u:%s", out ? out : "",
+				       out ? " " : "", n, v) < 0)
+			tmp = NULL;
+		else if (n == nr && asprintf(&tmp, "%s%s?:%s", out ? out : "",
+					     out ? " " : "", v) < 0)
+			tmp = NULL;
+		free(v);
+		if (!tmp)
+			goto nomem;
+		free(out);
+		out = tmp;
+	}
+	return out ? out : strdup("-");
+nomem:
+	free(out);
+	return NULL;
+}
+
+/* Columns: these, then bk_cols[], then NODES (the widest) last. */
+enum { BC_AS, BC_ID, BC_GPA, BC_SIZE, BC_FIRST };
+#define BC_NODES	(BC_FIRST + ARRAY_SIZE(bk_cols))
+
+/* One line: a slot (@s) or the total (@s NULL). */
+static int bk_line(struct libscols_table *tb, struct mv_backing_ctx *ctx,
+		   const struct mv_slot *s, const struct mv_backing *b,
+		   const struct mv_opts *o)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	size_t i;
+	char *str;
+	int err;
+
+	if (!ln)
+		return -ENOMEM;
+	if (s) {
+		err = mv_cell_value(ln, BC_AS, MV_FMT_NUM,
+				    mv_slot_has(s, MEMVIRT_A_SLOT_AS_ID),
+				    s->val[MEMVIRT_A_SLOT_AS_ID], o) ?:
+		      mv_cell_value(ln, BC_ID, MV_FMT_NUM,
+				    mv_slot_has(s, MEMVIRT_A_SLOT_ID),
+				    s->val[MEMVIRT_A_SLOT_ID], o) ?:
+		      mv_cell_value(ln, BC_GPA, MV_FMT_HEX,
+				    mv_slot_has(s, MEMVIRT_A_SLOT_GPA),
+				    s->val[MEMVIRT_A_SLOT_GPA], o);
+	} else {
+		err = mv_cell_str(ln, BC_AS, NULL, o) ?:
+		      mv_cell_str(ln, BC_ID, NULL, o) ?:
+		      mv_cell_str(ln, BC_GPA, "total", o);
+	}
+	if (!err)
+		err = mv_cell_value(ln, BC_SIZE, MV_FMT_SIZE, true, b->size, o);
+	for (i = 0; i < ARRAY_SIZE(bk_cols) && !err; i++)
+		err = mv_cell_value(ln, BC_FIRST + i, bk_cols[i].fmt, true,
+				    bk_val(b, i), o);
+	if (err)
+		return err;
+	str = bk_nodes_str(ctx, b, o);
+	if (!str && (b->node || b->node_unknown))
+		return -ENOMEM;
+	err = mv_cell_str(ln, BC_NODES, str, o);
+	free(str);
+	return err;
+}
+
+static int bk_table_print(struct mv_backing_ctx *ctx,
+			  const struct slot_list *slots,
+			  const struct vm_backing *vb, const struct mv_opts *o)
+{
+	static const struct {
+		const char *name;
+		enum mv_fmt fmt;
+	} head[] = {
+		[BC_AS]	   = { "AS", MV_FMT_NUM },
+		[BC_ID]	   = { "ID", MV_FMT_NUM },
+		[BC_GPA]   = { "GPA", MV_FMT_STR },
+		[BC_SIZE]  = { "SIZE", MV_FMT_SIZE },
+	};
+	struct libscols_table *tb = mv_table_new(o, "backing");
+	size_t i;
+	int err = -ENOMEM;
+
+	if (!tb)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(head); i++)
+		if (!mv_table_col(tb, head[i].name, 6, 0, head[i].fmt))
+			goto out;
+	for (i = 0; i < ARRAY_SIZE(bk_cols); i++)
+		if (!mv_table_col(tb, bk_cols[i].name, 6, 0, bk_cols[i].fmt))
+			goto out;
+	if (!mv_table_col(tb, "NODES", 12, 0, MV_FMT_STR))
+		goto out;
+	for (i = 0; i < vb->nr; i++) {
+		err = bk_line(tb, ctx, &slots->v[i], &vb->slot[i], o);
+		if (err)
+			goto out;
+	}
+	err = bk_line(tb, ctx, NULL, &vb->total, o);
+	if (!err)
+		err = mv_table_print(tb);
+out:
+	scols_unref_table(tb);
+	return err;
+}
+
+static struct json_object *bk_json(struct mv_backing_ctx *ctx,
+				   const struct mv_slot *s,
+				   const struct mv_backing *b)
+{
+	static const struct {
+		const char *key;
+		int attr;
+	} keys[] = {
+		{ "as", MEMVIRT_A_SLOT_AS_ID },
+		{ "id", MEMVIRT_A_SLOT_ID },
+		{ "gpa", MEMVIRT_A_SLOT_GPA },
+		{ "hva", MEMVIRT_A_SLOT_HVA },
+	};
+	struct json_object *obj = json_object_new_object(), *nodes, *n;
+	unsigned int i, nr = mv_backing_nr_node_ids(ctx);
+	char key[32];
+	int err = 0;
+
+	if (!obj)
+		return NULL;
+	for (i = 0; s && i < ARRAY_SIZE(keys) && !err; i++)
+		err = mv_json_add_value(obj, keys[i].key, MV_FMT_NUM,
+					mv_slot_has(s, keys[i].attr),
+					s->val[keys[i].attr]);
+	if (!err)
+		err = mv_json_add_value(obj, "size", MV_FMT_SIZE, true,
+					b->size);
+	for (i = 0; i < ARRAY_SIZE(bk_cols) && !err; i++) {
+		mv_json_key(key, sizeof(key), bk_cols[i].name);
+		err = mv_json_add_value(obj, key, bk_cols[i].fmt, true,
+					bk_val(b, i));
+	}
+	nodes = json_object_new_array();
+	if (!err && (!nodes || mv_json_add(obj, "nodes", nodes)))
+		err = -ENOMEM;
+	for (i = 0; b->node && i < nr && !err; i++) {
+		if (!mv_backing_node_has_memory(ctx, i))
+			continue;
+		n = json_object_new_object();
+		if (!n || json_object_array_add(nodes, n)) {
+			json_object_put(n);
+			err = -ENOMEM;
+			break;
+		}
+		err = mv_json_add_value(n, "node", MV_FMT_NUM, true, i) ?:
+		      mv_json_add_value(n, "bytes", MV_FMT_SIZE, true,
+					b->node[i]);
+	}
+	if (!err)
+		err = mv_json_add_value(obj, "node-unknown", MV_FMT_SIZE, true,
+					b->node_unknown);
+	if (err) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static int bk_json_add(struct json_object *parent, struct mv_backing_ctx *ctx,
+		       const struct mv_vm *vm, const struct slot_list *slots,
+		       const struct vm_backing *vb)
+{
+	struct json_object *obj = json_object_new_object(), *arr, *j;
+	size_t i;
+	int err;
+
+	if (!obj || mv_json_add(parent, "backing", obj))
+		return -ENOMEM;
+	err = mv_json_add_value(obj, "pid", MV_FMT_NUM,
+				mv_vm_has(vm, MEMVIRT_A_VM_PID),
+				vm->val[MEMVIRT_A_VM_PID]);
+	if (err)
+		return err;
+	arr = json_object_new_array();
+	if (!arr || mv_json_add(obj, "slots", arr))
+		return -ENOMEM;
+	for (i = 0; i < vb->nr; i++) {
+		j = bk_json(ctx, &slots->v[i], &vb->slot[i]);
+		if (!j || json_object_array_add(arr, j)) {
+			json_object_put(j);
+			return -ENOMEM;
+		}
+	}
+	j = bk_json(ctx, NULL, &vb->total);
+	return j ? mv_json_add(obj, "total", j) : -ENOMEM;
+}
+
 /* ---- show ------------------------------------------------------------- */
 
-static int show_fields_print(const struct mv_vm *vm, const struct mv_opts *o)
+/* What show prints; backing only with --backing. */
+struct show_data {
+	const struct mv_vm *vm;
+	const struct slot_list *slots;
+	struct mv_backing_ctx *bctx;
+	const struct vm_backing *vb;	/* NULL without --backing */
+};
+
+static int show_fields_print(const struct show_data *d,
+			     const struct mv_opts *o)
 {
+	const struct mv_backing *bk = d->vb ? &d->vb->total : NULL;
 	struct libscols_table *tb = mv_table_new(o, "vm");
 	struct libscols_line *ln;
 	char *label;
@@ -795,6 +1182,8 @@ static int show_fields_print(const struct mv_vm *vm, const struct mv_opts *o)
 	    !scols_table_new_column(tb, "DATA", 0, 0))
 		goto out;
 	for (i = 0; i < ARRAY_SIZE(vm_fields); i++) {
+		if (IS_HOST_ATTR(vm_fields[i].attr) && !bk)
+			continue;
 		ln = scols_table_new_line(tb, NULL);
 		if (!ln || asprintf(&label, "%s:", vm_fields[i].label) < 0)
 			goto out;
@@ -802,7 +1191,7 @@ static int show_fields_print(const struct mv_vm *vm, const struct mv_opts *o)
 			free(label);
 			goto out;
 		}
-		err = vm_field_cell(ln, 1, vm, &vm_fields[i], o);
+		err = vm_field_cell(ln, 1, d->vm, bk, &vm_fields[i], o);
 		if (err)
 			goto out;
 		err = -ENOMEM;
@@ -813,24 +1202,30 @@ out:
 	return err;
 }
 
-static int show_human(const struct mv_vm *vm, const struct slot_list *slots,
-		      const struct mv_opts *o)
+static int show_human(const struct show_data *d, const struct mv_opts *o)
 {
 	int err;
 
-	err = show_fields_print(vm, o);
+	err = show_fields_print(d, o);
 	if (err)
 		return err;
 	fputs("\nMMU caches:\n", stdout);
-	err = cache_table_print(vm, o);
+	err = cache_table_print(d->vm, o);
 	if (err)
 		return err;
 	fputs("\nMemslots:\n", stdout);
-	return slot_table_print(slots, o);
+	err = slot_table_print(d->slots, o);
+	if (err || !d->vb)
+		return err;
+	printf("\nHost backing (pid %" PRIu64 "):\n",
+	       d->vm->val[MEMVIRT_A_VM_PID]);
+	return bk_table_print(d->bctx, d->slots, d->vb, o);
 }
 
-static int show_json(const struct mv_vm *vm, const struct slot_list *slots)
+static int show_json(const struct show_data *d)
 {
+	const struct mv_backing *bk = d->vb ? &d->vb->total : NULL;
+	const struct mv_vm *vm = d->vm;
 	struct json_object *obj = json_object_new_object();
 	struct json_object *caches = NULL, *memslots = NULL;
 	size_t i;
@@ -839,7 +1234,8 @@ static int show_json(const struct mv_vm *vm, const struct slot_list *slots)
 	if (!obj)
 		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(vm_fields) && !err; i++)
-		err = vm_field_json(obj, vm, &vm_fields[i]);
+		if (!IS_HOST_ATTR(vm_fields[i].attr) || bk)
+			err = vm_field_json(obj, vm, bk, &vm_fields[i]);
 
 	caches = json_object_new_array();
 	if (!err && (!caches || mv_json_add(obj, "caches", caches)))
@@ -850,9 +1246,11 @@ static int show_json(const struct mv_vm *vm, const struct slot_list *slots)
 	memslots = json_object_new_array();
 	if (!err && (!memslots || mv_json_add(obj, "memslots", memslots)))
 		err = -ENOMEM;
-	for (i = 0; i < slots->nr && !err; i++)
-		err = slot_json(memslots, &slots->v[i]);
+	for (i = 0; i < d->slots->nr && !err; i++)
+		err = slot_json(memslots, &d->slots->v[i]);
 
+	if (!err && d->vb)
+		err = bk_json_add(obj, d->bctx, vm, d->slots, d->vb);
 	if (!err)
 		err = mv_json_print(obj);
 	json_object_put(obj);
@@ -871,10 +1269,15 @@ static void show_usage(void)
 	      "\n"
 	      "Options:\n"
 	      MV_COMMON_HELP
+	      " -B, --backing          also read the host backing of each memslot\n"
+	      "                        from /proc/PID/pagemap (needs root): resident,\n"
+	      "                        THP, hugetlb, swapped bytes, bytes per NUMA\n"
+	      "                        node, physically contiguous runs\n"
 	      "\n"
 	      "With --json the output is one object: the VM's fields (named as\n"
 	      "'memvirt list' columns, lower case) plus arrays \"caches\" and\n"
-	      "\"memslots\". Values the kernel does not report are null.\n",
+	      "\"memslots\", and with --backing an object \"backing\" (\"slots\",\n"
+	      "\"total\"). Values the kernel does not report are null.\n",
 	      stdout);
 }
 
@@ -909,18 +1312,27 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 {
 	static const struct option longopts[] = {
 		MV_COMMON_LONGOPTS,
+		{ "backing",	no_argument,	NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct mv_backing_ctx *bctx = NULL;
+	struct vm_backing vb = { 0 };
+	struct show_data d = { 0 };
+	bool backing = false;
 	struct slot_list slots = { 0 };
 	struct mv_vm *vm = NULL;
 	struct mv_nl *nl = NULL;
 	uint32_t pid;
 	int c, err, ret = MV_EXIT_FAILURE;
 
-	while ((c = getopt_long(argc, argv, MV_COMMON_SHORTOPTS, longopts,
+	while ((c = getopt_long(argc, argv, MV_COMMON_SHORTOPTS "B", longopts,
 				NULL)) != -1) {
 		if (mv_common_opt(c, o))
 			continue;
+		if (c == 'B') {
+			backing = true;
+			continue;
+		}
 		if (c == 'h') {
 			show_usage();
 			return MV_EXIT_OK;
@@ -948,10 +1360,26 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 	nl = mv_nl_open();
 	if (!nl)
 		goto out;
+	if (backing) {
+		char why[256];
+
+		bctx = mv_backing_open(why, sizeof(why));
+		if (!bctx) {
+			fprintf(stderr, "memvirt: %s\n", why);
+			goto out;
+		}
+	}
 	if (show_fetch(nl, argv[optind], vm, &slots))
 		goto out;
+	if (backing &&
+	    vm_backing_compute(bctx, vm, slots.v, slots.nr, &vb))
+		goto out;
 
-	err = o->json ? show_json(vm, &slots) : show_human(vm, &slots, o);
+	d.vm = vm;
+	d.slots = &slots;
+	d.bctx = bctx;
+	d.vb = backing ? &vb : NULL;
+	err = o->json ? show_json(&d) : show_human(&d, o);
 	if (err) {
 		fprintf(stderr, "memvirt: cannot print: %s\n", strerror(-err));
 		goto out;
@@ -959,6 +1387,8 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 	ret = MV_EXIT_OK;
 out:
 	mv_nl_close(nl);
+	vm_backing_free(&vb);
+	mv_backing_close(bctx);
 	free(slots.v);
 	free(vm);
 	return ret;
