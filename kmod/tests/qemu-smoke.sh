@@ -13,8 +13,8 @@ build=${BUILD:-$top/.build}
 kver=$(uname -r)
 ko=$build/$kver/src/kmod/memvirt.ko
 vmm=$build/kmod-test/memvirt-vmm
-nvms=${MEMVIRT_SMOKE_VMS:-1000}
 [ -r /tmp/smoke.env ] && . /tmp/smoke.env
+nvms=${MEMVIRT_SMOKE_VMS:-1000}
 ynl() {
 	/usr/bin/python3 "$build/linux-source/tools/net/ynl/cli.py" \
 		--spec "$top/Documentation/netlink/specs/memvirt.yaml" --no-schema "$@"
