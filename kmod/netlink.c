@@ -24,6 +24,7 @@ static struct genl_family memvirt_family;
 struct memvirt_vm_dump_ctx {
 	struct memvirt_key last;	/* last VM sent */
 	bool started;
+	bool checked;			/* request checked (first round) */
 };
 
 struct memvirt_slot_dump_ctx {
@@ -33,6 +34,7 @@ struct memvirt_slot_dump_ctx {
 	u32 slot_id;			/* and id */
 	bool has_filter;
 	bool started;
+	bool checked;			/* request checked (first round) */
 };
 
 static const struct nla_policy memvirt_vm_get_policy[MEMVIRT_A_VM_ID + 1] = {
@@ -268,13 +270,18 @@ out:
 	return err;
 }
 
+/*
+ * Dump requests are checked in the first round of dumpit, not in start: on
+ * 6.1 only dumpit's extack reaches the caller (in NLMSG_DONE), start's is
+ * dropped. The errno is the same either way.
+ */
 static int memvirt_nl_vm_get_start(struct netlink_callback *cb)
 {
 	struct memvirt_vm_dump_ctx *ctx = (struct memvirt_vm_dump_ctx *)cb->ctx;
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
 	memset(ctx, 0, sizeof(*ctx));
-	return memvirt_check_perm(cb->skb, cb->extack);
+	return 0;
 }
 
 static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
@@ -285,6 +292,12 @@ static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 	unsigned int i, sent = 0;
 	int err;
 
+	if (!ctx->checked) {
+		err = memvirt_check_perm(cb->skb, cb->extack);
+		if (err)
+			return err;
+		ctx->checked = true;
+	}
 	err = memvirt_vms_collect(&list);
 	if (err) {
 		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot list the VMs");
@@ -319,35 +332,27 @@ static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 static int memvirt_nl_slot_get_start(struct netlink_callback *cb)
 {
 	struct memvirt_slot_dump_ctx *ctx = (struct memvirt_slot_dump_ctx *)cb->ctx;
-	struct nlattr **attrs = compat_dump_attrs(cb);
-	struct nlattr *attr = attrs ? attrs[MEMVIRT_A_SLOT_VM_ID] : NULL;
-	struct memvirt_vm_list list;
-	bool found;
-	int err;
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
 	memset(ctx, 0, sizeof(*ctx));
+	return 0;
+}
+
+/* First round of a memslot dump: privilege and the optional VM filter. */
+static int memvirt_nl_slot_get_check(struct netlink_callback *cb,
+				     struct memvirt_slot_dump_ctx *ctx)
+{
+	struct nlattr **attrs = compat_dump_attrs(cb);
+	struct nlattr *attr = attrs ? attrs[MEMVIRT_A_SLOT_VM_ID] : NULL;
+	int err;
+
 	err = memvirt_check_perm(cb->skb, cb->extack);
 	if (err || !attr)
 		return err;
-
 	err = memvirt_parse_vm_attr(attr, &ctx->filter, cb->extack);
 	if (err)
 		return err;
 	ctx->has_filter = true;
-
-	/* Refuse an unknown VM now, so that the caller gets -ENOENT. */
-	err = memvirt_vms_collect(&list);
-	if (err) {
-		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot list the VMs");
-		return err;
-	}
-	found = memvirt_vms_find(&list, &ctx->filter);
-	memvirt_vms_release(&list);
-	if (!found) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, attr, "memvirt: no such VM");
-		return -ENOENT;
-	}
 	return 0;
 }
 
@@ -369,12 +374,25 @@ static int memvirt_nl_slot_get_dumpit(struct sk_buff *skb,
 	struct memvirt_vm_list list;
 	struct memvirt_slot *slots;
 	unsigned int i, j, nr, sent = 0;
+	bool first = !ctx->checked;
 	int cmp, err;
 
+	if (first) {
+		err = memvirt_nl_slot_get_check(cb, ctx);
+		if (err)
+			return err;
+		ctx->checked = true;
+	}
 	err = memvirt_vms_collect(&list);
 	if (err) {
 		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot list the VMs");
 		return err;
+	}
+	/* Refuse an unknown VM in the first round, so the caller gets -ENOENT. */
+	if (first && ctx->has_filter && !memvirt_vms_find(&list, &ctx->filter)) {
+		memvirt_vms_release(&list);
+		NL_SET_ERR_MSG(cb->extack, "memvirt: no such VM");
+		return -ENOENT;
 	}
 	for (i = 0; i < list.nr && !err; i++) {
 		struct memvirt_vm *vm = &list.vms[i];

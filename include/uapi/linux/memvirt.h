@@ -67,14 +67,20 @@ enum memvirt_vm_attr {
 	MEMVIRT_A_VM_VCPUS_CREATED,	/* u32 */
 	MEMVIRT_A_VM_VCPUS_ONLINE,	/* u32 */
 	MEMVIRT_A_VM_NR_MEMSLOTS,	/* u32: all address spaces, incl. internal */
-	MEMVIRT_A_VM_MEM_BYTES,		/* u64: guest memory declared in user
-					 * memslots of address space 0 */
+	/*
+	 * u64: guest memory declared in user
+	 * memslots of address space 0
+	 */
+	MEMVIRT_A_VM_MEM_BYTES,
 	MEMVIRT_A_VM_MAP_4K,		/* u64: 4K leaf mappings */
 	MEMVIRT_A_VM_MAP_2M,		/* u64: 2M leaf mappings */
 	MEMVIRT_A_VM_MAP_1G,		/* u64: 1G leaf mappings */
 	MEMVIRT_A_VM_MAPPED_BYTES,	/* u64: guest memory covered by them */
-	MEMVIRT_A_VM_HUGE_MAPPED_PPM,	/* u32: share of MAPPED_BYTES mapped by
-					 * 2M or 1G entries, parts per million */
+	/*
+	 * u32: share of MAPPED_BYTES mapped by
+	 * 2M or 1G entries, parts per million
+	 */
+	MEMVIRT_A_VM_HUGE_MAPPED_PPM,
 	MEMVIRT_A_VM_MMU_TDP_PAGES,	/* u64: TDP MMU page-table pages */
 	MEMVIRT_A_VM_MMU_SHADOW_PAGES,	/* u64: shadow MMU pages in use */
 	MEMVIRT_A_VM_CACHE,		/* nest, multi: MEMVIRT_A_CACHE_* */
@@ -86,8 +92,11 @@ enum memvirt_vm_attr {
 	MEMVIRT_A_VM_CACHE_BYTES,	/* u64: objects held in MMU caches */
 	MEMVIRT_A_VM_VCPU_BYTES,	/* u64: vCPU structures (lower bound) */
 	MEMVIRT_A_VM_OVERHEAD_BYTES,	/* u64: sum of the *_BYTES above */
-	MEMVIRT_A_VM_NX_LPAGE_SPLITS,	/* u64: huge mappings KVM split to 4K
-					 * for the NX huge-page mitigation */
+	/*
+	 * u64: huge mappings KVM split to 4K
+	 * for the NX huge-page mitigation
+	 */
+	MEMVIRT_A_VM_NX_LPAGE_SPLITS,
 
 	__MEMVIRT_A_VM_MAX,
 	MEMVIRT_A_VM_MAX = __MEMVIRT_A_VM_MAX - 1
@@ -157,10 +166,16 @@ enum memvirt_zone_attr {
 	MEMVIRT_A_ZONE_NAME,		/* string: "DMA", "DMA32", "Normal", ... */
 	MEMVIRT_A_ZONE_MANAGED_PAGES,	/* u64: pages managed by the buddy */
 	MEMVIRT_A_ZONE_FREE_PAGES,	/* u64: sum of free blocks << order */
-	MEMVIRT_A_ZONE_MAX_FREE_ORDER,	/* s32: highest order with a free
-					 * block, -1 when none */
-	MEMVIRT_A_ZONE_ORDER,		/* nest, multi: MEMVIRT_A_ORDER_*,
-					 * one per order 0..MAX */
+	/*
+	 * s32: highest order with a free
+	 * block, -1 when none
+	 */
+	MEMVIRT_A_ZONE_MAX_FREE_ORDER,
+	/*
+	 * nest, multi: MEMVIRT_A_ORDER_*,
+	 * one per order 0..MAX
+	 */
+	MEMVIRT_A_ZONE_ORDER,
 
 	__MEMVIRT_A_ZONE_MAX,
 	MEMVIRT_A_ZONE_MAX = __MEMVIRT_A_ZONE_MAX - 1
@@ -171,13 +186,19 @@ enum memvirt_order_attr {
 	MEMVIRT_A_ORDER_PAD,
 	MEMVIRT_A_ORDER_ORDER,		/* u32: allocation order */
 	MEMVIRT_A_ORDER_FREE_BLOCKS,	/* u64: free blocks of this order */
-	MEMVIRT_A_ORDER_UNUSABLE_INDEX,	/* u32: 0..1000, share of free memory
-					 * in blocks too small for the order */
-	MEMVIRT_A_ORDER_FRAG_INDEX,	/* s32: -1000 when an allocation of
-					 * the order would succeed now; else
-					 * 0..1000, towards 0 = failure from
-					 * lack of memory, towards 1000 =
-					 * from fragmentation */
+	/*
+	 * u32: 0..1000, share of free memory
+	 * in blocks too small for the order
+	 */
+	MEMVIRT_A_ORDER_UNUSABLE_INDEX,
+	/*
+	 * s32: -1000 when an allocation of
+	 * the order would succeed now; else
+	 * 0..1000, towards 0 = failure from
+	 * lack of memory, towards 1000 =
+	 * from fragmentation
+	 */
+	MEMVIRT_A_ORDER_FRAG_INDEX,
 
 	__MEMVIRT_A_ORDER_MAX,
 	MEMVIRT_A_ORDER_MAX = __MEMVIRT_A_ORDER_MAX - 1
