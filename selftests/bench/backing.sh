@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# backing.sh - how fast "memvirt show --backing" reads the host backing of a
+# 1 GiB memslot, fully touched, THP-backed and 4K-backed. A benchmark, not a
+# test: it prints figures and judges nothing.
+#
+#   selftests/bench/backing.sh [KVER...]     on the host: boot each kernel
+#                                            with run-vm.sh (default: all)
+#   selftests/bench/backing.sh --guest       inside a KVM host, as root,
+#                                            memvirt.ko loaded
+#
+# For each variant a memvirt-vmm VM gets one SIZE slot, every 4K page
+# written once. Then ROUNDS times each: "memvirt show ID --json" (netlink
+# only) and "memvirt show ID --backing --json"; the difference of the means
+# is the cost of the backing walk, printed as GiB/s of guest memory.
+#
+# Environment: SIZE (default 1G), ROUNDS (default 5), MEMVIRT_VMM,
+# MEMVIRT_CLI, BUILD.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${BUILD:-$top/.build}
+
+if [ "${1:-}" != "--guest" ]; then
+	kernels=("$@")
+	[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <("$top/scripts/kernels.sh")
+	make -s -C "$top/user" || exit 1
+	make -s -C "$top/selftests" OUTPUT="$build/selftests" >/dev/null || exit 1
+	rc=0
+	for kver in "${kernels[@]}"; do
+		ko=$("$top/scripts/build-kmod.sh" "$kver") || { rc=1; continue; }
+		job=$(mktemp)
+		cat > "$job" <<JOB
+insmod '$ko' || exit 1
+export SIZE='${SIZE:-1G}' ROUNDS='${ROUNDS:-5}'
+export MEMVIRT_VMM='$build/selftests/memvirt-vmm' MEMVIRT_CLI='$top/user/memvirt'
+bash '$here/backing.sh' --guest
+rc=\$?
+rmmod memvirt
+exit \$rc
+JOB
+		echo "# ==== $kver ===="
+		MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-900} "$top/selftests/qemu/run-vm.sh" "$kver" "$job" || rc=$?
+		rm -f "$job"
+	done
+	exit $rc
+fi
+
+# ---- guest side ----
+size=${SIZE:-1G}
+rounds=${ROUNDS:-5}
+vmm=${MEMVIRT_VMM:-$build/selftests/memvirt-vmm}
+cli=${MEMVIRT_CLI:-$top/user/memvirt}
+tmp=$(mktemp -d)
+vmm_pid=
+cleanup() {
+	exec 3>&- 2>/dev/null
+	[ -n "$vmm_pid" ] && kill "$vmm_pid" 2>/dev/null && wait "$vmm_pid" 2>/dev/null
+	vmm_pid=
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+case "$size" in
+*G) bytes=$((${size%G} << 30)) ;;
+*M) bytes=$((${size%M} << 20)) ;;
+*) echo "# SIZE must end in M or G"; exit 1 ;;
+esac
+pages=$((bytes / 4096))
+thp_path=/sys/kernel/mm/transparent_hugepage/enabled
+echo "# kernel $(uname -r), $(nproc) CPUs, THP: $(cat $thp_path 2>/dev/null)"
+echo "# $size slot ($pages pages) written in full, $rounds rounds per figure"
+
+now() { date +%s%N; }
+
+# mean ns of ROUNDS runs of "$@"
+mean_ns() {
+	local t0 t1 r sum=0
+	for r in $(seq "$rounds"); do
+		t0=$(now)
+		"$@" > "$tmp/out" 2> "$tmp/err" || { sed 's/^/#   /' "$tmp/err" >&2; return 1; }
+		t1=$(now)
+		sum=$((sum + t1 - t0))
+	done
+	echo $((sum / rounds))
+}
+
+variant() {	# name backing
+	local name=$1 backing=$2 id t0 t1 plain bk
+	rm -f "$tmp/in"
+	mkfifo "$tmp/in"
+	t0=$(now)
+	"$vmm" --slot "gpa=0x40000000,size=$size,backing=$backing" \
+		--touch "0,0,$pages,4096,w" < "$tmp/in" > "$tmp/vmm" 2> "$tmp/vmm.err" &
+	vmm_pid=$!
+	exec 3> "$tmp/in"
+	while ! grep -q '^ready$' "$tmp/vmm"; do
+		kill -0 "$vmm_pid" 2>/dev/null || { echo "# $name: memvirt-vmm failed:"; sed 's/^/#   /' "$tmp/vmm.err"; return 1; }
+		sleep 0.2
+	done
+	t1=$(now)
+	id=$(sed -n 's/^vm //p' "$tmp/vmm")
+	echo "# $name: VM $id ready in $(((t1 - t0) / 1000000)) ms"
+	"$cli" show "$id" --backing > "$tmp/show"
+	sed -n '/^Host backing/,$p' "$tmp/show" | sed 's/^/#   /'
+	plain=$(mean_ns "$cli" show "$id" --json) || return 1
+	bk=$(mean_ns "$cli" show "$id" --backing --json) || return 1
+	awk -v name="$name" -v p="$plain" -v b="$bk" -v bytes="$bytes" 'BEGIN {
+		d = b - p; if (d <= 0) d = 1
+		printf "%-6s show %8.1f ms, show --backing %8.1f ms: backing %8.1f ms = %6.2f GiB/s\n",
+		       name, p / 1e6, b / 1e6, d / 1e6, (bytes / 1073741824) / (d / 1e9)
+	}'
+	lst=$(mean_ns "$cli" list -o ID,HUGE,RESIDENT,HOST-HUGE) || return 1
+	echo "#   list -o ID,HUGE,RESIDENT,HOST-HUGE: $((lst / 1000000)) ms"
+	sed 's/^/#   /' "$tmp/out"
+	exec 3>&-
+	wait "$vmm_pid"
+	vmm_pid=
+}
+
+variant thp thp
+variant 4k nothp
