@@ -12,7 +12,8 @@
 # Environment:
 #   MEMVIRT_QEMU_MEM      guest memory (default 3G)
 #   MEMVIRT_QEMU_SMP      vCPUs (default 2)
-#   MEMVIRT_QEMU_NODES    NUMA nodes, memory and vCPUs split evenly (default 2)
+#   MEMVIRT_QEMU_NODES    NUMA nodes, one socket each, memory and vCPUs split
+#                         evenly (default 2)
 #   MEMVIRT_QEMU_TIMEOUT  seconds before the guest is killed (default 1200)
 #   MEMVIRT_QEMU_ARGS     extra QEMU arguments (e.g. NUMA nodes)
 #   MEMVIRT_QEMU_APPEND   extra kernel command line
@@ -57,7 +58,11 @@ mem=${MEMVIRT_QEMU_MEM:-3G}
 smp=${MEMVIRT_QEMU_SMP:-2}
 nodes=${MEMVIRT_QEMU_NODES:-2}
 numa=()
+topo="$smp,sockets=1,cores=$smp,threads=1"
 if [ "$nodes" -gt 1 ]; then
+	# One socket per node, so the scheduler's topology checks stay quiet.
+	[ $((smp % nodes)) -eq 0 ] || { echo "run-vm: $smp vCPUs do not split over $nodes nodes" >&2; exit 125; }
+	topo="$smp,sockets=$nodes,cores=$((smp / nodes)),threads=1"
 	case "$mem" in
 	*G) mib=$((${mem%G} * 1024)) ;;
 	*M) mib=${mem%M} ;;
@@ -65,7 +70,9 @@ if [ "$nodes" -gt 1 ]; then
 	esac
 	for ((i = 0; i < nodes; i++)); do
 		cpus=()
-		for ((c = i; c < smp; c += nodes)); do cpus+=(-numa "cpu,node-id=$i,socket-id=0,core-id=$c,thread-id=0"); done
+		for ((c = 0; c < smp / nodes; c++)); do
+			cpus+=(-numa "cpu,node-id=$i,socket-id=$i,core-id=$c,thread-id=0")
+		done
 		numa+=(-object "memory-backend-ram,id=mem$i,size=$((mib / nodes))M"
 		       -numa "node,nodeid=$i,memdev=mem$i" "${cpus[@]}")
 	done
@@ -88,7 +95,7 @@ reader=$!
 timeout -k 10 "${MEMVIRT_QEMU_TIMEOUT:-1200}" qemu-system-x86_64 \
 	-nodefaults -no-user-config -display none -monitor none -no-reboot \
 	-accel "tcg,thread=${MEMVIRT_QEMU_TCG_THREAD:-single}" -cpu EPYC \
-	-smp "$smp,sockets=1,cores=$smp,threads=1" -m "$mem" "${numa[@]}" \
+	-smp "$topo" -m "$mem" "${numa[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=6 memvirt.job=$job ${MEMVIRT_QEMU_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
