@@ -12,6 +12,7 @@
 #include <linux/version.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
+#include <linux/mmzone.h>
 #include <linux/netlink.h>
 #include <net/genetlink.h>
 
@@ -41,6 +42,19 @@
 /* 6.6: genl_dumpit_info carries a struct genl_info. */
 #if COMPAT_AT_LEAST(6, 6)
 #define COMPAT_HAS_GENL_INFO_DUMP 1
+#endif
+
+/*
+ * Buddy orders are 0..COMPAT_NR_ORDERS - 1. 6.8 names the count
+ * NR_PAGE_ORDERS; 6.4 to 6.7 have MAX_ORDER as the largest order; before
+ * 6.4 MAX_ORDER is the count (11 on x86-64 in both 6.1 and 6.12).
+ */
+#if defined(NR_PAGE_ORDERS)
+#define COMPAT_NR_ORDERS NR_PAGE_ORDERS
+#elif COMPAT_AT_LEAST(6, 4)
+#define COMPAT_NR_ORDERS (MAX_ORDER + 1)
+#else
+#define COMPAT_NR_ORDERS MAX_ORDER
 #endif
 
 /* 6.8: guest_memfd-backed memslots. */

@@ -57,6 +57,7 @@ struct memvirt_vm_stats {
 	struct memvirt_cache_stat cache[MEMVIRT_CACHE_MAX + 1];
 	struct memvirt_slot_meta meta;	/* summed over all slots */
 	u64 vcpu_bytes;
+	u64 nx_lpage_splits;
 	bool has_comm;
 	char comm[TASK_COMM_LEN];
 };
@@ -70,6 +71,30 @@ struct memvirt_slot {
 	u64 hva;
 	struct memvirt_slot_meta meta;
 };
+
+/* One order of one zone: free blocks and mm/vmstat.c's two indices. */
+struct memvirt_zone_order {
+	u64 free_blocks;
+	u32 unusable;		/* unusable free space index, 0..1000 */
+	s32 frag;		/* fragmentation index, -1000 or <= 1000 */
+};
+
+/* One populated zone, read in one pass under its lock. */
+struct memvirt_zone_stats {
+	int nid;
+	int zid;		/* index in the node's node_zones[] */
+	const char *name;
+	u64 managed_pages;
+	u64 free_pages;
+	s32 max_free_order;	/* -1 when no block is free */
+	struct memvirt_zone_order order[COMPAT_NR_ORDERS];
+};
+
+/*
+ * Finds the first populated zone of an online node at or after (*nid, *zid)
+ * in (node, zone index) order and reads it into @st. False when none is left.
+ */
+bool memvirt_zone_next(int nid, int zid, struct memvirt_zone_stats *st);
 
 int memvirt_key_cmp(const struct memvirt_key *a, const struct memvirt_key *b);
 int memvirt_id_parse(const char *id, struct memvirt_key *key);

@@ -37,6 +37,20 @@ struct memvirt_slot_dump_ctx {
 	bool checked;			/* request checked (first round) */
 };
 
+struct memvirt_zone_dump_ctx {
+	int nid;			/* last zone sent: its node */
+	int zid;			/* and zone index */
+	bool started;
+};
+
+/* ZONE_GET takes no attributes: every one is rejected, by name. */
+static const struct nla_policy memvirt_zone_get_policy[MEMVIRT_A_ZONE_MAX + 1] = {
+	[MEMVIRT_A_ZONE_UNSPEC ... MEMVIRT_A_ZONE_MAX] = {
+		.type = NLA_REJECT,
+		.reject_message = "memvirt: ZONE_GET takes no attributes",
+	},
+};
+
 static const struct nla_policy memvirt_vm_get_policy[MEMVIRT_A_VM_ID + 1] = {
 	[MEMVIRT_A_VM_ID] = { .type = NLA_NUL_STRING, .len = MEMVIRT_VM_ID_LEN - 1 },
 };
@@ -158,7 +172,9 @@ static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 	    memvirt_put_u64(skb, MEMVIRT_A_VM_VCPU_BYTES, st->vcpu_bytes,
 			    MEMVIRT_A_VM_PAD) ||
 	    memvirt_put_u64(skb, MEMVIRT_A_VM_OVERHEAD_BYTES, overhead,
-			    MEMVIRT_A_VM_PAD))
+			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_NX_LPAGE_SPLITS,
+			    st->nx_lpage_splits, MEMVIRT_A_VM_PAD))
 		goto cancel;
 
 	genlmsg_end(skb, hdr);
@@ -204,6 +220,52 @@ static int memvirt_fill_slot(struct sk_buff *skb, const struct memvirt_vm *vm,
 	}
 	genlmsg_end(skb, hdr);
 	return 0;
+}
+
+/* The one zone message of ZONE_GET dumps. Atomic-safe, does not sleep. */
+static int memvirt_fill_zone(struct sk_buff *skb,
+			     const struct memvirt_zone_stats *st, u32 portid,
+			     u32 seq, int flags)
+{
+	const struct memvirt_zone_order *o;
+	struct nlattr *nest;
+	unsigned int order;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &memvirt_family, flags,
+			  MEMVIRT_CMD_ZONE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, MEMVIRT_A_ZONE_NODE, st->nid) ||
+	    nla_put_string(skb, MEMVIRT_A_ZONE_NAME, st->name) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_MANAGED_PAGES,
+			    st->managed_pages, MEMVIRT_A_ZONE_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_FREE_PAGES, st->free_pages,
+			    MEMVIRT_A_ZONE_PAD) ||
+	    nla_put_s32(skb, MEMVIRT_A_ZONE_MAX_FREE_ORDER,
+			st->max_free_order))
+		goto cancel;
+	for (order = 0; order < COMPAT_NR_ORDERS; order++) {
+		o = &st->order[order];
+		nest = nla_nest_start(skb, MEMVIRT_A_ZONE_ORDER);
+		if (!nest)
+			goto cancel;
+		if (nla_put_u32(skb, MEMVIRT_A_ORDER_ORDER, order) ||
+		    memvirt_put_u64(skb, MEMVIRT_A_ORDER_FREE_BLOCKS,
+				    o->free_blocks, MEMVIRT_A_ORDER_PAD) ||
+		    nla_put_u32(skb, MEMVIRT_A_ORDER_UNUSABLE_INDEX,
+				o->unusable) ||
+		    nla_put_s32(skb, MEMVIRT_A_ORDER_FRAG_INDEX, o->frag)) {
+			nla_nest_cancel(skb, nest);
+			goto cancel;
+		}
+		nla_nest_end(skb, nest);
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
 }
 
 /* Parse a VM id attribute; -ENOENT with extack if no such VM can exist. */
@@ -436,6 +498,62 @@ static int memvirt_nl_slot_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+static int memvirt_nl_zone_get_start(struct netlink_callback *cb)
+{
+	struct memvirt_zone_dump_ctx *ctx = (struct memvirt_zone_dump_ctx *)cb->ctx;
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	memset(ctx, 0, sizeof(*ctx));
+	return 0;
+}
+
+/*
+ * One message per populated zone, in (node, zone index) order, resuming
+ * after the last zone sent. No privilege: the same counts are world-readable
+ * in /proc/buddyinfo. The request has no attributes (the policy rejects
+ * any), so there is nothing to check in the first round.
+ */
+static int memvirt_nl_zone_get_dumpit(struct sk_buff *skb,
+				      struct netlink_callback *cb)
+{
+	struct memvirt_zone_dump_ctx *ctx = (struct memvirt_zone_dump_ctx *)cb->ctx;
+	struct memvirt_zone_stats *st;
+	unsigned int sent = 0;
+	int nid = 0, zid = 0;
+	int err = 0;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st) {
+		NL_SET_ERR_MSG(cb->extack, "memvirt: out of memory");
+		return -ENOMEM;
+	}
+	if (ctx->started) {
+		nid = ctx->nid;
+		zid = ctx->zid + 1;
+	}
+	while (memvirt_zone_next(nid, zid, st)) {
+		err = memvirt_fill_zone(skb, st, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (err)
+			break;
+		ctx->nid = st->nid;
+		ctx->zid = st->zid;
+		ctx->started = true;
+		sent++;
+		nid = st->nid;
+		zid = st->zid + 1;
+	}
+	kfree(st);
+
+	if (err == -EMSGSIZE && sent)
+		return skb->len;
+	if (err) {
+		NL_SET_ERR_MSG(cb->extack, "memvirt: zone message too big");
+		return err;
+	}
+	return skb->len;
+}
+
 static const struct genl_ops memvirt_ops[] = {
 	{
 		.cmd = MEMVIRT_CMD_VM_GET,
@@ -451,6 +569,13 @@ static const struct genl_ops memvirt_ops[] = {
 		.dumpit = memvirt_nl_slot_get_dumpit,
 		.policy = memvirt_slot_get_policy,
 		.maxattr = MEMVIRT_A_SLOT_VM_ID,
+	},
+	{
+		.cmd = MEMVIRT_CMD_ZONE_GET,
+		.start = memvirt_nl_zone_get_start,
+		.dumpit = memvirt_nl_zone_get_dumpit,
+		.policy = memvirt_zone_get_policy,
+		.maxattr = MEMVIRT_A_ZONE_MAX,
 	},
 };
 

@@ -382,6 +382,8 @@ void memvirt_vm_stats(const struct memvirt_vm *vm, struct memvirt_vm_stats *st)
 	st->map[0] = max_t(s64, atomic64_read(&kvm->stat.pages_4k), 0);
 	st->map[1] = max_t(s64, atomic64_read(&kvm->stat.pages_2m), 0);
 	st->map[2] = max_t(s64, atomic64_read(&kvm->stat.pages_1g), 0);
+	/* Changed under mmu_lock; a plain 64-bit load is a whole value. */
+	st->nx_lpage_splits = READ_ONCE(kvm->stat.nx_lpage_splits);
 
 	st->tdp_pages = compat_tdp_mmu_pages(kvm);
 	st->shadow_pages = READ_ONCE(kvm->arch.n_used_mmu_pages);
