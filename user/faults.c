@@ -988,6 +988,30 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+/* "classes":{"<access>_<cause>":N,...}: the joint counts, non-zero only. */
+static void print_classes_json(const struct faults_stats *d)
+{
+	static const char *const access[FA_NR] = { "read", "write", "fetch" };
+	static const char *const cause[FK_NR] = { "not_present", "protection", "rsvd" };
+	bool first = true;
+
+	printf(",\"classes\":{");
+	for (unsigned int a = 0; a < FA_NR; a++)
+		for (unsigned int k = 0; k < FK_NR; k++) {
+			__u64 n = 0;
+
+			for (unsigned int g = 0; g < FS_NR; g++)
+				for (unsigned int r = 0; r < FR_NR; r++)
+					n += d->cls[faults_class(a, k, g, r)];
+			if (!n)
+				continue;
+			printf("%s\"%s_%s\":%llu", first ? "" : ",", access[a], cause[k],
+			       (unsigned long long)n);
+			first = false;
+		}
+	printf("}");
+}
+
 static int report_json(struct state *st, double secs)
 {
 	bool first = true;
@@ -1014,6 +1038,7 @@ static int report_json(struct state *st, double secs)
 		       s[S_FAULTS] / secs);
 		for (int k = 0; k < S_NR; k++)
 			printf(",\"%s\":%llu", sum_names[k], (unsigned long long)s[k]);
+		print_classes_json(&d);
 		printf(",\"latency_ns\":{\"avg\":%.0f,\"p50\":%.0f,\"p99\":%.0f,\"log2_hist\":[",
 		       s[S_HIST] ? (double)d.lat_ns / s[S_HIST] : 0.0,
 		       hist_percentile(&d, 0.5), hist_percentile(&d, 0.99));

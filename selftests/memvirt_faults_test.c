@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memvirt faults (eBPF) against test VMs whose faults are known, and against
+ * the kvm:kvm_page_fault tracepoint counted by ftrace over the same window.
+ *
+ * Each VM lives in its own child process (so ftrace tells VMs apart by the
+ * vCPU thread's pid) and runs its touches when told to; "memvirt faults
+ * --json" runs for the window and reports once, when interrupted.
+ *
+ * Needs root, /dev/kvm, BTF (vmlinux, and kvm's if KVM is a module), the
+ * memvirt CLI in PATH (or $MEMVIRT_CLI) and tracefs for the cross-check;
+ * SKIPs with the reason otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "testlib.h"
+#include "vmm.h"
+
+#define SZ_4K		0x1000ULL
+#define DATA_GPA	0x100000ULL
+#define HOLE_GPA	0x80000000ULL	/* no memslot: MMIO */
+#define SLACK		2
+
+static const char *tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events/kvm/kvm_page_fault", F_OK))
+		return "/sys/kernel/tracing";
+	if (!access("/sys/kernel/debug/tracing/events/kvm/kvm_page_fault", F_OK))
+		return "/sys/kernel/debug/tracing";
+	return NULL;
+}
+
+static int write_file(const char *dir, const char *name, const char *val)
+{
+	char path[512];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static char *read_all(const char *path)
+{
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	ssize_t n;
+	int fd;
+
+	if (!buf)
+		return NULL;
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		free(buf);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+static const char *cli(void)
+{
+	const char *c = getenv("MEMVIRT_CLI");
+
+	return c && *c ? c : "memvirt";
+}
+
+/* Why the BPF side cannot run here, or NULL. */
+static const char *bpf_unavailable(void)
+{
+	if (geteuid())
+		return "needs root";
+	if (vmm_kvm_available())
+		return vmm_error();
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return "no kernel BTF (/sys/kernel/btf/vmlinux)";
+	if (access("/sys/kernel/btf/kvm", R_OK)) {
+		/* KVM as a module without BTF: CO-RE cannot see struct kvm_vcpu. */
+		FILE *f = fopen("/proc/modules", "r");
+		char line[256];
+		bool modular = false;
+
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "kvm ", 4))
+				modular = true;
+		if (f)
+			fclose(f);
+		if (modular)
+			return "kvm module has no BTF (/sys/kernel/btf/kvm)";
+	}
+	return NULL;
+}
+
+/* --- memvirt faults as a child ------------------------------------------- */
+
+struct probe {
+	pid_t pid;
+	char out[64], err[64];
+};
+
+/* Starts "memvirt faults ARGS --json -i 3600"; 0 once attached, 1 skip, -1 fail. */
+static int probe_start(struct probe *p, const char *const *args, char *why, size_t whylen)
+{
+	const char *argv[16];
+	int n = 0, fd;
+
+	argv[n++] = cli();
+	argv[n++] = "faults";
+	while (*args && n < 12)
+		argv[n++] = *args++;
+	argv[n++] = "--json";
+	argv[n++] = "-i";
+	argv[n++] = "3600";
+	argv[n] = NULL;
+	strcpy(p->out, "/tmp/memvirt-faults-out.XXXXXX");
+	strcpy(p->err, "/tmp/memvirt-faults-err.XXXXXX");
+	fd = mkstemp(p->out);
+	if (fd >= 0)
+		close(fd);
+	fd = mkstemp(p->err);
+	if (fd >= 0)
+		close(fd);
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (!p->pid) {
+		if (!freopen(p->out, "w", stdout) || !freopen(p->err, "w", stderr))
+			_exit(127);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	for (int i = 0; i < 600; i++) {
+		char *e = read_all(p->err);
+		int status;
+
+		if (e && strstr(e, "attached with")) {
+			free(e);
+			return 0;
+		}
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			p->pid = 0;
+			snprintf(why, whylen, "%s", e && *e ? e : "memvirt faults exited");
+			for (char *c = why; *c; c++)
+				if (*c == '\n')
+					*c = ' ';
+			n = e && (strstr(e, "Operation not permitted") || strstr(e, "exec ")) ? 1 : -1;
+			free(e);
+			return n;
+		}
+		free(e);
+		usleep(100000);
+	}
+	snprintf(why, whylen, "memvirt faults did not attach in 60 s");
+	return -1;
+}
+
+/* Interrupts it (it reports the window) and returns its stdout, or NULL. */
+static char *probe_stop(struct probe *p, int sig)
+{
+	char *out = NULL;
+	int status;
+
+	if (p->pid > 0) {
+		kill(p->pid, sig);
+		waitpid(p->pid, &status, 0);
+		if (sig == SIGINT && WIFEXITED(status) && !WEXITSTATUS(status))
+			out = read_all(p->out);
+	}
+	p->pid = 0;
+	unlink(p->out);
+	unlink(p->err);
+	return out;
+}
+
+/* The JSON object of VM @id in memvirt's report, copied into @obj. */
+static bool vm_object(const char *json, const char *id, char *obj, size_t len)
+{
+	char key[64];
+	const char *s, *e;
+
+	snprintf(key, sizeof(key), "{\"vm\":\"%s\"", id);
+	s = json ? strstr(json, key) : NULL;
+	if (!s)
+		return false;
+	e = strstr(s + 1, "{\"vm\":\"");
+	if (!e)
+		e = s + strlen(s);
+	if ((size_t)(e - s) >= len)
+		return false;
+	memcpy(obj, s, e - s);
+	obj[e - s] = 0;
+	return true;
+}
+
+/* A number field of a VM object; absent keys (zero class cells) read 0. */
+static long long num(const char *obj, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = strstr(obj, k);
+	return p ? strtoll(p + strlen(k), NULL, 10) : 0;
+}
+
+static long long hist_total(const char *obj)
+{
+	const char *p = strstr(obj, "\"log2_hist\":[");
+	long long t = 0;
+	char *end;
+
+	if (!p)
+		return -1;
+	p += strlen("\"log2_hist\":[");
+	while (*p && *p != ']') {
+		t += strtoll(p, &end, 10);
+		p = *end == ',' ? end + 1 : end;
+		if (end == p && *p != ']')
+			break;
+	}
+	return t;
+}
+
+/* --- ftrace -------------------------------------------------------------- */
+
+struct ftrace_count {
+	pid_t pid;
+	long long faults;
+	long long order_errors;	/* read-then-write check: class out of order */
+	char first_err[32], last_err[32];
+};
+
+#define RTW_PAGES	1024
+
+/*
+ * Counts kvm_page_fault lines by pid. With @rtw_pages for a pid, checks the
+ * read-then-write pages [DATA_GPA, +rtw_pages): per page, the first fault is a
+ * read without the present bit and the next a write with it (a not-present
+ * write may follow: the copy-on-write zaps the read-only mapping under KVM).
+ */
+static void ftrace_count(const char *trace, struct ftrace_count *c, int n, int rtw_pages)
+{
+	static unsigned char seen[RTW_PAGES];
+	const char *line = trace;
+
+	memset(seen, 0, sizeof(seen));
+	while (line && *line) {
+		const char *nl = strchr(line, '\n'), *ev = strstr(line, ": kvm_page_fault:");
+		const char *lb;
+
+		if (ev && (!nl || ev < nl) && (lb = strchr(line, '[')) && lb < ev) {
+			const char *dash = lb;
+			pid_t pid;
+
+			while (dash > line && *dash != '-')
+				dash--;
+			pid = atoi(dash + 1);
+			for (int i = 0; i < n; i++) {
+				const char *e = strstr(ev, "error_code "), *a = strstr(ev, "address ");
+				unsigned long long err, gpa, pg;
+
+				if (c[i].pid != pid)
+					continue;
+				c[i].faults++;
+				if (!rtw_pages || !e || !a || (nl && e > nl))
+					continue;
+				err = strtoull(e + strlen("error_code "), NULL, 16);
+				gpa = strtoull(a + strlen("address "), NULL, 16);
+				if (!c[i].first_err[0])
+					snprintf(c[i].first_err, sizeof(c[i].first_err), "%#llx", err);
+				snprintf(c[i].last_err, sizeof(c[i].last_err), "%#llx", err);
+				if (gpa < DATA_GPA || (pg = (gpa - DATA_GPA) / SZ_4K) >= (unsigned)rtw_pages)
+					continue;
+				if (seen[pg] == 0 && (err & 3) == 0)
+					seen[pg] = 1;		/* read, not present */
+				else if (seen[pg] == 1 && (err & 3) == 3)
+					seen[pg] = 2;		/* write, present */
+				else if (seen[pg] == 2 && (err & 3) == 2)
+					seen[pg] = 3;		/* write, not present: retry */
+				else
+					c[i].order_errors++;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
+/* --- VMs in child processes ------------------------------------------------ */
+
+struct step {
+	uint64_t gpa;
+	uint32_t count, stride;
+	bool write;
+};
+
+struct vmchild {
+	pid_t pid;
+	int cmd, resp;
+	char id[VMM_ID_LEN];
+};
+
+/* The child: one VM, one data slot, code page mapped; runs @steps on "g". */
+static void vm_child_main(int cmd, int resp, uint64_t slot_size, const struct step *steps,
+			  int nsteps)
+{
+	struct vmm_vm *vm = vmm_vm_create(1);
+	char c;
+
+	if (!vm || vmm_add_slot(vm, DATA_GPA, slot_size, VMM_BACKING_NOTHP, 0) < 0 ||
+	    vmm_touch_gpa(vm, VMM_CODE_GPA, 1, 0, false)) {
+		dprintf(resp, "error %s\n", vmm_error());
+		_exit(1);
+	}
+	dprintf(resp, "vm %s\n", vm->id);
+	while (read(cmd, &c, 1) == 1 && c == 'g') {
+		for (int i = 0; i < nsteps; i++)
+			if (vmm_touch_gpa(vm, steps[i].gpa, steps[i].count, steps[i].stride,
+					  steps[i].write)) {
+				dprintf(resp, "error %s\n", vmm_error());
+				_exit(1);
+			}
+		dprintf(resp, "done\n");
+	}
+	vmm_vm_destroy(vm);
+	_exit(0);
+}
+
+static int vm_child_start(struct vmchild *v, uint64_t slot_size, const struct step *steps,
+			  int nsteps)
+{
+	int cp[2], rp[2];
+	char buf[128];
+	ssize_t n;
+
+	if (pipe(cp) || pipe(rp))
+		return -1;
+	v->pid = fork();
+	if (v->pid < 0)
+		return -1;
+	if (!v->pid) {
+		close(cp[1]);
+		close(rp[0]);
+		vm_child_main(cp[0], rp[1], slot_size, steps, nsteps);
+	}
+	close(cp[0]);
+	close(rp[1]);
+	v->cmd = cp[1];
+	v->resp = rp[0];
+	n = read(v->resp, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (sscanf(buf, "vm %31s", v->id) != 1) {
+		fprintf(stderr, "# VM child: %s", buf);
+		return -1;
+	}
+	return 0;
+}
+
+static void vm_child_go(struct vmchild *v)
+{
+	if (write(v->cmd, "g", 1) != 1)
+		v->pid = -v->pid;
+}
+
+static int vm_child_wait_done(struct vmchild *v)
+{
+	char buf[256];
+	ssize_t n = read(v->resp, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (strncmp(buf, "done", 4)) {
+		fprintf(stderr, "# VM %s: %s", v->id, buf);
+		return -1;
+	}
+	return 0;
+}
+
+static void vm_child_stop(struct vmchild *v)
+{
+	int status;
+
+	if (v->pid <= 0)
+		return;
+	/* Other children hold copies of our pipe: say quit, EOF may never come. */
+	if (write(v->cmd, "q", 1) != 1)
+		kill(v->pid, SIGKILL);
+	close(v->cmd);
+	close(v->resp);
+	waitpid(v->pid, &status, 0);
+	v->pid = 0;
+}
+
+/* --- tests --------------------------------------------------------------- */
+
+FIXTURE(faults) {
+	const char *trace;
+};
+
+FIXTURE_SETUP(faults)
+{
+	const char *why = bpf_unavailable();
+
+	if (why)
+		SKIP(return, "%s", why);
+	self->trace = tracefs();
+}
+
+FIXTURE_TEARDOWN(faults)
+{
+	if (self->trace)
+		write_file(self->trace, "events/kvm/kvm_page_fault/enable", "0");
+}
+
+/*
+ * The object the CLI embeds is the one in $BUILD/bpf: the same bytes on every
+ * kernel the suite boots (check.sh builds once, on the host).
+ */
+TEST_F_TIMEOUT(faults, object_is_the_build, 120)
+{
+	const char *obj = helper_path("../bpf/faults.bpf.o");
+	char cmd[1024], want[65] = "", got[65] = "", line[512];
+	FILE *f;
+
+	if (access(obj, R_OK))
+		SKIP(return, "no %s to compare with", obj);
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", obj);
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%64s", want));
+	pclose(f);
+	snprintf(cmd, sizeof(cmd), "%s faults -v -d 0.2 --json 2>&1 >/dev/null", cli());
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "object faults.bpf.o sha256 ");
+
+		if (p)
+			sscanf(p + strlen("object faults.bpf.o sha256 "), "%64s", got);
+		if (strstr(line, "attached with"))
+			TH_LOG("%s", line);
+	}
+	pclose(f);
+	TH_LOG("object sha256 %s", got);
+	EXPECT_STREQ(want, got);
+}
+
+/*
+ * Two VMs fault N and M new pages at the same time; three memvirt instances
+ * (fentry, kprobe, --lite) watch, and ftrace counts kvm:kvm_page_fault.
+ */
+TEST_F_TIMEOUT(faults, two_vms_counts_match_ftrace, 400)
+{
+	static const char *const modes[3][4] = {
+		{ NULL }, { "--attach", "kprobe", NULL }, { "--lite", NULL },
+	};
+	static const char *const names[3] = { "fentry", "kprobe", "lite" };
+	const uint32_t N = 200, M = 120;
+	struct step sa = { DATA_GPA, N, SZ_4K, true }, sb = { DATA_GPA, M, SZ_4K, true };
+	struct vmchild a = { 0 }, b = { 0 };
+	struct probe p[3] = { 0 };
+	struct ftrace_count fc[2] = { 0 };
+	char why[512], *json[3] = { 0 }, *trace = NULL;
+	char obj[16384];
+	int started = 0;
+
+	ASSERT_EQ(0, vm_child_start(&a, 4 << 20, &sa, 1));
+	ASSERT_EQ(0, vm_child_start(&b, 4 << 20, &sb, 1));
+	for (int i = 0; i < 3; i++) {
+		int r = probe_start(&p[i], modes[i], why, sizeof(why));
+
+		if (r == 1 && i == 0) {
+			vm_child_stop(&a);
+			vm_child_stop(&b);
+			SKIP(return, "BPF unavailable: %s", why);
+		}
+		if (r) {
+			TH_LOG("%s: %s", names[i], why);
+			EXPECT_EQ(0, r);
+			continue;
+		}
+		started |= 1 << i;
+	}
+	if (self->trace) {
+		write_file(self->trace, "trace", "");
+		EXPECT_EQ(0, write_file(self->trace, "events/kvm/kvm_page_fault/enable", "1"));
+	}
+	vm_child_go(&a);
+	vm_child_go(&b);
+	EXPECT_EQ(0, vm_child_wait_done(&a));
+	EXPECT_EQ(0, vm_child_wait_done(&b));
+	if (self->trace) {
+		char path[512];
+
+		write_file(self->trace, "events/kvm/kvm_page_fault/enable", "0");
+		snprintf(path, sizeof(path), "%s/trace", self->trace);
+		trace = read_all(path);
+		fc[0].pid = a.pid;
+		fc[1].pid = b.pid;
+		ftrace_count(trace, fc, 2, 0);
+	}
+	for (int i = 0; i < 3; i++)
+		if (started & (1 << i))
+			json[i] = probe_stop(&p[i], SIGINT);
+
+	for (int i = 0; i < 3; i++) {
+		struct vmchild *v[2] = { &a, &b };
+		const uint32_t want[2] = { N, M };
+
+		if (!(started & (1 << i)))
+			continue;
+		if (!json[i]) {
+			TH_LOG("%s: no report", names[i]);
+			EXPECT_NE(NULL, json[i]);
+			continue;
+		}
+		for (int k = 0; k < 2; k++) {
+			long long np, faults;
+
+			if (!vm_object(json[i], v[k]->id, obj, sizeof(obj))) {
+				TH_LOG("%s: VM %s missing from %s", names[i], v[k]->id, json[i]);
+				EXPECT_TRUE(0);
+				continue;
+			}
+			np = num(obj, "not_present");
+			faults = num(obj, "faults");
+			TH_LOG("%s: VM %s: %lld faults, %lld not present (want %u..%u), ftrace %lld, pagein %lld, 4K %lld, latency samples %lld",
+			       names[i], v[k]->id, faults, np, want[k], want[k] + SLACK,
+			       fc[k].faults, num(obj, "pagein"), num(obj, "map_4k"),
+			       hist_total(obj));
+			EXPECT_GE(np, want[k]);
+			EXPECT_LE(np, want[k] + SLACK);
+			EXPECT_EQ(v[k]->pid, num(obj, "pid"));
+			if (trace)
+				EXPECT_EQ(fc[k].faults, faults);
+			if (i == 0) {
+				/* Histogram total == faults; each new page paged in, mapped 4K. */
+				EXPECT_EQ(faults, hist_total(obj));
+				EXPECT_EQ(faults, num(obj, "latency_samples"));
+				EXPECT_GE(num(obj, "pagein"), want[k]);
+				EXPECT_GE(num(obj, "map_4k"), want[k]);
+			}
+		}
+	}
+	if (!trace)
+		TH_LOG("no tracefs: ftrace cross-check skipped");
+	for (int i = 0; i < 3; i++)
+		free(json[i]);
+	free(trace);
+	vm_child_stop(&a);
+	vm_child_stop(&b);
+}
+
+/*
+ * K reads then K writes of the same new pages: reads fault not-present, the
+ * writes protection (the host mapped the zero page read-only). Then X accesses
+ * to one GPA without a memslot: MMIO.
+ */
+TEST_F_TIMEOUT(faults, read_then_write_and_mmio, 300)
+{
+	const uint32_t K = 64, X = 8;
+	struct step st[3] = {
+		{ DATA_GPA, K, SZ_4K, false },
+		{ DATA_GPA, K, SZ_4K, true },
+		{ HOLE_GPA, X, 0, true },
+	};
+	struct vmchild c = { 0 };
+	struct probe p = { 0 };
+	struct ftrace_count fc = { 0 };
+	char why[512], obj[16384], *json, *trace = NULL;
+	int r;
+
+	ASSERT_EQ(0, vm_child_start(&c, 4 << 20, st, 3));
+	r = probe_start(&p, (const char *const[]){ NULL }, why, sizeof(why));
+	if (r == 1) {
+		vm_child_stop(&c);
+		SKIP(return, "BPF unavailable: %s", why);
+	}
+	ASSERT_EQ(0, r) TH_LOG("%s", why);
+	if (self->trace) {
+		write_file(self->trace, "trace", "");
+		write_file(self->trace, "events/kvm/kvm_page_fault/enable", "1");
+	}
+	vm_child_go(&c);
+	EXPECT_EQ(0, vm_child_wait_done(&c));
+	if (self->trace) {
+		char path[512];
+
+		write_file(self->trace, "events/kvm/kvm_page_fault/enable", "0");
+		snprintf(path, sizeof(path), "%s/trace", self->trace);
+		trace = read_all(path);
+		fc.pid = c.pid;
+		ftrace_count(trace, &fc, 1, K);
+	}
+	json = probe_stop(&p, SIGINT);
+	ASSERT_NE(NULL, json);
+	ASSERT_TRUE(vm_object(json, c.id, obj, sizeof(obj))) TH_LOG("%s", json);
+	TH_LOG("VM %s: read_not_present %lld, write_protection %lld (want %u each), write_not_present %lld; mmio %lld, exit %lld, write_rsvd %lld (want %u MMIO accesses); ftrace %lld faults, first error code %s, last %s",
+	       c.id, num(obj, "read_not_present"), num(obj, "write_protection"), K,
+	       num(obj, "write_not_present"), num(obj, "mmio"), num(obj, "exit_to_vmm"),
+	       num(obj, "write_rsvd"), X, fc.faults, fc.first_err, fc.last_err);
+	EXPECT_GE(num(obj, "read_not_present"), K);
+	EXPECT_LE(num(obj, "read_not_present"), K + SLACK);
+	EXPECT_GE(num(obj, "write_protection"), K);
+	EXPECT_LE(num(obj, "write_protection"), K + SLACK);
+	/* Every access to the hole is an MMIO exit, whatever the error code says. */
+	EXPECT_EQ(X, num(obj, "mmio"));
+	EXPECT_EQ(X, num(obj, "exit_to_vmm"));
+	EXPECT_EQ(num(obj, "faults"), hist_total(obj));
+	if (trace) {
+		EXPECT_EQ(fc.faults, num(obj, "faults"));
+		EXPECT_EQ(0, fc.order_errors);
+	}
+	free(json);
+	free(trace);
+	vm_child_stop(&c);
+}
+
+/* Nothing stays attached after SIGKILL: links die with the process. */
+TEST_F_TIMEOUT(faults, detach_on_sigkill, 120)
+{
+	struct probe p = { 0 };
+	char why[512], line[512];
+	int r, left = 0;
+	FILE *f;
+
+	r = probe_start(&p, (const char *const[]){ NULL }, why, sizeof(why));
+	if (r == 1)
+		SKIP(return, "BPF unavailable: %s", why);
+	ASSERT_EQ(0, r) TH_LOG("%s", why);
+	probe_stop(&p, SIGKILL);
+	/* Freeing programs is deferred a little (RCU). */
+	for (int i = 0; i < 50; i++) {
+		left = 0;
+		f = popen("bpftool prog show 2>/dev/null", "r");
+		if (!f)
+			SKIP(return, "bpftool not available");
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "kvm_mmu_page_fault") || strstr(line, "kvm_destroy_vm"))
+				left++;
+		pclose(f);
+		if (!left)
+			break;
+		usleep(100000);
+	}
+	EXPECT_EQ(0, left);
+}
+
+TEST_HARNESS_MAIN
