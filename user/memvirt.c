@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "faults.h"
+#include "frag.h"
 
 struct mv_verb {
 	const char *name;
@@ -27,6 +28,7 @@ static const struct mv_verb verbs[] = {
 	{ "list", mv_cmd_list, "list the VMs on this host, one per line" },
 	{ "show", mv_cmd_show, "show everything known about one VM" },
 	{ "faults", mv_cmd_faults, "trace KVM page faults per VM (eBPF)" },
+	{ "frag", mv_cmd_frag, "host fragmentation: can VMs get 2M/1G pages?" },
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -68,7 +70,8 @@ static void mv_usage(FILE *out)
 	      " -V, --version          display version\n"
 	      "\n"
 	      "Run 'memvirt <verb> --help' for the verb's options and columns.\n"
-	      "list and show need memvirt.ko loaded; all verbs need root.\n", out);
+	      "list, show and frag need memvirt.ko loaded; all verbs but frag\n"
+	      "need root.\n", out);
 }
 
 int mv_usage_error(const char *verb, const char *fmt, ...)

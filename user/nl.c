@@ -73,6 +73,7 @@ static const struct nla_policy vm_policy[MEMVIRT_A_VM_MAX + 1] = {
 	[MEMVIRT_A_VM_CACHE_BYTES]	= { .type = NLA_U64 },
 	[MEMVIRT_A_VM_VCPU_BYTES]	= { .type = NLA_U64 },
 	[MEMVIRT_A_VM_OVERHEAD_BYTES]	= { .type = NLA_U64 },
+	[MEMVIRT_A_VM_NX_LPAGE_SPLITS]	= { .type = NLA_U64 },
 };
 
 static const struct nla_policy cache_policy[MEMVIRT_A_CACHE_MAX + 1] = {
@@ -96,6 +97,22 @@ static const struct nla_policy slot_policy[MEMVIRT_A_SLOT_MAX + 1] = {
 	[MEMVIRT_A_SLOT_LPAGE_INFO_BYTES] = { .type = NLA_U64 },
 	[MEMVIRT_A_SLOT_DIRTY_BITMAP_BYTES] = { .type = NLA_U64 },
 	[MEMVIRT_A_SLOT_WRITE_TRACK_BYTES] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy zone_policy[MEMVIRT_A_ZONE_MAX + 1] = {
+	[MEMVIRT_A_ZONE_NODE]		= { .type = NLA_U32 },
+	[MEMVIRT_A_ZONE_NAME]		= { .type = NLA_STRING },
+	[MEMVIRT_A_ZONE_MANAGED_PAGES]	= { .type = NLA_U64 },
+	[MEMVIRT_A_ZONE_FREE_PAGES]	= { .type = NLA_U64 },
+	[MEMVIRT_A_ZONE_MAX_FREE_ORDER]	= { .type = NLA_U32 },
+	[MEMVIRT_A_ZONE_ORDER]		= { .type = NLA_NESTED },
+};
+
+static const struct nla_policy order_policy[MEMVIRT_A_ORDER_MAX + 1] = {
+	[MEMVIRT_A_ORDER_ORDER]		= { .type = NLA_U32 },
+	[MEMVIRT_A_ORDER_FREE_BLOCKS]	= { .type = NLA_U64 },
+	[MEMVIRT_A_ORDER_UNUSABLE_INDEX] = { .type = NLA_U32 },
+	[MEMVIRT_A_ORDER_FRAG_INDEX]	= { .type = NLA_U32 },
 };
 
 static const struct nla_policy extack_policy[NLMSGERR_ATTR_MAX + 1] = {
@@ -586,4 +603,78 @@ int mv_nl_slot_dump(struct mv_nl *nl, const char *vm_id, mv_slot_cb cb,
 		return -ENOMEM;
 	}
 	return mv_nl_request(nl, msg, MEMVIRT_CMD_MEMSLOT_GET, mv_slot_msg, &w);
+}
+
+/* ---- zones ------------------------------------------------------------ */
+
+struct mv_zone_walk {
+	mv_zone_cb cb;
+	void *arg;
+};
+
+static int mv_parse_order(struct mv_zone *z, struct nlattr *nest)
+{
+	struct nlattr *tb[MEMVIRT_A_ORDER_MAX + 1];
+	uint32_t order;
+
+	if (nla_parse_nested(tb, MEMVIRT_A_ORDER_MAX, nest, order_policy) < 0 ||
+	    !tb[MEMVIRT_A_ORDER_ORDER] || !tb[MEMVIRT_A_ORDER_FREE_BLOCKS] ||
+	    !tb[MEMVIRT_A_ORDER_UNUSABLE_INDEX] || !tb[MEMVIRT_A_ORDER_FRAG_INDEX])
+		return -EBADMSG;
+	order = nla_get_u32(tb[MEMVIRT_A_ORDER_ORDER]);
+	if (order >= MV_MAX_ORDERS)
+		return 0;		/* more than we can show */
+	if (order != z->nr_orders)
+		return -EBADMSG;	/* orders come 0, 1, 2, ... */
+	z->order[order].free_blocks = nla_get_u64(tb[MEMVIRT_A_ORDER_FREE_BLOCKS]);
+	z->order[order].unusable = nla_get_u32(tb[MEMVIRT_A_ORDER_UNUSABLE_INDEX]);
+	z->order[order].frag = (int32_t)nla_get_u32(tb[MEMVIRT_A_ORDER_FRAG_INDEX]);
+	z->nr_orders++;
+	return 0;
+}
+
+static int mv_zone_msg(struct nlmsghdr *nlh, void *ctx)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlh);
+	struct nlattr *tb[MEMVIRT_A_ZONE_MAX + 1];
+	struct mv_zone_walk *w = ctx;
+	struct mv_zone z;
+	struct nlattr *nla;
+	int rem, err;
+
+	memset(&z, 0, sizeof(z));
+	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_ZONE_MAX, zone_policy);
+	if (err < 0 || !tb[MEMVIRT_A_ZONE_NODE] || !tb[MEMVIRT_A_ZONE_NAME] ||
+	    !tb[MEMVIRT_A_ZONE_MANAGED_PAGES] || !tb[MEMVIRT_A_ZONE_FREE_PAGES] ||
+	    !tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER])
+		return -EBADMSG;
+	z.node = nla_get_u32(tb[MEMVIRT_A_ZONE_NODE]);
+	mv_get_string(z.name, sizeof(z.name), tb[MEMVIRT_A_ZONE_NAME]);
+	z.managed_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_MANAGED_PAGES]);
+	z.free_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_FREE_PAGES]);
+	z.max_free_order = (int32_t)nla_get_u32(tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER]);
+
+	/* Multi-attribute: nla_parse only kept the last one. */
+	nla_for_each_attr(nla, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),
+			  rem) {
+		if (nla_type(nla) != MEMVIRT_A_ZONE_ORDER)
+			continue;
+		err = mv_parse_order(&z, nla);
+		if (err)
+			return err;
+	}
+	if (!z.nr_orders)
+		return -EBADMSG;
+	return w->cb(&z, w->arg);
+}
+
+int mv_nl_zone_dump(struct mv_nl *nl, mv_zone_cb cb, void *arg)
+{
+	struct mv_zone_walk w = { .cb = cb, .arg = arg };
+	struct nl_msg *msg;
+
+	msg = mv_nl_msg(nl, MEMVIRT_CMD_ZONE_GET, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	return mv_nl_request(nl, msg, MEMVIRT_CMD_ZONE_GET, mv_zone_msg, &w);
 }

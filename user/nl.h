@@ -40,6 +40,23 @@ struct mv_slot {
 	char vm_id[MEMVIRT_VM_ID_LEN];
 };
 
+#define MV_MAX_ORDERS	16
+
+/* One zone of a ZONE_GET dump; orders in order[0..nr_orders). */
+struct mv_zone {
+	uint32_t node;
+	char name[32];
+	uint64_t managed_pages;
+	uint64_t free_pages;
+	int32_t max_free_order;		/* -1: nothing free */
+	unsigned int nr_orders;
+	struct {
+		uint64_t free_blocks;
+		uint32_t unusable;	/* thousandths */
+		int32_t frag;		/* thousandths, -1000: succeeds now */
+	} order[MV_MAX_ORDERS];
+};
+
 static inline bool mv_vm_has(const struct mv_vm *vm, int attr)
 {
 	return vm->present & (1ULL << attr);
@@ -60,6 +77,7 @@ struct mv_nl;
 /* Callbacks return 0 to go on or a negative errno to abort the dump. */
 typedef int (*mv_vm_cb)(const struct mv_vm *vm, void *arg);
 typedef int (*mv_slot_cb)(const struct mv_slot *slot, void *arg);
+typedef int (*mv_zone_cb)(const struct mv_zone *zone, void *arg);
 
 /*
  * Connects and resolves the family. On failure prints why (module not
@@ -73,6 +91,9 @@ int mv_nl_vm_dump(struct mv_nl *nl, mv_vm_cb cb, void *arg);
 int mv_nl_vm_get(struct mv_nl *nl, const char *id, struct mv_vm *vm);
 int mv_nl_slot_dump(struct mv_nl *nl, const char *vm_id, mv_slot_cb cb,
 		    void *arg);
+
+/* Every populated zone, by node then zone index; needs no privilege. */
+int mv_nl_zone_dump(struct mv_nl *nl, mv_zone_cb cb, void *arg);
 
 /* Prints the last failure: kernel extack message if any, else @what. */
 void mv_nl_perror(const struct mv_nl *nl, int err, const char *what);
