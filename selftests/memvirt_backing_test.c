@@ -71,11 +71,11 @@ struct ctx {
 };
 
 /*
- * Fetches the backing of slot @slot_id of address space 0 (or the total,
- * @slot_id < 0) and, if @host_huge_ppm, the VM's HOST-HUGE field.
+ * Fetches the backing of slot @slot_id of address space @as (or the total,
+ * @slot_id < 0) and, if @host_huge, the VM's HOST-HUGE field (%).
  */
-static int get_backing(struct ctx *c, const char *vm_id, int slot_id,
-		       struct bk *b, double *host_huge, char *err, size_t errlen)
+static int get_backing_as(struct ctx *c, const char *vm_id, int as, int slot_id,
+			  struct bk *b, double *host_huge, char *err, size_t errlen)
 {
 	static const char fields[] =
 		"[.size, .resident, .zero, .thp, .hugetlb, .swapped, .\"not-present\","
@@ -101,8 +101,8 @@ static int get_backing(struct ctx *c, const char *vm_id, int slot_id,
 		return -1;
 	}
 	if (slot_id >= 0)
-		snprintf(sel, sizeof(sel), ".backing.slots[] | select(.as == 0 and .id == %d)",
-			 slot_id);
+		snprintf(sel, sizeof(sel), ".backing.slots[] | select(.as == %d and .id == %d)",
+			 as, slot_id);
 	else
 		snprintf(sel, sizeof(sel), ".backing.total");
 	snprintf(cmd, sizeof(cmd), "jq -r '(%s | %s), .\"host-huge\"' %s", sel, fields, c->json);
@@ -127,6 +127,12 @@ static int get_backing(struct ctx *c, const char *vm_id, int slot_id,
 	*b = (struct bk){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
 			  v[10], v[11], v[12] };
 	return 0;
+}
+
+static int get_backing(struct ctx *c, const char *vm_id, int slot_id,
+		       struct bk *b, double *host_huge, char *err, size_t errlen)
+{
+	return get_backing_as(c, vm_id, 0, slot_id, b, host_huge, err, errlen);
 }
 
 static int read_long(const char *path, long *v)
@@ -433,6 +439,37 @@ TEST_F(backing, zero_page)
 	/* Zero page or, if KVM asked for a writable page, own pages. */
 	EXPECT_EQ(t.count * SZ_4K, b.zero + b.resident);
 	EXPECT_LE(b.runs, b.resident / SZ_4K);
+}
+
+/* An SMM alias (address space 1) has its own line; the total counts it once. */
+TEST_F(backing, smm_alias_counted_once)
+{
+	const uint64_t size = 2 * SZ_2M;
+	struct vmm_touch t = { .count = 100, .stride = SZ_4K, .write = true };
+	char err[512];
+	struct bk b0, b1, tot;
+
+	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_NOTHP, 0);
+	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
+	if (vmm_alias_smm(self->vm, t.slot))
+		SKIP(return, "%s", vmm_error());
+	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_EQ(0, get_backing_as(&self->c, self->vm->id, 0, t.slot, &b0, NULL, err,
+				    sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, get_backing_as(&self->c, self->vm->id, 1, t.slot, &b1, NULL, err,
+				    sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, -1, &tot, NULL, err,
+				 sizeof(err))) TH_LOG("%s", err);
+	log_bk(_metadata, "as 0", &b0);
+	log_bk(_metadata, "as 1", &b1);
+	log_bk(_metadata, "total", &tot);
+	check_sum(_metadata, &tot);
+	EXPECT_EQ(t.count * SZ_4K, b0.resident);
+	EXPECT_EQ(b0.resident, b1.resident);
+	EXPECT_EQ(b0.runs, b1.runs);
+	/* The code page and the slot, once. */
+	EXPECT_EQ(SZ_4K + size, tot.size);
+	EXPECT_EQ(SZ_4K + t.count * SZ_4K, tot.resident);
 }
 
 /* Without root the CLI refuses and says why, exit 1. */

@@ -307,6 +307,32 @@ int vmm_add_slot_node(struct vmm_vm *vm, uint64_t gpa, uint64_t size,
 	return add_slot(vm, gpa, size, backing, flags, false, node);
 }
 
+int vmm_alias_smm(struct vmm_vm *vm, int slot)
+{
+	const struct vmm_slot *s;
+	struct kvm_userspace_memory_region r;
+
+	if (slot < 0 || slot >= vm->nr_slots) {
+		errno = EINVAL;
+		return fail("no slot %d", slot);
+	}
+	if (ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE) < 2) {
+		errno = ENOTSUP;
+		return fail("KVM_CAP_MULTI_ADDRESS_SPACE < 2: no SMM address space");
+	}
+	s = &vm->slot[slot];
+	r = (struct kvm_userspace_memory_region){
+		.slot = (1U << 16) | s->id,
+		.flags = s->flags,
+		.guest_phys_addr = s->gpa,
+		.memory_size = s->size,
+		.userspace_addr = (uintptr_t)s->hva,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return fail("KVM_SET_USER_MEMORY_REGION slot 1:%u: %s", s->id, strerror(errno));
+	return 0;
+}
+
 struct vmm_vm *vmm_vm_create(int nr_vcpus)
 {
 	struct vmm_vm *vm;

@@ -95,6 +95,12 @@ int vmm_add_slot(struct vmm_vm *vm, uint64_t gpa, uint64_t size,
 int vmm_add_slot_node(struct vmm_vm *vm, uint64_t gpa, uint64_t size,
 		      enum vmm_backing backing, uint32_t flags, int node);
 
+/*
+ * Maps slot @slot (an index) a second time, same GPA and memory, in address
+ * space 1 (x86 SMM), as QEMU does for RAM. -1 with ENOTSUP without SMM.
+ */
+int vmm_alias_smm(struct vmm_vm *vm, int slot);
+
 /* Runs one access loop on vCPU 0 until HLT. */
 int vmm_touch(struct vmm_vm *vm, const struct vmm_touch *t);
 /* Same at an arbitrary GPA (may be outside every slot). */
