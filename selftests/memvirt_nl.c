@@ -441,6 +441,107 @@ int mv_dump_slots(struct mv_nl *nl, const char *vm_id, struct mv_slot **slots,
 	return ret;
 }
 
+/* Stores a 4-byte attribute; marks it bad if it has another size. */
+static uint32_t get_u32(struct nlattr *a, uint64_t *have, uint64_t *bad)
+{
+	*have |= 1ULL << nla_type(a);
+	if (nla_len(a) != 4) {
+		*bad |= 1ULL << nla_type(a);
+		return 0;
+	}
+	return nla_get_u32(a);
+}
+
+static uint64_t get_u64(struct nlattr *a, uint64_t *have, uint64_t *bad)
+{
+	*have |= 1ULL << nla_type(a);
+	if (nla_len(a) != 8) {
+		*bad |= 1ULL << nla_type(a);
+		return 0;
+	}
+	return nla_get_u64(a);
+}
+
+static void parse_order(struct nlattr *nest, struct mv_zone *z)
+{
+	struct nlattr *a;
+	int rem, i = z->nr_orders++;
+
+	if (i >= MV_MAX_ORDERS)
+		return;
+	nla_for_each_nested(a, nest, rem) {
+		uint64_t *have = &z->order[i].have, *bad = &z->order[i].bad;
+
+		switch (nla_type(a)) {
+		case MEMVIRT_A_ORDER_ORDER:
+			z->order[i].order = get_u32(a, have, bad);
+			break;
+		case MEMVIRT_A_ORDER_FREE_BLOCKS:
+			z->order[i].free_blocks = get_u64(a, have, bad);
+			break;
+		case MEMVIRT_A_ORDER_UNUSABLE_INDEX:
+			z->order[i].unusable = get_u32(a, have, bad);
+			break;
+		case MEMVIRT_A_ORDER_FRAG_INDEX:
+			z->order[i].frag = (int32_t)get_u32(a, have, bad);
+			break;
+		}
+	}
+}
+
+static int parse_zone(struct nlmsghdr *nlh, struct mv_zone *z)
+{
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct nlattr *a;
+	int rem;
+
+	memset(z, 0, sizeof(*z));
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), rem) {
+		switch (nla_type(a)) {
+		case MEMVIRT_A_ZONE_NODE:
+			z->node = get_u32(a, &z->have, &z->bad);
+			break;
+		case MEMVIRT_A_ZONE_NAME:
+			z->have |= 1ULL << MEMVIRT_A_ZONE_NAME;
+			put_str(a, z->name, sizeof(z->name), &z->bad);
+			break;
+		case MEMVIRT_A_ZONE_MANAGED_PAGES:
+			z->managed_pages = get_u64(a, &z->have, &z->bad);
+			break;
+		case MEMVIRT_A_ZONE_FREE_PAGES:
+			z->free_pages = get_u64(a, &z->have, &z->bad);
+			break;
+		case MEMVIRT_A_ZONE_MAX_FREE_ORDER:
+			z->max_free_order = (int32_t)get_u32(a, &z->have, &z->bad);
+			break;
+		case MEMVIRT_A_ZONE_ORDER:
+			z->have |= 1ULL << MEMVIRT_A_ZONE_ORDER;
+			parse_order(a, z);
+			break;
+		}
+	}
+	return 0;
+}
+
+int mv_dump_zones(struct mv_nl *nl, struct mv_zone **zones, int *nr,
+		  struct mv_err *err, struct mv_stats *st)
+{
+	struct collect c = { .size = sizeof(struct mv_zone),
+			     .parse = (void *)parse_zone };
+	struct nl_msg *msg = mv_msg(nl, MEMVIRT_CMD_ZONE_GET, NLM_F_DUMP);
+	struct mv_err e;
+	int ret;
+
+	if (!err)
+		err = &e;
+	if (!msg)
+		return local_err(err, -ENOMEM, "nlmsg_alloc");
+	ret = mv_request(nl, msg, collect_cb, &c, err, st);
+	*zones = c.arr;
+	*nr = c.nr;
+	return ret;
+}
+
 const struct mv_vm *mv_find_vm(const struct mv_vm *vms, int nr, const char *id)
 {
 	int i;

@@ -59,6 +59,25 @@ struct mv_slot {
 	uint64_t val[MEMVIRT_A_SLOT_MAX + 1];
 };
 
+#define MV_MAX_ORDERS	16
+
+/* One zone of a ZONE_GET dump; have/bad bits per MEMVIRT_A_ZONE_*. */
+struct mv_zone {
+	uint64_t have, bad;
+	uint32_t node;
+	char name[16];
+	uint64_t managed_pages, free_pages;
+	int32_t max_free_order;
+	int nr_orders;			/* MEMVIRT_A_ZONE_ORDER nests seen */
+	struct {
+		uint64_t have, bad;	/* bits per MEMVIRT_A_ORDER_* */
+		uint32_t order;
+		uint64_t free_blocks;
+		uint32_t unusable;
+		int32_t frag;
+	} order[MV_MAX_ORDERS];
+};
+
 #define MV_HAS(obj, attr)	(((obj)->have >> (attr)) & 1)
 
 /* 0, -ENOENT if the family is not registered, or another -errno. */
@@ -85,6 +104,10 @@ int mv_get_vm(struct mv_nl *nl, const char *id, struct mv_vm *vm,
 /* Dumps memslots, of one VM if vm_id is not NULL. */
 int mv_dump_slots(struct mv_nl *nl, const char *vm_id, struct mv_slot **slots,
 		  int *nr, struct mv_err *err, struct mv_stats *st);
+
+/* Dumps every zone (ZONE_GET); *zones is malloc()ed. */
+int mv_dump_zones(struct mv_nl *nl, struct mv_zone **zones, int *nr,
+		  struct mv_err *err, struct mv_stats *st);
 
 const struct mv_vm *mv_find_vm(const struct mv_vm *vms, int nr, const char *id);
 /* Splits "<pid>-<fd>"; -1 if malformed. */
