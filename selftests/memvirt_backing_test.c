@@ -135,6 +135,29 @@ static int get_backing(struct ctx *c, const char *vm_id, int slot_id,
 	return get_backing_as(c, vm_id, 0, slot_id, b, host_huge, err, errlen);
 }
 
+/* "memvirt list -o ID,RESIDENT,HOST-HUGE": the VM's row. */
+static int list_host(struct ctx *c, const char *vm_id, uint64_t *resident, double *host_huge)
+{
+	char cmd[1024], line[256];
+	unsigned long long r = 0;
+	FILE *f;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "'%s' list -J -o ID,RESIDENT,HOST-HUGE", c->cli);
+	if (run_to_file(cmd, c->json))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "jq -r '.vms[] | select(.id == \"%s\") | "
+		 "\"\\(.resident) \\(.\"host-huge\")\"' %s", vm_id, c->json);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f))
+		n = sscanf(line, "%llu %lf", &r, host_huge);
+	pclose(f);
+	*resident = r;
+	return n == 2 ? 0 : -1;
+}
+
 static int read_long(const char *path, long *v)
 {
 	FILE *f = fopen(path, "re");
@@ -236,7 +259,7 @@ TEST_F(backing, thp)
 	const uint64_t size = 8 * SZ_2M;
 	struct vmm_touch t = { .count = size / SZ_4K, .stride = SZ_4K, .write = true };
 	char mode[32], err[512];
-	uint64_t smaps, map2m;
+	uint64_t smaps, map2m, listed;
 	double host_huge;
 	struct bk b;
 
@@ -266,6 +289,10 @@ TEST_F(backing, thp)
 	EXPECT_LE(SZ_2M, b.shortest);
 	EXPECT_LE(b.runs, size / SZ_2M);
 	/* The VM as a whole: the 4K code page aside, all huge. */
+	EXPECT_LE(90.0, host_huge);
+	/* list's opt-in columns say the same. */
+	ASSERT_EQ(0, list_host(&self->c, self->vm->id, &listed, &host_huge));
+	EXPECT_EQ(SZ_4K + size, listed);
 	EXPECT_LE(90.0, host_huge);
 	ASSERT_EQ(0, vmm_debugfs_stat(self->vm->id, "pages_2m", &map2m));
 	EXPECT_EQ(smaps / SZ_2M, map2m);
