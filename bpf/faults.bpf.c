@@ -12,6 +12,8 @@
  *                                     SPTE a fault installs (TDP and shadow MMU)
  *   tp_btf kvmmmu:mark_mmio_spte     (raw_tp)            a fault made an MMIO SPTE
  *   fentry kvm_destroy_vm            (kprobe)            VM teardown
+ *   tp_btf kvmmmu:kvm_mmu_spte_requested (raw_tp)        --slots: the memslot
+ *                                     a fault maps (one map update per fault)
  *
  * kvm_mmu_page_fault() is the common entry for SVM NPF, VMX EPT violations and
  * misconfigs and shadow-paging #PFs, with the same prototype on 6.1 and 6.12.
@@ -85,6 +87,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, FAULTS_MAX_SLOTS);	/* 1 unless --slots */
+	__type(key, struct faults_slot_key);
+	__type(value, struct faults_slot);
+} vm_slots SEC(".maps");
 
 static const struct faults_region zero_region;
 
@@ -367,6 +376,39 @@ static __always_inline int on_mark_mmio(void)
 	return 0;
 }
 
+/*
+ * The fault reached KVM's map step for @slot: host memory was faulted in
+ * (or not) by now, in kvm_faultin_pfn(). Counts per (VM, memslot).
+ */
+static __always_inline int on_spte_requested(struct kvm_memory_slot *slot)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct faults_inflight *f = inflight_find(task->pid);
+	struct faults_slot_key k = {};
+	struct faults_slot *v;
+
+	if (!f || !slot)
+		return 0;
+	k.vm = f->vm;
+	k.as_id = BPF_CORE_READ(slot, as_id);
+	k.id = BPF_CORE_READ(slot, id);
+	v = bpf_map_lookup_elem(&vm_slots, &k);
+	if (!v) {
+		struct faults_slot z = {};
+
+		bpf_map_update_elem(&vm_slots, &k, &z, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&vm_slots, &k);
+		if (!v)
+			return 0;
+	}
+	v->base_gfn = BPF_CORE_READ(slot, base_gfn);
+	v->npages = BPF_CORE_READ(slot, npages);
+	ADD(&v->faults, 1);
+	if (task->min_flt != f->min_flt || task->maj_flt != f->maj_flt)
+		ADD(&v->pagein, 1);
+	return 0;
+}
+
 static __always_inline int on_destroy_vm(__u64 key)
 {
 	__u32 h = (key * GOLDEN64) >> (vm_shift & 63), i, idx;
@@ -414,6 +456,12 @@ int BPF_PROG(tp_btf_mark_mmio_spte, u64 *sptep, u64 gfn, u64 spte)
 	return on_mark_mmio();
 }
 
+SEC("tp_btf/kvm_mmu_spte_requested")
+int BPF_PROG(tp_btf_kvm_mmu_spte_requested, struct kvm_page_fault *fault)
+{
+	return on_spte_requested(BPF_CORE_READ(fault, slot));
+}
+
 SEC("fentry/kvm_destroy_vm")
 int BPF_PROG(fentry_kvm_destroy_vm, struct kvm *kvm)
 {
@@ -451,6 +499,12 @@ SEC("raw_tp/mark_mmio_spte")
 int BPF_PROG(raw_tp_mark_mmio_spte, u64 *sptep, u64 gfn, u64 spte)
 {
 	return on_mark_mmio();
+}
+
+SEC("raw_tp/kvm_mmu_spte_requested")
+int BPF_PROG(raw_tp_kvm_mmu_spte_requested, struct kvm_page_fault *fault)
+{
+	return on_spte_requested(BPF_CORE_READ(fault, slot));
 }
 
 SEC("kprobe/kvm_destroy_vm")

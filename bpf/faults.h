@@ -113,4 +113,20 @@ struct faults_region {
 	__u64 pagein;
 };
 
+/* --slots: faults KVM resolved against a memslot (kvm_mmu_spte_requested). */
+#define FAULTS_MAX_SLOTS	4096
+
+struct faults_slot_key {
+	__u32 vm;			/* vms[] index */
+	__u16 as_id;			/* address space (1: x86 SMM) */
+	__s16 id;			/* memslot id */
+};
+
+struct faults_slot {
+	__u64 faults;
+	__u64 pagein;			/* ... that faulted host memory in */
+	__u64 base_gfn;			/* the slot when last seen */
+	__u64 npages;
+};
+
 #endif

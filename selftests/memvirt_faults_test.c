@@ -30,6 +30,7 @@
 #define SZ_4K		0x1000ULL
 #define DATA_GPA	0x100000ULL
 #define HOLE_GPA	0x80000000ULL	/* no memslot: MMIO */
+#define DATA2_GPA	0x10000000ULL	/* second data slot, if any */
 #define SLACK		2
 
 static const char *tracefs(void)
@@ -333,6 +334,13 @@ static void vm_child_main(int cmd, int resp, uint64_t slot_size, const struct st
 	struct vmm_vm *vm = vmm_vm_create(1);
 	char c;
 
+	/* Steps reaching DATA2_GPA get a second slot there. */
+	for (int i = 0; i < nsteps; i++)
+		if (vm && steps[i].gpa == DATA2_GPA &&
+		    vmm_add_slot(vm, DATA2_GPA, slot_size, VMM_BACKING_NOTHP, 0) < 0) {
+			dprintf(resp, "error %s\n", vmm_error());
+			_exit(1);
+		}
 	if (!vm || vmm_add_slot(vm, DATA_GPA, slot_size, VMM_BACKING_NOTHP, 0) < 0 ||
 	    vmm_touch_gpa(vm, VMM_CODE_GPA, 1, 0, false)) {
 		dprintf(resp, "error %s\n", vmm_error());
@@ -642,6 +650,57 @@ TEST_F_TIMEOUT(faults, read_then_write_and_mmio, 300)
 	}
 	free(json);
 	free(trace);
+	vm_child_stop(&c);
+}
+
+/* The faults of one slot's "faults" in a VM object's "slots" array, or -1. */
+static long long slot_faults(const char *obj, uint64_t gpa)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"gpa\":%llu,", (unsigned long long)gpa);
+	p = strstr(obj, "\"slots\":[");
+	p = p ? strstr(p, k) : NULL;
+	p = p ? strstr(p, "\"faults\":") : NULL;
+	return p ? strtoll(p + strlen("\"faults\":"), NULL, 10) : -1;
+}
+
+/* --slots: N1 pages of one memslot, N2 of another, each counted apart. */
+TEST_F_TIMEOUT(faults, per_memslot, 300)
+{
+	const uint32_t N1 = 40, N2 = 24;
+	struct step st[2] = {
+		{ DATA_GPA, N1, SZ_4K, true },
+		{ DATA2_GPA, N2, SZ_4K, true },
+	};
+	struct vmchild c = { 0 };
+	struct probe p = { 0 };
+	char why[512], obj[16384], *json;
+	long long f1, f2;
+	int r;
+
+	ASSERT_EQ(0, vm_child_start(&c, 4 << 20, st, 2));
+	r = probe_start(&p, (const char *const[]){ "--slots", NULL }, why, sizeof(why));
+	if (r == 1) {
+		vm_child_stop(&c);
+		SKIP(return, "BPF unavailable: %s", why);
+	}
+	ASSERT_EQ(0, r) TH_LOG("%s", why);
+	vm_child_go(&c);
+	EXPECT_EQ(0, vm_child_wait_done(&c));
+	json = probe_stop(&p, SIGINT);
+	ASSERT_NE(NULL, json);
+	ASSERT_TRUE(vm_object(json, c.id, obj, sizeof(obj))) TH_LOG("%s", json);
+	f1 = slot_faults(obj, DATA_GPA);
+	f2 = slot_faults(obj, DATA2_GPA);
+	TH_LOG("VM %s: slot at %#llx: %lld faults (want %u), slot at %#llx: %lld (want %u)",
+	       c.id, DATA_GPA, f1, N1, DATA2_GPA, f2, N2);
+	EXPECT_GE(f1, N1);
+	EXPECT_LE(f1, N1 + SLACK);
+	EXPECT_GE(f2, N2);
+	EXPECT_LE(f2, N2 + SLACK);
+	free(json);
 	vm_child_stop(&c);
 }
 

@@ -61,6 +61,7 @@ struct opts {
 	bool no_latency;
 	bool no_levels;
 	bool lite;		/* exit hook alone: counts only */
+	bool slots;		/* per-memslot counts */
 	unsigned int region_shift;
 	unsigned int max_vms;
 	enum attach_mode attach;
@@ -101,6 +102,13 @@ struct region {
 	bool present;
 };
 
+struct slotrec {
+	struct faults_slot_key key;
+	struct faults_slot prev;
+	struct faults_slot cur;
+	bool present;
+};
+
 struct state {
 	struct opts o;
 	struct faults_bpf *skel;
@@ -116,6 +124,8 @@ struct state {
 	size_t nvms;
 	struct region *regions;
 	size_t nregions;
+	struct slotrec *slots;
+	size_t nslots;
 	unsigned long round;
 };
 
@@ -152,6 +162,8 @@ static void usage(FILE *f)
 		"      --regions            count faults per GPA region (one more map update\n"
 		"                           per fault)\n"
 		"      --region-size SIZE   GPA region size, a power of two (default 1G)\n"
+		"      --slots              count faults per memslot (one more hook and map\n"
+		"                           update per fault)\n"
 		"      --json               one JSON object per interval\n"
 		"      --attach MODE        auto, fentry (fentry/fexit + BTF tracepoints)\n"
 		"                           or kprobe (kprobes + raw tracepoints)\n"
@@ -214,7 +226,7 @@ static int parse_size_shift(const char *s, unsigned int *shift)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_VM = 256, OPT_HIST, OPT_REGIONS, OPT_REGION_SIZE, OPT_JSON, OPT_ATTACH,
-	       OPT_NO_LATENCY, OPT_MAX_VMS, OPT_NO_LEVELS, OPT_LITE };
+	       OPT_NO_LATENCY, OPT_MAX_VMS, OPT_NO_LEVELS, OPT_LITE, OPT_SLOTS };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -228,6 +240,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "max-vms", required_argument, NULL, OPT_MAX_VMS },
 		{ "no-levels", no_argument, NULL, OPT_NO_LEVELS },
 		{ "lite", no_argument, NULL, OPT_LITE },
+		{ "slots", no_argument, NULL, OPT_SLOTS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -295,6 +308,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_LITE:
 			o->lite = true;
 			break;
+		case OPT_SLOTS:
+			o->slots = true;
+			break;
 		case OPT_MAX_VMS: {
 			unsigned long v;
 			char *end;
@@ -328,6 +344,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->lite && o->attach == ATTACH_KPROBE) {
 		fprintf(stderr, "memvirt faults: --lite needs fentry (a kretprobe has no arguments)\n");
+		return 2;
+	}
+	if (o->lite && o->slots) {
+		fprintf(stderr, "memvirt faults: --lite and --slots exclude each other\n");
 		return 2;
 	}
 	if (o->lite)
@@ -423,6 +443,8 @@ static void set_autoload(struct faults_bpf *skel, enum attach_mode mode, const s
 	bpf_program__set_autoload(skel->progs.tp_btf_kvm_mmu_set_spte, f && levels);
 	bpf_program__set_autoload(skel->progs.tp_btf_mark_mmio_spte, f && entry);
 	bpf_program__set_autoload(skel->progs.fentry_kvm_destroy_vm, f);
+	bpf_program__set_autoload(skel->progs.tp_btf_kvm_mmu_spte_requested, f && o->slots);
+	bpf_program__set_autoload(skel->progs.raw_tp_kvm_mmu_spte_requested, k && o->slots);
 	bpf_program__set_autoload(skel->progs.kprobe_kvm_mmu_page_fault, k);
 	bpf_program__set_autoload(skel->progs.kretprobe_kvm_mmu_page_fault, k);
 	bpf_program__set_autoload(skel->progs.raw_tp_kvm_mmu_set_spte, k && levels);
@@ -482,6 +504,8 @@ static int try_method(struct state *st, enum attach_mode mode)
 	bpf_map__set_max_entries(skel->maps.vm_stats, st->o.max_vms);
 	if (!st->o.regions)
 		bpf_map__set_max_entries(skel->maps.vm_regions, 1);
+	if (!st->o.slots)
+		bpf_map__set_max_entries(skel->maps.vm_slots, 1);
 	set_autoload(skel, mode, &st->o);
 	st->skel = skel;
 	err = faults_bpf__load(skel);
@@ -504,6 +528,12 @@ static int try_method(struct state *st, enum attach_mode mode)
 				   skel->progs.raw_tp_kvm_mmu_set_spte,
 			   f ? "tp_btf kvm_mmu_set_spte" : "raw_tp kvm_mmu_set_spte", false,
 			   &st->levels);
+	if (st->o.slots &&
+	    (err = attach_one(st, f ? skel->progs.tp_btf_kvm_mmu_spte_requested :
+				      skel->progs.raw_tp_kvm_mmu_spte_requested,
+			      f ? "tp_btf kvm_mmu_spte_requested" : "raw_tp kvm_mmu_spte_requested",
+			      true, NULL)))
+		goto fail;
 	if (!(st->o.lite && f))
 		attach_one(st, f ? skel->progs.tp_btf_mark_mmio_spte :
 				   skel->progs.raw_tp_mark_mmio_spte,
@@ -717,6 +747,65 @@ static int read_regions(struct state *st)
 	return 0;
 }
 
+static int cmp_slot(const void *a, const void *b)
+{
+	const struct slotrec *x = a, *y = b;
+
+	if (x->key.vm != y->key.vm)
+		return x->key.vm < y->key.vm ? -1 : 1;
+	if (x->key.as_id != y->key.as_id)
+		return x->key.as_id < y->key.as_id ? -1 : 1;
+	return x->key.id < y->key.id ? -1 : x->key.id > y->key.id;
+}
+
+static int read_slots(struct state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.vm_slots);
+	struct faults_slot_key key, next, *prev = NULL;
+	struct faults_slot *vals;
+	size_t old = st->nslots;
+
+	if (!st->o.slots)
+		return 0;
+	vals = calloc(st->ncpus, sizeof(*vals));
+	if (!vals)
+		return -1;
+	for (size_t i = 0; i < st->nslots; i++)
+		st->slots[i].present = false;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct slotrec probe = { .key = next }, *r;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		r = bsearch(&probe, st->slots, old, sizeof(*r), cmp_slot);
+		if (!r) {
+			struct slotrec *n = realloc(st->slots, (st->nslots + 1) * sizeof(*n));
+
+			if (!n)
+				break;
+			st->slots = n;
+			r = &st->slots[st->nslots++];
+			memset(r, 0, sizeof(*r));
+			r->key = key;
+		}
+		r->present = true;
+		memset(&r->cur, 0, sizeof(r->cur));
+		for (int c = 0; c < st->ncpus; c++) {
+			r->cur.faults += vals[c].faults;
+			r->cur.pagein += vals[c].pagein;
+			if (vals[c].npages) {
+				r->cur.base_gfn = vals[c].base_gfn;
+				r->cur.npages = vals[c].npages;
+			}
+		}
+	}
+	free(vals);
+	qsort(st->slots, st->nslots, sizeof(*st->slots), cmp_slot);
+	return 0;
+}
+
 /* --- reporting ---------------------------------------------------------- */
 
 static void diff_stats(struct faults_stats *d, const struct faults_stats *cur,
@@ -884,6 +973,28 @@ static void print_regions_text(struct state *st, const struct vm *vm)
 	}
 }
 
+static void print_slots_text(struct state *st, const struct vm *vm)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < st->nslots; i++) {
+		const struct slotrec *r = &st->slots[i];
+		__u64 f = r->cur.faults - r->prev.faults, p = r->cur.pagein - r->prev.pagein;
+		unsigned long long lo = r->cur.base_gfn << 12;
+
+		if (r->key.vm != vm->idx || !f)
+			continue;
+		if (!header) {
+			printf("\nVM %s: faults by memslot\n%4s %4s %-37s %10s %10s\n", vm->id,
+			       "AS", "SLOT", "GPA", "FAULTS", "PAGEIN");
+			header = true;
+		}
+		printf("%4u %4d 0x%016llx-0x%016llx %10llu %10llu\n", r->key.as_id, r->key.id,
+		       lo, lo + (r->cur.npages << 12) - 1, (unsigned long long)f,
+		       (unsigned long long)p);
+	}
+}
+
 static int report_table(struct state *st, double secs)
 {
 	struct libscols_table *tb = scols_new_table();
@@ -968,6 +1079,8 @@ static int report_table(struct state *st, double secs)
 			print_hist(vm, &d);
 		if (st->o.regions)
 			print_regions_text(st, vm);
+		if (st->o.slots)
+			print_slots_text(st, vm);
 	}
 	return 0;
 }
@@ -1062,6 +1175,27 @@ static int report_json(struct state *st, double secs)
 			}
 			printf("]");
 		}
+		if (st->o.slots) {
+			bool sfirst = true;
+
+			printf(",\"slots\":[");
+			for (size_t k = 0; k < st->nslots; k++) {
+				const struct slotrec *r = &st->slots[k];
+				__u64 f = r->cur.faults - r->prev.faults;
+
+				if (r->key.vm != vm->idx || !f)
+					continue;
+				printf("%s{\"as\":%u,\"slot\":%d,\"gpa\":%llu,\"size\":%llu,"
+				       "\"faults\":%llu,\"pagein\":%llu}", sfirst ? "" : ",",
+				       r->key.as_id, r->key.id,
+				       (unsigned long long)(r->cur.base_gfn << 12),
+				       (unsigned long long)(r->cur.npages << 12),
+				       (unsigned long long)f,
+				       (unsigned long long)(r->cur.pagein - r->prev.pagein));
+				sfirst = false;
+			}
+			printf("]");
+		}
 		printf("}");
 	}
 	printf("]}\n");
@@ -1094,6 +1228,20 @@ static void advance(struct state *st)
 		st->regions[n++] = *r;
 	}
 	st->nregions = n;
+	n = 0;
+	for (size_t i = 0; i < st->nslots; i++) {
+		struct slotrec *r = &st->slots[i];
+		struct vm *vm = find_vm(st, r->key.vm);
+
+		if (!r->present || !vm || !vm->present ||
+		    vm->ident.state == FAULTS_VM_STATE_DEAD) {
+			bpf_map_delete_elem(bpf_map__fd(st->skel->maps.vm_slots), &r->key);
+			continue;
+		}
+		r->prev = r->cur;
+		st->slots[n++] = *r;
+	}
+	st->nslots = n;
 	n = 0;
 	for (size_t i = 0; i < st->nvms; i++) {
 		struct vm *vm = &st->vms[i];
@@ -1171,7 +1319,7 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 		t = now_s();
 		if (t - last < 1e-3)
 			break;
-		if (read_vms(&st) || read_regions(&st)) {
+		if (read_vms(&st) || read_regions(&st) || read_slots(&st)) {
 			fprintf(stderr, "memvirt faults: out of memory\n");
 			rc = 1;
 			break;
@@ -1195,6 +1343,7 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 	detach(&st);
 	free(st.vms);
 	free(st.regions);
+	free(st.slots);
 	if (ferror(stdout) || fflush(stdout)) {
 		fprintf(stderr, "memvirt faults: write error\n");
 		rc = 1;
