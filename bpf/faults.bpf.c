@@ -132,9 +132,15 @@ static __always_inline void read_ident(struct kvm *kvm, struct faults_vm *v)
  * its first fault; -1 if full. @key is a plain number: the verifier allows no
  * arithmetic on a BTF pointer.
  */
-static __always_inline int vm_index(__u64 key)
+static __always_inline __u32 vm_hash(__u64 key)
 {
-	__u32 h = (key * GOLDEN64) >> (vm_shift & 63), i, idx;
+	return (key * GOLDEN64) >> (vm_shift & 63);
+}
+
+/* The vms[] entry of the VM at @key, or -1. */
+static __always_inline int vm_find(__u64 key)
+{
+	__u32 h = vm_hash(key), i, idx;
 	struct faults_vm *v;
 
 	for (i = 0; i < FAULTS_VM_PROBES; i++) {
@@ -145,6 +151,17 @@ static __always_inline int vm_index(__u64 key)
 		if (v->kvm == key)
 			return idx;
 	}
+	return -1;
+}
+
+static __always_inline int vm_index(__u64 key)
+{
+	__u32 h = vm_hash(key), i, idx;
+	struct faults_vm *v;
+	int found = vm_find(key);
+
+	if (found >= 0)
+		return found;
 	/* Miss: once per VM. Claim a free entry; another vCPU may race us. */
 	for (i = 0; i < FAULTS_VM_PROBES; i++) {
 		__u64 old;
@@ -411,19 +428,17 @@ static __always_inline int on_spte_requested(struct kvm_memory_slot *slot)
 
 static __always_inline int on_destroy_vm(__u64 key)
 {
-	__u32 h = (key * GOLDEN64) >> (vm_shift & 63), i, idx;
+	__u32 idx;
 	struct faults_vm *v;
+	int found = vm_find(key);
 
-	for (i = 0; i < FAULTS_VM_PROBES; i++) {
-		idx = (h + i) & vm_mask;
-		v = bpf_map_lookup_elem(&vms, &idx);
-		if (!v)
-			return 0;
-		if (v->kvm == key) {
-			v->state = FAULTS_VM_STATE_DEAD;
-			v->kvm = FAULTS_VM_DEAD;
-			return 0;
-		}
+	if (found < 0)
+		return 0;
+	idx = found;
+	v = bpf_map_lookup_elem(&vms, &idx);
+	if (v) {
+		v->state = FAULTS_VM_STATE_DEAD;
+		v->kvm = FAULTS_VM_DEAD;
 	}
 	return 0;
 }
