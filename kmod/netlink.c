@@ -332,20 +332,6 @@ out:
 	return err;
 }
 
-/*
- * Dump requests are checked in the first round of dumpit, not in start: on
- * 6.1 only dumpit's extack reaches the caller (in NLMSG_DONE), start's is
- * dropped. The errno is the same either way.
- */
-static int memvirt_nl_vm_get_start(struct netlink_callback *cb)
-{
-	struct memvirt_vm_dump_ctx *ctx = (struct memvirt_vm_dump_ctx *)cb->ctx;
-
-	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
-	memset(ctx, 0, sizeof(*ctx));
-	return 0;
-}
-
 static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 				    struct netlink_callback *cb)
 {
@@ -389,15 +375,6 @@ static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 		return err;
 	}
 	return skb->len;
-}
-
-static int memvirt_nl_slot_get_start(struct netlink_callback *cb)
-{
-	struct memvirt_slot_dump_ctx *ctx = (struct memvirt_slot_dump_ctx *)cb->ctx;
-
-	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
-	memset(ctx, 0, sizeof(*ctx));
-	return 0;
 }
 
 /* First round of a memslot dump: privilege and the optional VM filter. */
@@ -498,15 +475,6 @@ static int memvirt_nl_slot_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-static int memvirt_nl_zone_get_start(struct netlink_callback *cb)
-{
-	struct memvirt_zone_dump_ctx *ctx = (struct memvirt_zone_dump_ctx *)cb->ctx;
-
-	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
-	memset(ctx, 0, sizeof(*ctx));
-	return 0;
-}
-
 /*
  * One message per populated zone, in (node, zone index) order, resuming
  * after the last zone sent. No privilege: the same counts are world-readable
@@ -558,21 +526,18 @@ static const struct genl_ops memvirt_ops[] = {
 	{
 		.cmd = MEMVIRT_CMD_VM_GET,
 		.doit = memvirt_nl_vm_get_doit,
-		.start = memvirt_nl_vm_get_start,
 		.dumpit = memvirt_nl_vm_get_dumpit,
 		.policy = memvirt_vm_get_policy,
 		.maxattr = MEMVIRT_A_VM_ID,
 	},
 	{
 		.cmd = MEMVIRT_CMD_MEMSLOT_GET,
-		.start = memvirt_nl_slot_get_start,
 		.dumpit = memvirt_nl_slot_get_dumpit,
 		.policy = memvirt_slot_get_policy,
 		.maxattr = MEMVIRT_A_SLOT_VM_ID,
 	},
 	{
 		.cmd = MEMVIRT_CMD_ZONE_GET,
-		.start = memvirt_nl_zone_get_start,
 		.dumpit = memvirt_nl_zone_get_dumpit,
 		.policy = memvirt_zone_get_policy,
 		.maxattr = MEMVIRT_A_ZONE_MAX,
@@ -589,8 +554,19 @@ static struct genl_family memvirt_family __ro_after_init = {
 	.n_ops = ARRAY_SIZE(memvirt_ops),
 };
 
+/*
+ * Dumps need no start callback: netlink zeroes cb->ctx when a dump starts,
+ * and requests are checked in the first round of dumpit, not in start (6.1
+ * drops start's extack; dumpit's reaches the caller in NLMSG_DONE).
+ */
 int __init memvirt_netlink_init(void)
 {
+	BUILD_BUG_ON(sizeof(struct memvirt_vm_dump_ctx) >
+		     sizeof_field(struct netlink_callback, ctx));
+	BUILD_BUG_ON(sizeof(struct memvirt_slot_dump_ctx) >
+		     sizeof_field(struct netlink_callback, ctx));
+	BUILD_BUG_ON(sizeof(struct memvirt_zone_dump_ctx) >
+		     sizeof_field(struct netlink_callback, ctx));
 	return genl_register_family(&memvirt_family);
 }
 

@@ -192,11 +192,10 @@ enum memvirt_order_attr {
 	 */
 	MEMVIRT_A_ORDER_UNUSABLE_INDEX,
 	/*
-	 * s32: -1000 when an allocation of
-	 * the order would succeed now; else
-	 * 0..1000, towards 0 = failure from
-	 * lack of memory, towards 1000 =
-	 * from fragmentation
+	 * s32: -1000 when an allocation of the order would succeed now;
+	 * else up to 1000: towards 0 a failure would come from lack of
+	 * memory, towards 1000 from fragmentation. The kernel's formula
+	 * goes slightly below 0 when very few blocks are free.
 	 */
 	MEMVIRT_A_ORDER_FRAG_INDEX,
 
