@@ -43,9 +43,25 @@ if ! grep 'demo-guest:' /tmp/demo-guest.log; then
 fi
 
 say memvirt list
-for id in $(memvirt list --json | jq -r '.vms[].id'); do
+ids=$(memvirt list --json | jq -r '.vms[].id')
+for id in $ids; do
 	say memvirt show "$id"
 done
+
+# Host backing of the THP VM, and of the 4K one, by their ids.
+say memvirt show "$(sed -n 's/^vm //p' /tmp/vm2.out)" --backing
+say memvirt show "$(sed -n 's/^vm //p' /tmp/vm1.out)" --backing
+say memvirt list -o ID,COMM,MEMORY,HUGE,RESIDENT,HOST-HUGE
+say memvirt frag
+
+# Page faults per VM while a fourth VM writes 3000 new pages.
+printf '\n$ memvirt faults -d 8 -i 8   # while a VM writes 3000 new 4K pages\n'
+memvirt faults -d 8 -i 8 &
+fpid=$!
+sleep 3
+"$vmm" --slot gpa=0x100000,size=32M,backing=nothp --touch 0,0,3000,4096,w \
+	<<< quit > /dev/null
+wait "$fpid"
 
 kill $(jobs -p) 2>/dev/null
 wait
