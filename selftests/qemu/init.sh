@@ -24,17 +24,31 @@ fail() {
 }
 
 job=
+keep=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	memvirt.job=*) job=${arg#memvirt.job=} ;;
+	memvirt.keep=*) keep=${arg#memvirt.keep=} ;;
 	esac
 done
 
 r=/newroot
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot $r ||
 	fail "cannot mount the host root over 9p"
+# The host's view stays reachable under /host, so that paths the job needs
+# (memvirt.keep=, e.g. a checkout under /tmp or /root) can be put back on
+# top of the writable tmpfs mounts.
+mkdir -p /host
+mount --bind $r /host
 for d in tmp run root var/tmp; do
 	mount -t tmpfs -o mode=1777 tmpfs $r/$d 2>/dev/null
+done
+for p in $(echo "$keep" | tr ':' ' '); do
+	case "$p" in
+	/tmp/*|/run/*|/root/*|/var/tmp/*)
+		mkdir -p "$r$p" && mount --bind "/host$p" "$r$p" ||
+			fail "cannot keep $p visible" ;;
+	esac
 done
 mount -t proc proc $r/proc
 mount -t sysfs sysfs $r/sys

@@ -44,7 +44,8 @@ if [ ! -s "$initrd" ] || [ "$here/init.sh" -nt "$initrd" ] || [ "$here/mkinitram
 fi
 
 # The guest mounts tmpfs over /tmp and friends: give it a copy of the job
-# under the build directory, which it sees at the same path.
+# under the build directory, which it sees at the same path (init.sh keeps
+# the repository and the build directory visible wherever they are).
 job=$(mktemp "$build/qemu/jobs/job.XXXXXX")
 cp "$script" "$job"
 run=$(mktemp -d "$dir/run.XXXXXX")
@@ -97,7 +98,7 @@ timeout -k 10 "${MEMVIRT_QEMU_TIMEOUT:-1200}" qemu-system-x86_64 \
 	-accel "tcg,thread=${MEMVIRT_QEMU_TCG_THREAD:-single}" -cpu EPYC \
 	-smp "$topo" -m "$mem" "${numa[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=6 memvirt.job=$job ${MEMVIRT_QEMU_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 loglevel=6 memvirt.job=$job memvirt.keep=$top:$build ${MEMVIRT_QEMU_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-serial "file:$console" -serial "file:$fifo" \
 	${MEMVIRT_QEMU_ARGS:-} < /dev/null > "$run/qemu.log" 2>&1
