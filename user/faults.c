@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,50 +704,6 @@ static int cmp_region(const void *a, const void *b)
 	return 0;
 }
 
-static int read_regions(struct state *st)
-{
-	int fd = bpf_map__fd(st->skel->maps.vm_regions);
-	struct faults_region_key key, next, *prev = NULL;
-	struct faults_region *vals;
-	size_t old = st->nregions;
-
-	if (!st->o.regions)
-		return 0;
-	vals = calloc(st->ncpus, sizeof(*vals));
-	if (!vals)
-		return -1;
-	for (size_t i = 0; i < st->nregions; i++)
-		st->regions[i].present = false;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct region probe = { .key = next }, *r;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		r = bsearch(&probe, st->regions, old, sizeof(*r), cmp_region);
-		if (!r) {
-			struct region *n = realloc(st->regions, (st->nregions + 1) * sizeof(*n));
-
-			if (!n)
-				break;
-			st->regions = n;
-			r = &st->regions[st->nregions++];
-			memset(r, 0, sizeof(*r));
-			r->key = key;
-		}
-		r->present = true;
-		memset(&r->cur, 0, sizeof(r->cur));
-		for (int c = 0; c < st->ncpus; c++) {
-			r->cur.faults += vals[c].faults;
-			r->cur.pagein += vals[c].pagein;
-		}
-	}
-	free(vals);
-	qsort(st->regions, st->nregions, sizeof(*st->regions), cmp_region);
-	return 0;
-}
-
 static int cmp_slot(const void *a, const void *b)
 {
 	const struct slotrec *x = a, *y = b;
@@ -758,52 +715,127 @@ static int cmp_slot(const void *a, const void *b)
 	return x->key.id < y->key.id ? -1 : x->key.id > y->key.id;
 }
 
-static int read_slots(struct state *st)
+/* Sum a region's per-CPU values into @cur. */
+static void fold_region(void *cur, const void *vals, int ncpus)
 {
-	int fd = bpf_map__fd(st->skel->maps.vm_slots);
-	struct faults_slot_key key, next, *prev = NULL;
-	struct faults_slot *vals;
-	size_t old = st->nslots;
+	const struct faults_region *v = vals;
+	struct faults_region *c = cur;
 
-	if (!st->o.slots)
-		return 0;
-	vals = calloc(st->ncpus, sizeof(*vals));
-	if (!vals)
-		return -1;
-	for (size_t i = 0; i < st->nslots; i++)
-		st->slots[i].present = false;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct slotrec probe = { .key = next }, *r;
+	for (int i = 0; i < ncpus; i++) {
+		c->faults += v[i].faults;
+		c->pagein += v[i].pagein;
+	}
+}
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		r = bsearch(&probe, st->slots, old, sizeof(*r), cmp_slot);
-		if (!r) {
-			struct slotrec *n = realloc(st->slots, (st->nslots + 1) * sizeof(*n));
+/* Sum a memslot's per-CPU values; the GPA range as some CPU last saw it. */
+static void fold_slot(void *cur, const void *vals, int ncpus)
+{
+	const struct faults_slot *v = vals;
+	struct faults_slot *c = cur;
 
-			if (!n)
-				break;
-			st->slots = n;
-			r = &st->slots[st->nslots++];
-			memset(r, 0, sizeof(*r));
-			r->key = key;
-		}
-		r->present = true;
-		memset(&r->cur, 0, sizeof(r->cur));
-		for (int c = 0; c < st->ncpus; c++) {
-			r->cur.faults += vals[c].faults;
-			r->cur.pagein += vals[c].pagein;
-			if (vals[c].npages) {
-				r->cur.base_gfn = vals[c].base_gfn;
-				r->cur.npages = vals[c].npages;
-			}
+	for (int i = 0; i < ncpus; i++) {
+		c->faults += v[i].faults;
+		c->pagein += v[i].pagein;
+		if (v[i].npages) {
+			c->base_gfn = v[i].base_gfn;
+			c->npages = v[i].npages;
 		}
 	}
+}
+
+/*
+ * A per-CPU hash map read into a sorted array of records { key; prev; cur;
+ * present }: struct region for vm_regions, struct slotrec for vm_slots.
+ */
+struct keyed_map {
+	size_t rec_size, key_size, val_size;	/* val_size: one CPU's value */
+	size_t cur_off, present_off;		/* in a record */
+	int (*cmp)(const void *, const void *);
+	void (*fold)(void *cur, const void *vals, int ncpus);
+};
+
+_Static_assert(offsetof(struct region, key) == 0 && offsetof(struct slotrec, key) == 0,
+	       "read_keyed() finds a record's key at its start");
+
+static const struct keyed_map region_map = {
+	.rec_size = sizeof(struct region), .key_size = sizeof(struct faults_region_key),
+	.val_size = sizeof(struct faults_region), .cur_off = offsetof(struct region, cur),
+	.present_off = offsetof(struct region, present), .cmp = cmp_region,
+	.fold = fold_region,
+};
+
+static const struct keyed_map slot_map = {
+	.rec_size = sizeof(struct slotrec), .key_size = sizeof(struct faults_slot_key),
+	.val_size = sizeof(struct faults_slot), .cur_off = offsetof(struct slotrec, cur),
+	.present_off = offsetof(struct slotrec, present), .cmp = cmp_slot,
+	.fold = fold_slot,
+};
+
+/*
+ * Refresh *@recs (*@n records, sorted by key) from the map @fd: every key in
+ * the map gets a record (new ones zeroed, so prev = 0) with .cur summed over
+ * CPUs and .present set; records of keys gone from the map stay, not present.
+ */
+static int read_keyed(const struct keyed_map *km, int fd, int ncpus, void **recs, size_t *n)
+{
+	char key[64], next[64], *rec, *probe;
+	size_t old = *n;
+	bool first = true;
+	void *vals;
+
+	if (km->key_size > sizeof(key))
+		return -1;
+	vals = calloc(ncpus, km->val_size);
+	probe = calloc(1, km->rec_size);
+	if (!vals || !probe) {
+		free(vals);
+		free(probe);
+		return -1;
+	}
+	for (size_t i = 0; i < *n; i++)
+		*((bool *)((char *)*recs + i * km->rec_size + km->present_off)) = false;
+	while (!bpf_map_get_next_key(fd, first ? NULL : key, next)) {
+		memcpy(key, next, km->key_size);
+		first = false;
+		if (bpf_map_lookup_elem(fd, key, vals))
+			continue;
+		memcpy(probe, key, km->key_size);
+		rec = old ? bsearch(probe, *recs, old, km->rec_size, km->cmp) : NULL;
+		if (!rec) {
+			char *grown = realloc(*recs, (*n + 1) * km->rec_size);
+
+			if (!grown)
+				break;
+			*recs = grown;
+			rec = grown + (*n)++ * km->rec_size;
+			memset(rec, 0, km->rec_size);
+			memcpy(rec, key, km->key_size);
+		}
+		*(bool *)(rec + km->present_off) = true;
+		memset(rec + km->cur_off, 0, km->val_size);
+		km->fold(rec + km->cur_off, vals, ncpus);
+	}
 	free(vals);
-	qsort(st->slots, st->nslots, sizeof(*st->slots), cmp_slot);
+	free(probe);
+	if (*n)
+		qsort(*recs, *n, km->rec_size, km->cmp);
 	return 0;
+}
+
+static int read_regions(struct state *st)
+{
+	if (!st->o.regions)
+		return 0;
+	return read_keyed(&region_map, bpf_map__fd(st->skel->maps.vm_regions), st->ncpus,
+			  (void **)&st->regions, &st->nregions);
+}
+
+static int read_slots(struct state *st)
+{
+	if (!st->o.slots)
+		return 0;
+	return read_keyed(&slot_map, bpf_map__fd(st->skel->maps.vm_slots), st->ncpus,
+			  (void **)&st->slots, &st->nslots);
 }
 
 /* --- reporting ---------------------------------------------------------- */
