@@ -397,18 +397,19 @@ static __always_inline int on_mark_mmio(void)
  * The fault reached KVM's map step for @slot: host memory was faulted in
  * (or not) by now, in kvm_faultin_pfn(). Counts per (VM, memslot).
  */
-static __always_inline int on_spte_requested(struct kvm_memory_slot *slot)
+static __always_inline int on_spte_requested(__u16 as_id, __s16 id, __u64 base_gfn,
+					     __u64 npages)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct faults_inflight *f = inflight_find(task->pid);
 	struct faults_slot_key k = {};
 	struct faults_slot *v;
 
-	if (!f || !slot)
+	if (!f)
 		return 0;
 	k.vm = f->vm;
-	k.as_id = BPF_CORE_READ(slot, as_id);
-	k.id = BPF_CORE_READ(slot, id);
+	k.as_id = as_id;
+	k.id = id;
 	v = bpf_map_lookup_elem(&vm_slots, &k);
 	if (!v) {
 		struct faults_slot z = {};
@@ -418,8 +419,8 @@ static __always_inline int on_spte_requested(struct kvm_memory_slot *slot)
 		if (!v)
 			return 0;
 	}
-	v->base_gfn = BPF_CORE_READ(slot, base_gfn);
-	v->npages = BPF_CORE_READ(slot, npages);
+	v->base_gfn = base_gfn;
+	v->npages = npages;
 	ADD(&v->faults, 1);
 	if (task->min_flt != f->min_flt || task->maj_flt != f->maj_flt)
 		ADD(&v->pagein, 1);
@@ -471,10 +472,23 @@ int BPF_PROG(tp_btf_mark_mmio_spte, u64 *sptep, u64 gfn, u64 spte)
 	return on_mark_mmio();
 }
 
+/*
+ * 6.12's verifier types this argument trusted_ptr_or_null_ (6.1's: a plain
+ * BTF pointer) and refuses any arithmetic on it before a NULL check, which
+ * BPF_CORE_READ() does (&fault->slot). So: check, then direct CO-RE loads
+ * (no helper calls); a NULL fault->slot (no memslot: MMIO) reads as 0.
+ */
 SEC("tp_btf/kvm_mmu_spte_requested")
 int BPF_PROG(tp_btf_kvm_mmu_spte_requested, struct kvm_page_fault *fault)
 {
-	return on_spte_requested(BPF_CORE_READ(fault, slot));
+	struct kvm_memory_slot *slot;
+
+	if (!fault)
+		return 0;
+	slot = fault->slot;
+	if (!slot)
+		return 0;
+	return on_spte_requested(slot->as_id, slot->id, slot->base_gfn, slot->npages);
 }
 
 SEC("fentry/kvm_destroy_vm")
@@ -519,7 +533,12 @@ int BPF_PROG(raw_tp_mark_mmio_spte, u64 *sptep, u64 gfn, u64 spte)
 SEC("raw_tp/kvm_mmu_spte_requested")
 int BPF_PROG(raw_tp_kvm_mmu_spte_requested, struct kvm_page_fault *fault)
 {
-	return on_spte_requested(BPF_CORE_READ(fault, slot));
+	struct kvm_memory_slot *slot = BPF_CORE_READ(fault, slot);
+
+	if (!slot)
+		return 0;
+	return on_spte_requested(BPF_CORE_READ(slot, as_id), BPF_CORE_READ(slot, id),
+				 BPF_CORE_READ(slot, base_gfn), BPF_CORE_READ(slot, npages));
 }
 
 SEC("kprobe/kvm_destroy_vm")
