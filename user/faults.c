@@ -116,6 +116,7 @@ struct state {
 	struct bpf_link *links[16];
 	int nlinks;
 	const char *method;
+	char why[512];		/* why the last try_method() failed */
 	bool pagein;		/* host page-in accounting */
 	bool levels;		/* kvm_mmu_set_spte hook attached */
 	bool mmio_hook;		/* mark_mmio_spte hook attached */
@@ -140,9 +141,63 @@ static void on_signal(int sig)
 
 static bool verbose_libbpf;
 
+/*
+ * Why the last load failed, in one line: "prog 'NAME': <the verifier's
+ * verdict>" from libbpf's program load log, else libbpf's last warning.
+ * Reset by try_method().
+ */
+static char load_why[384];
+static bool load_verdict;	/* load_why holds a verifier verdict: keep it */
+
+static void note_warning(const char *msg)
+{
+	const char *log = strstr(msg, "-- BEGIN PROG LOAD LOG --"), *p, *nl;
+	const char *best = NULL;
+	int best_len = 0;
+
+	if (!strncmp(msg, "libbpf: ", 8))
+		msg += 8;
+	if (!log) {
+		size_t n = strcspn(msg, "\n");
+
+		/* Later lines ("failed to load object") say less than the verifier. */
+		if (!load_verdict)
+			snprintf(load_why, sizeof(load_why), "%.*s", (int)n, msg);
+		return;
+	}
+	/* The verdict is the last line that is not the log's statistics. */
+	for (p = strchr(log, '\n'); p && *++p && strncmp(p, "-- END", 6); p = nl) {
+		int len;
+
+		nl = strchr(p, '\n');
+		len = nl ? nl - p : (int)strlen(p);
+		if (!len || !strncmp(p, "processed ", 10) || !strncmp(p, "verification time", 17) ||
+		    !strncmp(p, "stack depth", 11) || !strncmp(p, "mark_read", 9))
+			continue;
+		best = p;
+		best_len = len;
+		if (!nl)
+			break;
+	}
+	if (best) {
+		snprintf(load_why, sizeof(load_why), "%.*s%.*s", (int)(log - msg), msg, best_len,
+			 best);
+		load_verdict = true;
+	}
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level;
+	if (level == LIBBPF_WARN) {
+		char *msg = NULL;
+		va_list cp;
+
+		va_copy(cp, ap);
+		if (vasprintf(&msg, fmt, cp) >= 0)
+			note_warning(msg);
+		va_end(cp);
+		free(msg);
+	}
 	if (!verbose_libbpf)
 		return 0;	/* load failures are reported by us, per method */
 	return vfprintf(stderr, fmt, ap);
@@ -470,7 +525,10 @@ static int attach_one(struct state *st, struct bpf_program *prog, const char *wh
 	if (!link) {
 		int err = -errno;
 
-		if (required || st->o.verbose)
+		if (required)
+			snprintf(st->why, sizeof(st->why), "cannot attach %s: %s", what,
+				 strerror(-err));
+		else if (st->o.verbose)
 			fprintf(stderr, "memvirt faults: %s: cannot attach: %s\n",
 				what, strerror(-err));
 		return required ? err : 0;
@@ -489,9 +547,12 @@ static int try_method(struct state *st, enum attach_mode mode)
 
 	st->method = attach_names[mode];
 	st->levels = st->mmio_hook = st->destroy_hook = false;
+	st->why[0] = load_why[0] = 0;
+	load_verdict = false;
 	skel = faults_bpf__open();
 	if (!skel) {
-		fprintf(stderr, "memvirt faults: cannot open the BPF object: %s\n", strerror(errno));
+		snprintf(st->why, sizeof(st->why), "cannot open the BPF object: %s",
+			 strerror(errno));
 		return -1;
 	}
 	skel->rodata->vm_mask = st->o.max_vms - 1;
@@ -511,8 +572,8 @@ static int try_method(struct state *st, enum attach_mode mode)
 	st->skel = skel;
 	err = faults_bpf__load(skel);
 	if (err) {
-		fprintf(stderr, "memvirt faults: %s: cannot load: %s%s\n", st->method,
-			strerror(-err), st->o.verbose ? "" : " (-v for libbpf's log)");
+		snprintf(st->why, sizeof(st->why), "cannot load: %s%s%s", strerror(-err),
+			 load_why[0] ? ": " : "", load_why);
 		goto fail;
 	}
 	/*
@@ -566,12 +627,20 @@ static int setup(struct state *st)
 		fprintf(stderr, "memvirt faults: object faults.bpf.o sha256 %s (%zu bytes)\n",
 			hex, sz);
 	}
-	if (st->o.attach != ATTACH_KPROBE && !try_method(st, ATTACH_FENTRY))
-		goto ok;
-	if (st->o.attach == ATTACH_FENTRY)
-		return -1;
+	if (st->o.attach != ATTACH_KPROBE) {
+		if (!try_method(st, ATTACH_FENTRY))
+			goto ok;
+		/* One line: why the preferred method failed (-v: libbpf's whole log). */
+		fprintf(stderr, "memvirt faults: fentry: %s%s%s\n", st->why,
+			st->o.attach == ATTACH_AUTO ? "; falling back to kprobe" : "",
+			st->o.verbose ? "" : " (-v for libbpf's log)");
+		if (st->o.attach == ATTACH_FENTRY)
+			return -1;
+	}
 	if (!try_method(st, ATTACH_KPROBE))
 		goto ok;
+	fprintf(stderr, "memvirt faults: kprobe: %s%s\n", st->why,
+		st->o.verbose ? "" : " (-v for libbpf's log)");
 	if (geteuid())
 		fprintf(stderr, "memvirt faults: needs root (CAP_BPF and CAP_PERFMON)\n");
 	else if (access("/sys/module/kvm", F_OK))
