@@ -15,6 +15,9 @@
  *   tp_btf kvmmmu:kvm_mmu_spte_requested (raw_tp)        --slots: the memslot
  *                                     a fault maps (one map update per fault)
  *
+ * --trace adds no hook: the exit hook of a fault of the traced VM emits an
+ * event to a ring buffer, within a per-second budget (trace_emit()).
+ *
  * kvm_mmu_page_fault() is the common entry for SVM NPF, VMX EPT violations and
  * misconfigs and shadow-paging #PFs, with the same prototype on 6.1 and 6.12.
  *
@@ -54,11 +57,24 @@ const volatile bool measure_latency = true;	/* off: no clock reads, empty histog
 const volatile bool track_pagein = true;
 /* false: the exit hook alone, counts only (no latency, page-ins, levels) */
 const volatile bool use_entry = true;
+/*
+ * --trace: an event per fault of one VM (trace_name, else trace_pid when BPF
+ * has no debugfs name), at most trace_rate a second. Off, every trace branch
+ * is dead code the verifier drops: the default path does not change.
+ */
+const volatile bool trace_on = false;
+const volatile __u32 trace_rate = FAULTS_TRACE_RATE_DEFAULT;
+const volatile __u32 trace_pid = 0;
+const volatile char trace_name[FAULTS_ID_LEN] = {};
 
 struct faults_inflight inflight[INFLIGHT_SLOTS];
 __u64 next_gen;
 __u64 dropped_no_vm;			/* vms[] full: faults not counted */
 __u64 dropped_no_slot;			/* inflight[] full: faults not counted */
+__u64 trace_window;			/* --trace: the second the budget is for */
+__u64 trace_used;			/* ... events admitted in it */
+__u64 trace_dropped;			/* faults of the traced VM over the budget */
+__u64 trace_lost;			/* ... admitted, but the ring buffer was full */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -95,6 +111,11 @@ struct {
 	__type(value, struct faults_slot);
 } vm_slots SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FAULTS_TRACE_RING_SIZE);	/* one page unless --trace */
+} trace_rb SEC(".maps");
+
 static const struct faults_region zero_region;
 
 static __always_inline __u32 log2_u64(__u64 v)
@@ -125,6 +146,22 @@ static __always_inline void read_ident(struct kvm *kvm, struct faults_vm *v)
 	name = BPF_CORE_READ(d, d_name.name);
 	if (name)
 		bpf_probe_read_kernel_str(v->name, sizeof(v->name), name);
+}
+
+/* --trace: is the VM just claimed the one to trace? Once per VM. */
+static __always_inline __u32 trace_match(const struct faults_vm *v)
+{
+	__u32 i;
+
+	if (!v->name[0])
+		return trace_pid && v->pid == trace_pid;
+	for (i = 0; i < FAULTS_ID_LEN; i++) {
+		if (v->name[i] != trace_name[i])
+			return 0;
+		if (!v->name[i])
+			return 1;
+	}
+	return 1;
 }
 
 /*
@@ -178,6 +215,8 @@ static __always_inline int vm_index(__u64 key)
 		if (old)
 			continue;
 		read_ident((struct kvm *)key, v);
+		if (trace_on)
+			v->trace = trace_match(v);
 		v->gen = __sync_add_and_fetch(&next_gen, 1);
 		v->state = FAULTS_VM_STATE_LIVE;
 		return idx;
@@ -225,25 +264,33 @@ static __always_inline struct faults_inflight *inflight_claim(__u64 me)
 	return NULL;
 }
 
-static __always_inline int on_fault_entry(struct kvm *kvm, __u64 gpa, __u64 err)
+/* The fault's in-flight slot (for the caller's --trace vCPU id), or NULL. */
+static __always_inline struct faults_inflight *on_fault_entry(struct kvm *kvm, __u64 gpa,
+							      __u64 err)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct faults_inflight *f;
 	int vm;
 
 	if (!kvm)
-		return 0;
+		return NULL;
 	f = inflight_claim(task->pid);
 	if (!f)
-		return 0;
+		return NULL;
 	/* Through memory, the BTF pointer comes back as a number we may hash. */
 	*(volatile __u64 *)&f->err = (__u64)kvm;
 	vm = vm_index(*(volatile __u64 *)&f->err);
 	if (vm < 0) {
 		f->owner = 0;
-		return 0;
+		return NULL;
 	}
 	f->vm = vm;
+	if (trace_on) {
+		__u32 idx = vm;
+		struct faults_vm *v = bpf_map_lookup_elem(&vms, &idx);
+
+		f->trace = v && v->trace;
+	}
 	f->err = err;
 	f->gpa = gpa;
 	*(__u32 *)f->spte = 0;	/* spte[FL_NR] */
@@ -254,7 +301,43 @@ static __always_inline int on_fault_entry(struct kvm *kvm, __u64 gpa, __u64 err)
 	}
 	if (measure_latency)
 		f->start_ns = bpf_ktime_get_ns();
-	return 0;
+	return f;
+}
+
+/*
+ * --trace: one event for a fault of the traced VM, if this second's budget
+ * allows. The budget is global: the first fault of a new second resets it
+ * (a race between CPUs there can admit an event or two more).
+ */
+static __always_inline void trace_emit(__u64 now, __u64 lat, __u32 vm, __s32 vcpu, __u64 gpa,
+				       __u64 err, long ret, __u64 host, const __u8 *sp,
+				       __u8 mmio)
+{
+	__u64 sec = now / 1000000000ULL, w = trace_window;
+	struct faults_event *e;
+
+	if (sec != w && __sync_val_compare_and_swap(&trace_window, w, sec) == w)
+		trace_used = 0;
+	if (__sync_fetch_and_add(&trace_used, 1) >= trace_rate) {
+		__sync_fetch_and_add(&trace_dropped, 1);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&trace_rb, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&trace_lost, 1);
+		return;
+	}
+	e->ts_ns = now;
+	e->gpa = gpa;
+	e->err = err;
+	e->lat_ns = lat;
+	e->vm = vm;
+	e->vcpu_id = vcpu;
+	e->ret = ret;
+	e->host_faults = host;
+	__builtin_memcpy(e->spte, sp, FL_NR);
+	e->mmio = mmio;
+	bpf_ringbuf_submit(e, 0);
 }
 
 #define ADD(p, n) __sync_fetch_and_add((p), (n))
@@ -265,7 +348,8 @@ static __always_inline int on_fault_exit(struct kvm *kvm, __u64 gpa, __u64 err, 
 	__u32 vm, access, cause, stage, result, cls, slot, nspte;
 	__u64 delta = 0, start = 0, host = 0, major = 0;
 	struct faults_stats *s;
-	__u8 sp[FL_NR] = {}, mmio = 0;
+	__u8 sp[FL_NR] = {}, mmio = 0, trace = 0;
+	__s32 vcpu = -1;
 
 	if (use_entry) {
 		struct task_struct *task = bpf_get_current_task_btf();
@@ -281,6 +365,10 @@ static __always_inline int on_fault_exit(struct kvm *kvm, __u64 gpa, __u64 err, 
 		start = f->start_ns;
 		*(__u32 *)sp = *(__u32 *)f->spte;
 		mmio = f->mmio;
+		if (trace_on) {
+			trace = f->trace;
+			vcpu = f->vcpu_id;
+		}
 		if (track_pagein) {
 			major = task->maj_flt - f->maj_flt;
 			host = task->min_flt - f->min_flt + major;
@@ -357,6 +445,12 @@ static __always_inline int on_fault_exit(struct kvm *kvm, __u64 gpa, __u64 err, 
 	}
 	if (!nspte)
 		ADD(&s->no_spte, 1);
+	if (trace_on && trace) {
+		__u64 now = measure_latency ? delta : bpf_ktime_get_ns();
+
+		trace_emit(now, measure_latency ? now - start : 0, vm, vcpu, gpa, err, ret, host,
+			   sp, mmio);
+	}
 	if (use_entry && measure_latency) {
 		delta -= start;
 		ADD(&s->lat_ns, delta);
@@ -450,7 +544,11 @@ SEC("fentry/kvm_mmu_page_fault")
 int BPF_PROG(fentry_kvm_mmu_page_fault, struct kvm_vcpu *vcpu, u64 gpa, u64 err)
 {
 	/* A trusted BTF pointer here: a direct (CO-RE relocated) load, no helper. */
-	return on_fault_entry(vcpu->kvm, gpa, err);
+	struct faults_inflight *f = on_fault_entry(vcpu->kvm, gpa, err);
+
+	if (trace_on && f && f->trace)
+		f->vcpu_id = vcpu->vcpu_id;
+	return 0;
 }
 
 SEC("fexit/kvm_mmu_page_fault")
@@ -509,7 +607,11 @@ int BPF_PROG(fentry_kvm_destroy_vm, struct kvm *kvm)
 SEC("kprobe/kvm_mmu_page_fault")
 int BPF_KPROBE(kprobe_kvm_mmu_page_fault, struct kvm_vcpu *vcpu, u64 gpa, u64 err)
 {
-	return on_fault_entry(BPF_CORE_READ(vcpu, kvm), gpa, err);
+	struct faults_inflight *f = on_fault_entry(BPF_CORE_READ(vcpu, kvm), gpa, err);
+
+	if (trace_on && f && f->trace)
+		f->vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+	return 0;
 }
 
 SEC("kretprobe/kvm_mmu_page_fault")

@@ -43,6 +43,8 @@ struct faults_vm {
 	__u32 state;			/* enum faults_vm_state */
 	__u32 pid;			/* kvm->userspace_pid */
 	char name[FAULTS_ID_LEN];	/* debugfs dir "<pid>-<fd>", or "" */
+	__u32 trace;			/* --trace: this is the traced VM (set at claim) */
+	__u32 pad;
 };
 
 /* x86 page-fault error code bits as KVM passes them to kvm_mmu_page_fault(). */
@@ -99,8 +101,33 @@ struct faults_inflight {
 	__u32 vm;			/* vms[] index */
 	__u8 spte[FL_NR];		/* leaf SPTEs installed, by level */
 	__u8 mmio;			/* an MMIO SPTE was installed */
-	__u8 pad[7];
+	__u8 trace;			/* --trace: emit an event at exit */
+	__u8 pad[2];
+	__s32 vcpu_id;			/* --trace only */
 } __attribute__((aligned(64)));
+
+/*
+ * --trace: one event per fault of the traced VM, through a ring buffer, at
+ * most trace_rate a second (a global budget per wall-clock second of
+ * bpf_ktime_get_ns(), enforced in BPF); faults over it are counted in
+ * trace_dropped, those the full ring buffer refused in trace_lost (.bss).
+ */
+#define FAULTS_TRACE_RATE_DEFAULT	1000
+#define FAULTS_TRACE_RING_SIZE		(256 * 1024)
+
+struct faults_event {
+	__u64 ts_ns;			/* bpf_ktime_get_ns() at the handler's exit */
+	__u64 gpa;			/* kvm_mmu_page_fault()'s cr2_or_gpa */
+	__u64 err;			/* error code */
+	__u64 lat_ns;			/* handler latency; 0 with --no-latency */
+	__u32 vm;			/* vms[] index */
+	__s32 vcpu_id;
+	__s32 ret;			/* kvm_mmu_page_fault()'s result */
+	__u32 host_faults;		/* host page faults taken meanwhile */
+	__u8 spte[FL_NR];		/* leaf SPTEs installed, by level */
+	__u8 mmio;			/* an MMIO SPTE was installed */
+	__u8 pad[3];
+};
 
 struct faults_region_key {
 	__u32 vm;			/* vms[] index */
