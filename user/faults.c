@@ -63,6 +63,8 @@ struct opts {
 	bool no_levels;
 	bool lite;		/* exit hook alone: counts only */
 	bool slots;		/* per-memslot counts */
+	bool trace;		/* per-fault events of one VM (--vm) */
+	unsigned int trace_rate;	/* events a second at most */
 	unsigned int region_shift;
 	unsigned int max_vms;
 	enum attach_mode attach;
@@ -129,6 +131,10 @@ struct state {
 	struct slotrec *slots;
 	size_t nslots;
 	unsigned long round;
+	struct ring_buffer *rb;		/* --trace */
+	double t0;			/* CLOCK_MONOTONIC at start: event times */
+	__u64 trace_events;		/* received, cumulative */
+	__u64 trace_prev[3];		/* events, dropped, lost at the last report */
 };
 
 static volatile sig_atomic_t stop;
@@ -221,6 +227,10 @@ static void usage(FILE *f)
 		"      --slots              count faults per memslot (one more hook and map\n"
 		"                           update per fault)\n"
 		"      --json               one JSON object per interval\n"
+		"      --trace              also print every fault of the VM --vm, one line\n"
+		"                           each (one JSON object with --json)\n"
+		"      --trace-rate N       at most N events a second (default %d); faults\n"
+		"                           over it are counted as dropped\n"
 		"      --attach MODE        auto, fentry (fentry/fexit + BTF tracepoints)\n"
 		"                           or kprobe (kprobes + raw tracepoints)\n"
 		"      --no-latency         skip the clock reads (cheaper; no P50/P99/AVG)\n"
@@ -242,7 +252,7 @@ static void usage(FILE *f)
 		"  MAJOR  of those, with I/O\n"
 		"  4K 2M 1G  leaf mappings installed, by size\n"
 		"  P50 P99 AVG  fault handler latency (percentiles from a log2 histogram)\n",
-		FAULTS_MAX_VMS_DEFAULT);
+		FAULTS_TRACE_RATE_DEFAULT, FAULTS_MAX_VMS_DEFAULT);
 }
 
 static int parse_seconds(const char *s, double *out)
@@ -282,7 +292,8 @@ static int parse_size_shift(const char *s, unsigned int *shift)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_VM = 256, OPT_HIST, OPT_REGIONS, OPT_REGION_SIZE, OPT_JSON, OPT_ATTACH,
-	       OPT_NO_LATENCY, OPT_MAX_VMS, OPT_NO_LEVELS, OPT_LITE, OPT_SLOTS };
+	       OPT_NO_LATENCY, OPT_MAX_VMS, OPT_NO_LEVELS, OPT_LITE, OPT_SLOTS, OPT_TRACE,
+	       OPT_TRACE_RATE };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -297,6 +308,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "no-levels", no_argument, NULL, OPT_NO_LEVELS },
 		{ "lite", no_argument, NULL, OPT_LITE },
 		{ "slots", no_argument, NULL, OPT_SLOTS },
+		{ "trace", no_argument, NULL, OPT_TRACE },
+		{ "trace-rate", required_argument, NULL, OPT_TRACE_RATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -308,6 +321,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->interval = 1;
 	o->region_shift = 30;
 	o->max_vms = FAULTS_MAX_VMS_DEFAULT;
+	o->trace_rate = FAULTS_TRACE_RATE_DEFAULT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:i:vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -367,6 +381,23 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_SLOTS:
 			o->slots = true;
 			break;
+		case OPT_TRACE:
+			o->trace = true;
+			break;
+		case OPT_TRACE_RATE: {
+			unsigned long v;
+			char *end;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (errno || end == optarg || *end || !v || v > 1000000) {
+				fprintf(stderr, "memvirt faults: bad --trace-rate '%s' (1..1000000)\n",
+					optarg);
+				return 2;
+			}
+			o->trace_rate = v;
+			break;
+		}
 		case OPT_MAX_VMS: {
 			unsigned long v;
 			char *end;
@@ -404,6 +435,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->lite && o->slots) {
 		fprintf(stderr, "memvirt faults: --lite and --slots exclude each other\n");
+		return 2;
+	}
+	if (o->trace && !o->vm) {
+		fprintf(stderr, "memvirt faults: --trace needs --vm ID (<pid>-<fd>, as 'memvirt faults' shows it)\n");
+		return 2;
+	}
+	if (o->trace && (o->lite || strlen(o->vm) >= FAULTS_ID_LEN)) {
+		fprintf(stderr, "memvirt faults: %s\n", o->lite ? "--trace and --lite exclude each other" :
+			"--vm ID too long for --trace");
 		return 2;
 	}
 	if (o->lite)
@@ -568,6 +608,15 @@ static int try_method(struct state *st, enum attach_mode mode)
 		bpf_map__set_max_entries(skel->maps.vm_regions, 1);
 	if (!st->o.slots)
 		bpf_map__set_max_entries(skel->maps.vm_slots, 1);
+	if (st->o.trace) {
+		skel->rodata->trace_on = true;
+		skel->rodata->trace_rate = st->o.trace_rate;
+		/* "<pid>-<fd>": the pid matches when BPF cannot read the debugfs name. */
+		skel->rodata->trace_pid = strtoul(st->o.vm, NULL, 10);
+		memcpy((char *)skel->rodata->trace_name, st->o.vm, strlen(st->o.vm) + 1);
+	} else {
+		bpf_map__set_max_entries(skel->maps.trace_rb, getpagesize());
+	}
 	set_autoload(skel, mode, &st->o);
 	st->skel = skel;
 	err = faults_bpf__load(skel);
@@ -909,6 +958,8 @@ static int read_slots(struct state *st)
 
 /* --- reporting ---------------------------------------------------------- */
 
+static void trace_counts(struct state *st, __u64 d[3]);
+
 static void diff_stats(struct faults_stats *d, const struct faults_stats *cur,
 		       const struct faults_stats *prev)
 {
@@ -1183,6 +1234,14 @@ static int report_table(struct state *st, double secs)
 		if (st->o.slots)
 			print_slots_text(st, vm);
 	}
+	if (st->o.trace) {
+		__u64 d[3];
+
+		trace_counts(st, d);
+		printf("trace %s: %llu events, %llu dropped (over %u/s), %llu lost (ring buffer full)\n",
+		       st->o.vm, (unsigned long long)d[0], (unsigned long long)d[1],
+		       st->o.trace_rate, (unsigned long long)d[2]);
+	}
 	return 0;
 }
 
@@ -1202,11 +1261,86 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+/* --- --trace: the event stream ------------------------------------------ */
+
+static const char *const access_names[FA_NR] = { "read", "write", "fetch" };
+static const char *const cause_names[FK_NR] = { "not_present", "protection", "rsvd" };
+
+/* The largest mapping the fault installed: "4K", "2M", "1G", "other", "mmio" or "-". */
+static const char *event_level(const struct faults_event *e)
+{
+	if (e->spte[FL_1G])
+		return "1G";
+	if (e->spte[FL_2M])
+		return "2M";
+	if (e->spte[FL_4K])
+		return "4K";
+	if (e->spte[FL_OTHER])
+		return "other";
+	return e->mmio ? "mmio" : "-";
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct state *st = ctx;
+	const struct faults_event *e = data;
+	const char *access, *cause, *stage, *result;
+	double t;
+
+	if (len < sizeof(*e))
+		return 0;
+	st->trace_events++;
+	t = e->ts_ns / 1e9 - st->t0;
+	access = access_names[e->err & FAULTS_PFERR_FETCH ? FA_FETCH :
+			      e->err & FAULTS_PFERR_WRITE ? FA_WRITE : FA_READ];
+	cause = cause_names[e->err & FAULTS_PFERR_RSVD ? FK_RSVD :
+			    e->err & FAULTS_PFERR_PRESENT ? FK_PROT : FK_NOT_PRESENT];
+	stage = e->err & FAULTS_PFERR_GUEST_FINAL ? "final" :
+		e->err & FAULTS_PFERR_GUEST_PAGE ? "walk" : "-";
+	result = e->ret > 0 ? "resumed" : e->ret == 0 ? "exit_to_vmm" : "error";
+	if (st->o.json) {
+		printf("{\"time\":%.6f,\"vm\":", t);
+		json_string(st->o.vm);
+		printf(",\"vcpu\":%d,\"gpa\":%llu,\"error_code\":\"%#llx\",\"access\":\"%s\","
+		       "\"cause\":\"%s\",\"stage\":\"%s\",\"result\":\"%s\",\"ret\":%d,"
+		       "\"level\":\"%s\",\"host_faults\":%u",
+		       e->vcpu_id, (unsigned long long)e->gpa, (unsigned long long)e->err, access,
+		       cause, stage, result, e->ret, event_level(e), e->host_faults);
+		if (!st->o.no_latency)
+			printf(",\"latency_ns\":%llu", (unsigned long long)e->lat_ns);
+		printf("}\n");
+	} else {
+		char lat[32];
+
+		if (st->trace_events == 1)
+			printf("%-12s %-12s %4s %-18s %-12s %-5s %-11s %-5s %-11s %-5s %6s %8s\n",
+			       "TIME(s)", "VM", "VCPU", "GPA", "ERROR", "ACCESS", "CAUSE", "STAGE",
+			       "RESULT", "MAP", "HOSTPF", "LATENCY");
+		fmt_ns(lat, sizeof(lat), st->o.no_latency ? 0 : (double)e->lat_ns);
+		printf("%-12.6f %-12s %4d 0x%016llx %-12llx %-5s %-11s %-5s %-11s %-5s %6u %8s\n",
+		       t, st->o.vm, e->vcpu_id, (unsigned long long)e->gpa,
+		       (unsigned long long)e->err, access, cause, stage, result, event_level(e),
+		       e->host_faults, lat);
+	}
+	return 0;
+}
+
+/* This interval's events, dropped (over the budget) and lost (ring full). */
+static void trace_counts(struct state *st, __u64 d[3])
+{
+	__u64 now[3] = { st->trace_events, st->skel->bss->trace_dropped,
+			 st->skel->bss->trace_lost };
+
+	for (int i = 0; i < 3; i++) {
+		d[i] = now[i] - st->trace_prev[i];
+		st->trace_prev[i] = now[i];
+	}
+}
+
 /* "classes":{"<access>_<cause>":N,...}: the joint counts, non-zero only. */
 static void print_classes_json(const struct faults_stats *d)
 {
-	static const char *const access[FA_NR] = { "read", "write", "fetch" };
-	static const char *const cause[FK_NR] = { "not_present", "protection", "rsvd" };
+	const char *const *access = access_names, *const *cause = cause_names;
 	bool first = true;
 
 	printf(",\"classes\":{");
@@ -1231,9 +1365,20 @@ static int report_json(struct state *st, double secs)
 	bool first = true;
 
 	printf("{\"interval\":%.3f,\"attach\":\"%s\",\"pagein\":%s,\"levels\":%s,"
-	       "\"dropped\":%llu,\"vms\":[",
+	       "\"dropped\":%llu,",
 	       secs, st->method, st->pagein ? "true" : "false", st->levels ? "true" : "false",
 	       (unsigned long long)(st->skel->bss->dropped_no_vm + st->skel->bss->dropped_no_slot));
+	if (st->o.trace) {
+		__u64 d[3];
+
+		trace_counts(st, d);
+		printf("\"trace\":{\"rate_limit\":%u,\"events\":%llu,\"dropped\":%llu,"
+		       "\"lost\":%llu,\"vm\":", st->o.trace_rate, (unsigned long long)d[0],
+		       (unsigned long long)d[1], (unsigned long long)d[2]);
+		json_string(st->o.vm);
+		printf("},");
+	}
+	printf("\"vms\":[");
 	for (size_t i = 0; i < st->nvms; i++) {
 		struct vm *vm = &st->vms[i];
 		struct faults_stats d;
@@ -1383,6 +1528,25 @@ static void sleep_until(double t)
 	}
 }
 
+/* Until @t, printing --trace events as they come. */
+static void wait_until(struct state *st, double t)
+{
+	if (!st->rb) {
+		sleep_until(t);
+		return;
+	}
+	while (!stop) {
+		double left = t - now_s();
+
+		if (left <= 0)
+			break;
+		/* EINTR on a signal: the loop checks stop. */
+		ring_buffer__poll(st->rb, left > 0.1 ? 100 : (int)(left * 1000) + 1);
+		fflush(stdout);
+	}
+	ring_buffer__consume(st->rb);
+}
+
 int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 {
 	struct state st = { 0 };
@@ -1407,8 +1571,17 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 
 	if (setup(&st))
 		return 1;
+	if (st.o.trace) {
+		st.rb = ring_buffer__new(bpf_map__fd(st.skel->maps.trace_rb), on_event, &st, NULL);
+		if (!st.rb) {
+			fprintf(stderr, "memvirt faults: --trace: cannot open the ring buffer: %s\n",
+				strerror(errno));
+			detach(&st);
+			return 1;
+		}
+	}
 
-	start = last = now_s();
+	start = last = st.t0 = now_s();
 	end = st.o.duration ? start + st.o.duration : 0;
 	rc = 0;
 	while (!stop) {
@@ -1416,7 +1589,7 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 
 		if (end && next > end)
 			next = end;
-		sleep_until(next);
+		wait_until(&st, next);
 		t = now_s();
 		if (t - last < 1e-3)
 			break;
@@ -1441,6 +1614,7 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 			"%llu (in-flight table full)\n",
 			(unsigned long long)st.skel->bss->dropped_no_vm,
 			(unsigned long long)st.skel->bss->dropped_no_slot);
+	ring_buffer__free(st.rb);
 	detach(&st);
 	free(st.vms);
 	free(st.regions);
