@@ -733,6 +733,146 @@ TEST_F_TIMEOUT(faults, per_memslot, 300)
 	vm_child_stop(&c);
 }
 
+/* --- --trace -------------------------------------------------------------- */
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A number in the report's "trace" member ("events", "dropped", "lost"), or -1. */
+static long long trace_num(const char *json, const char *key)
+{
+	const char *t = json ? strstr(json, "\"trace\":{") : NULL;
+	const char *e = t ? strchr(t, '}') : NULL;
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = t ? strstr(t, k) : NULL;
+	return p && p < e ? strtoll(p + strlen(k), NULL, 10) : -1;
+}
+
+struct trace_events {
+	long long events, not_present, outside, dup;
+	unsigned char seen[1024];	/* pages of DATA_GPA */
+};
+
+/* Counts the event lines ({"time":...}); pages below @npages are checked. */
+static void trace_parse(const char *out, uint32_t npages, struct trace_events *te)
+{
+	memset(te, 0, sizeof(*te));
+	for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		const char *nl = strchr(l, '\n'), *g, *c;
+		unsigned long long gpa, pg;
+
+		if (strncmp(l, "{\"time\":", 8))
+			continue;
+		te->events++;
+		g = strstr(l, "\"gpa\":");
+		if (!g || (nl && g > nl))
+			continue;
+		gpa = strtoull(g + 6, NULL, 10);
+		c = strstr(l, "\"cause\":\"not_present\"");
+		if (c && (!nl || c < nl))
+			te->not_present++;
+		pg = (gpa - DATA_GPA) / SZ_4K;
+		if (gpa < DATA_GPA || (gpa & (SZ_4K - 1)) || pg >= npages || pg >= sizeof(te->seen))
+			te->outside++;
+		else if (te->seen[pg]++)
+			te->dup++;
+	}
+}
+
+/*
+ * --trace: a VM touching N new pages (fewer than the budget) gives N
+ * not-present events, exactly its pages; another touching M pages under
+ * --trace-rate R gives at most R per second started (plus slack), and the
+ * reported drops account for the rest.
+ */
+TEST_F_TIMEOUT(faults, trace_events_and_budget, 300)
+{
+	const uint32_t N = 200, M = 500, R = 50;
+	struct step sa = { DATA_GPA, N, SZ_4K, true }, sb = { DATA_GPA, M, SZ_4K, true };
+	struct vmchild a = { 0 }, b = { 0 };
+	struct probe p = { 0 };
+	struct trace_events te;
+	char why[512], obj[16384], rate[16], *out;
+	long long faults, ev, dr, lo;
+	double t0, t1;
+	uint32_t missing = 0;
+	int r;
+
+	/* Within the budget: every fault, each touched page once. */
+	ASSERT_EQ(0, vm_child_start(&a, 4 << 20, &sa, 1));
+	r = probe_start(&p, (const char *const[]){ "--trace", "--vm", a.id, NULL }, why,
+			sizeof(why));
+	if (r == 1) {
+		vm_child_stop(&a);
+		SKIP(return, "BPF unavailable: %s", why);
+	}
+	ASSERT_EQ(0, r) TH_LOG("%s", why);
+	vm_child_go(&a);
+	EXPECT_EQ(0, vm_child_wait_done(&a));
+	out = probe_stop(&p, SIGINT);
+	ASSERT_NE(NULL, out);
+	ASSERT_TRUE(vm_object(out, a.id, obj, sizeof(obj))) TH_LOG("%s", out);
+	trace_parse(out, N, &te);
+	for (uint32_t i = 0; i < N; i++)
+		missing += !te.seen[i];
+	faults = num(obj, "faults");
+	TH_LOG("VM %s, %u pages: %lld events (%lld not present, %lld off the pages, %lld repeated, %u pages missing), %lld faults; reported events %lld, dropped %lld, lost %lld",
+	       a.id, N, te.events, te.not_present, te.outside, te.dup, missing, faults,
+	       trace_num(out, "events"), trace_num(out, "dropped"), trace_num(out, "lost"));
+	EXPECT_EQ(N, te.not_present);
+	EXPECT_EQ(N, te.events);
+	EXPECT_EQ(0, te.outside);
+	EXPECT_EQ(0, te.dup);
+	EXPECT_EQ(0, missing);
+	EXPECT_EQ(faults, te.events);
+	EXPECT_EQ(te.events, trace_num(out, "events"));
+	EXPECT_EQ(0, trace_num(out, "dropped"));
+	EXPECT_EQ(0, trace_num(out, "lost"));
+	free(out);
+	vm_child_stop(&a);
+
+	/* Over the budget: at most R a second, the drops make up the rest. */
+	ASSERT_EQ(0, vm_child_start(&b, 4 << 20, &sb, 1));
+	snprintf(rate, sizeof(rate), "%u", R);
+	t0 = mono_s();
+	r = probe_start(&p, (const char *const[]){ "--trace", "--vm", b.id, "--trace-rate", rate,
+						  NULL }, why, sizeof(why));
+	ASSERT_EQ(0, r) TH_LOG("%s", why);
+	vm_child_go(&b);
+	EXPECT_EQ(0, vm_child_wait_done(&b));
+	out = probe_stop(&p, SIGINT);
+	t1 = mono_s();
+	ASSERT_NE(NULL, out);
+	ASSERT_TRUE(vm_object(out, b.id, obj, sizeof(obj))) TH_LOG("%s", out);
+	trace_parse(out, M, &te);
+	faults = num(obj, "faults");
+	ev = trace_num(out, "events");
+	dr = trace_num(out, "dropped");
+	lo = trace_num(out, "lost");
+	/* Budget windows are whole seconds: T seconds meet at most ceil(T) + 1. */
+	TH_LOG("VM %s, %u pages, --trace-rate %u, %.2f s: %lld events (max %u + %d), %lld dropped, %lld lost, %lld faults",
+	       b.id, M, R, t1 - t0, te.events, R * ((uint32_t)(t1 - t0) + 2), SLACK, dr, lo,
+	       faults);
+	EXPECT_GE(faults, M);
+	EXPECT_EQ(te.events, ev);
+	EXPECT_LE(te.events, R * ((uint32_t)(t1 - t0) + 2) + SLACK);
+	EXPECT_GE(te.events, 1);
+	EXPECT_GT(dr, 0);
+	EXPECT_EQ(faults, ev + dr + lo);
+	EXPECT_EQ(0, te.outside);
+	EXPECT_EQ(0, te.dup);
+	free(out);
+	vm_child_stop(&b);
+}
+
 /* Nothing stays attached after SIGKILL: links die with the process. */
 TEST_F_TIMEOUT(faults, detach_on_sigkill, 120)
 {
