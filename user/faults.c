@@ -2,7 +2,8 @@
 /*
  * memvirt faults [-d SECONDS] [-i SECONDS] [--vm ID] [--hist] [--regions]
  *                [--region-size SIZE] [--json] [--attach auto|fentry|kprobe]
- *                [--max-vms N] [--no-latency] [-v]
+ *                [--max-vms N] [--no-latency] [--slots] [--lite] [-v]
+ *                [--trace --vm ID [--trace-rate N]]
  *
  * Loads bpf/faults.bpf.c (CO-RE, one object for every supported kernel),
  * attaches it with the best method the running kernel offers and prints, per
