@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the test guest (see check.sh): load memvirt.ko, run the
-# kselftest suite, unload, and check the kernel log. Prints TAP.
+# kselftest suite, unload, and check the kernel log. Prints TAP (the
+# runner's, then the harness's own results numbered after it).
 #   MEMVIRT_TOP        repository (read-only in the guest)
 #   MEMVIRT_KO         module built for the running kernel
 #   MEMVIRT_SELFTESTS  prebuilt kselftest output directory
@@ -17,7 +18,6 @@ result() {	# result OK|FAIL|SKIP description [reason]
 	esac
 }
 
-echo "TAP version 13"
 echo "# kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"
 
 if [ ! -c /dev/kvm ]; then
@@ -27,9 +27,7 @@ fi
 
 # Judge the kernel log from here on only: boot messages are not ours.
 echo "memvirt-check: start" > /dev/kmsg
-if insmod "$MEMVIRT_KO"; then
-	result OK "harness: insmod memvirt.ko"
-else
+if ! insmod "$MEMVIRT_KO"; then
 	result FAIL "harness: insmod memvirt.ko"
 	dmesg | tail -n 20 | sed 's/^/# /'
 	exit 1
@@ -37,12 +35,14 @@ fi
 
 export MEMVIRT_KO
 export PATH="$MEMVIRT_TOP/user:$PATH"
-make -s -C "$MEMVIRT_TOP/selftests" OUTPUT="$MEMVIRT_SELFTESTS" run_tests 2>&1
-rc=$?
-[ $rc -eq 0 ] || echo "# make run_tests exited $rc"
+make -s -C "$MEMVIRT_TOP/selftests" OUTPUT="$MEMVIRT_SELFTESTS" run_tests 2>&1 |
+	tee /tmp/suite.tap
+# The harness's own results are numbered after the suite's.
+n=$(grep -cE '^(not )?ok [0-9]+' /tmp/suite.tap)
+result OK "harness: insmod memvirt.ko"
 
 if ! grep -q '^memvirt ' /proc/modules; then
-	result FAIL "harness: memvirt.ko still loaded after the suite"
+	result FAIL "harness: memvirt.ko loaded after the suite (a test left it unloaded)"
 elif rmmod memvirt; then
 	result OK "harness: rmmod memvirt.ko"
 else
