@@ -375,23 +375,38 @@ static int collect_cb(struct nlmsghdr *nlh, void *arg)
 	return c->parse(nlh, (char *)c->arr + c->nr++ * c->size);
 }
 
-int mv_dump_vms(struct mv_nl *nl, struct mv_vm **vms, int *nr,
-		struct mv_err *err, struct mv_stats *st)
+/*
+ * Dumps @cmd (with an optional string selector attribute) and collects one
+ * object of @size per message through @parse into a malloc'd array.
+ */
+static int dump_collect(struct mv_nl *nl, int cmd, int sel_attr,
+			const char *sel, size_t size,
+			int (*parse)(struct nlmsghdr *nlh, void *obj),
+			void **arr, int *nr, struct mv_err *err,
+			struct mv_stats *st)
 {
-	struct collect c = { .size = sizeof(struct mv_vm),
-			     .parse = (void *)parse_vm };
-	struct nl_msg *msg = mv_msg(nl, MEMVIRT_CMD_VM_GET, NLM_F_DUMP);
+	struct collect c = { .size = size, .parse = parse };
+	struct nl_msg *msg = mv_msg(nl, cmd, NLM_F_DUMP);
 	struct mv_err e;
 	int ret;
 
 	if (!err)
 		err = &e;
-	if (!msg)
+	if (!msg || (sel && nla_put_string(msg, sel_attr, sel))) {
+		nlmsg_free(msg);
 		return local_err(err, -ENOMEM, "nlmsg_alloc");
+	}
 	ret = mv_request(nl, msg, collect_cb, &c, err, st);
-	*vms = c.arr;
+	*arr = c.arr;
 	*nr = c.nr;
 	return ret;
+}
+
+int mv_dump_vms(struct mv_nl *nl, struct mv_vm **vms, int *nr,
+		struct mv_err *err, struct mv_stats *st)
+{
+	return dump_collect(nl, MEMVIRT_CMD_VM_GET, 0, NULL, sizeof(**vms),
+			    (void *)parse_vm, (void **)vms, nr, err, st);
 }
 
 static int get_vm_cb(struct nlmsghdr *nlh, void *arg)
@@ -423,22 +438,9 @@ int mv_get_vm(struct mv_nl *nl, const char *id, struct mv_vm *vm,
 int mv_dump_slots(struct mv_nl *nl, const char *vm_id, struct mv_slot **slots,
 		  int *nr, struct mv_err *err, struct mv_stats *st)
 {
-	struct collect c = { .size = sizeof(struct mv_slot),
-			     .parse = (void *)parse_slot };
-	struct nl_msg *msg = mv_msg(nl, MEMVIRT_CMD_MEMSLOT_GET, NLM_F_DUMP);
-	struct mv_err e;
-	int ret;
-
-	if (!err)
-		err = &e;
-	if (!msg || (vm_id && nla_put_string(msg, MEMVIRT_A_SLOT_VM_ID, vm_id))) {
-		nlmsg_free(msg);
-		return local_err(err, -ENOMEM, "nlmsg_alloc");
-	}
-	ret = mv_request(nl, msg, collect_cb, &c, err, st);
-	*slots = c.arr;
-	*nr = c.nr;
-	return ret;
+	return dump_collect(nl, MEMVIRT_CMD_MEMSLOT_GET, MEMVIRT_A_SLOT_VM_ID,
+			    vm_id, sizeof(**slots), (void *)parse_slot,
+			    (void **)slots, nr, err, st);
 }
 
 /* Stores a 4-byte attribute; marks it bad if it has another size. */
@@ -526,20 +528,8 @@ static int parse_zone(struct nlmsghdr *nlh, struct mv_zone *z)
 int mv_dump_zones(struct mv_nl *nl, struct mv_zone **zones, int *nr,
 		  struct mv_err *err, struct mv_stats *st)
 {
-	struct collect c = { .size = sizeof(struct mv_zone),
-			     .parse = (void *)parse_zone };
-	struct nl_msg *msg = mv_msg(nl, MEMVIRT_CMD_ZONE_GET, NLM_F_DUMP);
-	struct mv_err e;
-	int ret;
-
-	if (!err)
-		err = &e;
-	if (!msg)
-		return local_err(err, -ENOMEM, "nlmsg_alloc");
-	ret = mv_request(nl, msg, collect_cb, &c, err, st);
-	*zones = c.arr;
-	*nr = c.nr;
-	return ret;
+	return dump_collect(nl, MEMVIRT_CMD_ZONE_GET, 0, NULL, sizeof(**zones),
+			    (void *)parse_zone, (void **)zones, nr, err, st);
 }
 
 const struct mv_vm *mv_find_vm(const struct mv_vm *vms, int nr, const char *id)
