@@ -3,7 +3,7 @@
  * memvirt-vmm: create test VMs with plain KVM ioctls and hold them.
  *
  *   memvirt-vmm [--vcpus N] [--vms N] [--slot SPEC]... [--touch SPEC]...
- *               [--no-stdin]
+ *               [--no-stdin] [--time]
  *
  *   --slot gpa=0x100000,size=64M[,backing=anon|thp|nothp|memfd|hugetlb]
  *          [,flags=ro|dirty|ro+dirty][,node=N]
@@ -15,6 +15,8 @@
  *   quit                 exit (so do EOF and SIGTERM)
  * Every command is answered by "ok" or "error: <reason>".
  * With --no-stdin it ignores stdin and waits for a signal instead.
+ * With --time, each --touch prints "time vm=<id> touch=<spec> ns=<N>": the
+ * CLOCK_MONOTONIC time of its KVM_RUN loop alone (for benchmarks).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm.h"
@@ -41,8 +44,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: memvirt-vmm [--vcpus N] [--vms N] [--slot SPEC]... [--touch SPEC]... [--no-stdin]\n"
+		"                   [--time]\n"
 		"  --slot gpa=ADDR,size=SIZE[,backing=anon|thp|nothp|memfd|hugetlb][,flags=ro|dirty|ro+dirty][,node=N]\n"
 		"  --touch SLOT,OFFSET,COUNT,STRIDE,r|w   (SLOT: index of --slot, from 0)\n"
+		"  --time   print the run time of each --touch: time vm=ID touch=SPEC ns=N\n"
 		"stdin commands: touch SPEC [vm=ID], stats, quit\n");
 }
 
@@ -211,16 +216,17 @@ int main(int argc, char **argv)
 		{ "slot", required_argument, NULL, 's' },
 		{ "touch", required_argument, NULL, 't' },
 		{ "no-stdin", no_argument, NULL, 'N' },
+		{ "time", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
 	const char *touches[64];
-	int nr_touches = 0, nr_vcpus = 1, nr_vms = 1, no_stdin = 0;
+	int nr_touches = 0, nr_vcpus = 1, nr_vms = 1, no_stdin = 0, timed = 0;
 	struct vmm_vm **vms;
 	char line[512];
 	int c, i, j;
 
-	while ((c = getopt_long(argc, argv, "c:n:s:t:Nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:s:t:NTh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			nr_vcpus = atoi(optarg);
@@ -244,6 +250,9 @@ int main(int argc, char **argv)
 			break;
 		case 'N':
 			no_stdin = 1;
+			break;
+		case 'T':
+			timed = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -288,14 +297,21 @@ int main(int argc, char **argv)
 			}
 		}
 		for (j = 0; j < nr_touches; j++) {
+			struct timespec t0, t1;
 			struct vmm_touch t;
 
 			parse_touch(touches[j], &t);
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			if (vmm_touch(vms[i], &t)) {
 				fprintf(stderr, "memvirt-vmm: vm %s touch '%s': %s\n",
 					vms[i]->id, touches[j], vmm_error());
 				return 1;
 			}
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (timed)
+				printf("time vm=%s touch=%s ns=%lld\n", vms[i]->id, touches[j],
+				       (t1.tv_sec - t0.tv_sec) * 1000000000LL +
+				       (t1.tv_nsec - t0.tv_nsec));
 		}
 		printf("vm %s\n", vms[i]->id);
 	}
