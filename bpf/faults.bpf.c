@@ -55,6 +55,7 @@ const volatile __u32 region_shift = 30;	/* GPA region size for vm_regions */
 const volatile bool track_regions = false;	/* vm_regions: one hash update per fault */
 const volatile bool measure_latency = true;	/* off: no clock reads, empty histogram */
 const volatile bool track_pagein = true;
+const volatile bool track_levels = true;	/* kvm_mmu_set_spte is attached */
 /* false: the exit hook alone, counts only (no latency, page-ins, levels) */
 const volatile bool use_entry = true;
 /*
@@ -264,44 +265,66 @@ static __always_inline struct faults_inflight *inflight_claim(__u64 me)
 	return NULL;
 }
 
-/* The fault's in-flight slot (for the caller's --trace vCPU id), or NULL. */
-static __always_inline struct faults_inflight *on_fault_entry(struct kvm *kvm, __u64 gpa,
-							      __u64 err)
+/*
+ * Through memory, a BTF pointer comes back as a number we may hash: the
+ * verifier allows no arithmetic on the pointer itself. @tmp: a u64 of ours.
+ */
+static __always_inline __u64 ptr_key(void *ptr, __u64 *tmp)
+{
+	*(volatile __u64 *)tmp = (__u64)ptr;
+	return *(volatile __u64 *)tmp;
+}
+
+/* --trace: is the VM at vms[@vm] the one traced? */
+static __always_inline __u8 vm_traced(__u32 vm)
+{
+	struct faults_vm *v = bpf_map_lookup_elem(&vms, &vm);
+
+	return v && v->trace;
+}
+
+/*
+ * Entry of a fault: claim the task's in-flight slot, find the VM, note the
+ * host fault counters and the time. A kprobe's return has no arguments, so
+ * with @kprobe the error code and GPA are noted too.
+ *
+ * The VM is found here rather than in the exit hook, though either has the
+ * vCPU: measured end to end (selftests/bench/faults-overhead.sh), the lookup
+ * in the exit hook cost ~250 guest instructions more per fault on 6.12 than
+ * here, for the same time inside the programs.
+ */
+static __always_inline void on_fault_entry(struct kvm_vcpu *vcpu, __u64 gpa, __u64 err,
+					   const bool kprobe)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct kvm *kvm = kprobe ? BPF_CORE_READ(vcpu, kvm) : vcpu->kvm;
 	struct faults_inflight *f;
 	int vm;
 
 	if (!kvm)
-		return NULL;
+		return;
 	f = inflight_claim(task->pid);
 	if (!f)
-		return NULL;
-	/* Through memory, the BTF pointer comes back as a number we may hash. */
-	*(volatile __u64 *)&f->err = (__u64)kvm;
-	vm = vm_index(*(volatile __u64 *)&f->err);
+		return;
+	vm = vm_index(ptr_key(kvm, &f->err));
 	if (vm < 0) {
 		f->owner = 0;
-		return NULL;
+		return;
 	}
 	f->vm = vm;
-	if (trace_on) {
-		__u32 idx = vm;
-		struct faults_vm *v = bpf_map_lookup_elem(&vms, &idx);
-
-		f->trace = v && v->trace;
+	if (kprobe) {
+		f->err = err;
+		f->gpa = gpa;
+		if (trace_on && vm_traced(vm))
+			f->vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
 	}
-	f->err = err;
-	f->gpa = gpa;
-	*(__u32 *)f->spte = 0;	/* spte[FL_NR] */
-	f->mmio = 0;
+	f->marks = 0;		/* spte[], mmio */
 	if (track_pagein) {
 		f->min_flt = task->min_flt;
 		f->maj_flt = task->maj_flt;
 	}
 	if (measure_latency)
 		f->start_ns = bpf_ktime_get_ns();
-	return f;
 }
 
 /*
@@ -342,53 +365,96 @@ static __always_inline void trace_emit(__u64 now, __u64 lat, __u32 vm, __s32 vcp
 
 #define ADD(p, n) __sync_fetch_and_add((p), (n))
 
-/* @kvm, @gpa, @err: only without the entry hook (fexit has the arguments). */
-static __always_inline int on_fault_exit(struct kvm *kvm, __u64 gpa, __u64 err, long ret)
-{
-	__u32 vm, access, cause, stage, result, cls, slot, nspte;
-	__u64 delta = 0, start = 0, host = 0, major = 0;
-	struct faults_stats *s;
-	__u8 sp[FL_NR] = {}, mmio = 0, trace = 0;
-	__s32 vcpu = -1;
+/*
+ * The class cell of an error code is the sum of two table entries and the
+ * result (faults_class()): by error code bits 0-4 (present, write, user,
+ * rsvd, fetch) the access and cause, by bits 32-33 the stage.
+ */
+#define AK_ACCESS(e)	((e) & 16 ? FA_FETCH : (e) & 2 ? FA_WRITE : FA_READ)
+#define AK_CAUSE(e)	((e) & 8 ? FK_RSVD : (e) & 1 ? FK_PROT : FK_NOT_PRESENT)
+#define AK(e)		((AK_ACCESS(e) * FK_NR + AK_CAUSE(e)) * FS_NR * FR_NR)
+#define AK4(e)		AK(e), AK((e) + 1), AK((e) + 2), AK((e) + 3)
+#define AK16(e)		AK4(e), AK4((e) + 4), AK4((e) + 8), AK4((e) + 12)
 
+const __u8 cell_access_cause[32] = { AK16(0), AK16(16) };
+const __u8 cell_stage[4] = {
+	[0] = FS_NONE * FR_NR,			/* neither bit: not NPF/EPT */
+	[1] = FS_FINAL * FR_NR,			/* PFERR_GUEST_FINAL */
+	[2] = FS_WALK * FR_NR,			/* PFERR_GUEST_PAGE */
+	[3] = FS_FINAL * FR_NR,
+};
+
+/* Leaf SPTEs of one fault, other than the common single 4K one. */
+static __always_inline void add_sptes(struct faults_stats *s, __u32 sp)
+{
+	if (sp & 0xff)
+		ADD(&s->spte[FL_4K], sp & 0xff);
+	if ((sp >> 8) & 0xff)
+		ADD(&s->spte[FL_2M], (sp >> 8) & 0xff);
+	if ((sp >> 16) & 0xff)
+		ADD(&s->spte[FL_1G], (sp >> 16) & 0xff);
+	if (sp >> 24)
+		ADD(&s->spte[FL_OTHER], sp >> 24);
+}
+
+/*
+ * Exit of a fault: everything is counted here. @vcpu, @gpa, @err: the
+ * arguments, from fexit; NULL from the kretprobe, whose entry noted them.
+ */
+static __always_inline int on_fault_exit(struct kvm_vcpu *vcpu, __u64 gpa, __u64 err, long ret)
+{
+	__u64 now = 0, start = 0, host = 0, major = 0, marks = 0;
+	struct faults_inflight *f = NULL;
+	struct faults_stats *s;
+	__s32 vcpu_id = -1;
+	__u32 vm, cls, sp;
+	__u8 trace = 0;
+
+	/* First: the fewer values live across a helper call, the better. */
+	if (use_entry && measure_latency)
+		now = bpf_ktime_get_ns();
 	if (use_entry) {
 		struct task_struct *task = bpf_get_current_task_btf();
-		struct faults_inflight *f = inflight_find(task->pid);
 
+		f = inflight_find(task->pid);
 		if (!f)
 			return 0;
-		if (measure_latency)
-			delta = bpf_ktime_get_ns();
-		vm = f->vm;
-		err = f->err;
-		gpa = f->gpa;
-		start = f->start_ns;
-		*(__u32 *)sp = *(__u32 *)f->spte;
-		mmio = f->mmio;
-		if (trace_on) {
-			trace = f->trace;
-			vcpu = f->vcpu_id;
-		}
 		if (track_pagein) {
 			major = task->maj_flt - f->maj_flt;
 			host = task->min_flt - f->min_flt + major;
 		}
-		/* Release the slot: the same task cannot enter another fault before. */
-		f->owner = 0;
-	} else {
+		start = f->start_ns;
+		marks = f->marks;
+	}
+	if (f) {
+		vm = f->vm;
+		if (!vcpu) {		/* kretprobe: the entry noted the arguments */
+			err = f->err;
+			gpa = f->gpa;
+			vcpu_id = f->vcpu_id;
+		} else if (trace_on) {
+			vcpu_id = vcpu->vcpu_id;
+		}
+	} else {			/* fexit alone (--lite) */
 		__u32 zero = 0;
-		__u64 *p = bpf_map_lookup_elem(&scratch, &zero);
+		__u64 *tmp = bpf_map_lookup_elem(&scratch, &zero);
+		struct kvm *kvm = vcpu ? vcpu->kvm : NULL;
 		int v;
 
-		if (!p || !kvm)
+		if (!tmp || !kvm)
 			return 0;
-		/* As in on_fault_entry(): the pointer as a number, through memory. */
-		*(volatile __u64 *)p = (__u64)kvm;
-		v = vm_index(*(volatile __u64 *)p);
+		v = vm_index(ptr_key(kvm, tmp));
 		if (v < 0)
 			return 0;
 		vm = v;
+		if (trace_on)
+			vcpu_id = vcpu->vcpu_id;
 	}
+	if (trace_on)
+		trace = vm_traced(vm);
+	/* Release the slot: the same task cannot enter another fault before. */
+	if (f)
+		f->owner = 0;
 	if (track_regions) {
 		struct faults_region_key rk = { .vm = vm, .region = gpa >> (region_shift & 63) };
 		struct faults_region *r;
@@ -408,17 +474,12 @@ static __always_inline int on_fault_exit(struct kvm *kvm, __u64 gpa, __u64 err, 
 	if (!s)
 		return 0;
 
-	access = err & FAULTS_PFERR_FETCH ? FA_FETCH : err & FAULTS_PFERR_WRITE ? FA_WRITE : FA_READ;
-	cause = err & FAULTS_PFERR_RSVD ? FK_RSVD : err & FAULTS_PFERR_PRESENT ? FK_PROT :
-		FK_NOT_PRESENT;
-	stage = err & FAULTS_PFERR_GUEST_FINAL ? FS_FINAL : err & FAULTS_PFERR_GUEST_PAGE ?
-		FS_WALK : FS_NONE;
-	result = ret > 0 ? FR_RESUME : ret == 0 ? FR_EXIT : FR_ERROR;
-	cls = faults_class(access, cause, stage, result);
+	cls = cell_access_cause[err & 31] + cell_stage[(err >> 32) & 3] +
+	      (ret > 0 ? FR_RESUME : ret == 0 ? FR_EXIT : FR_ERROR);
 	if (cls >= FAULTS_NCLASS)	/* cannot happen; for the verifier */
 		return 0;
 	ADD(&s->cls[cls], 1);
-	if (mmio || cause == FK_RSVD || result == FR_EXIT)
+	if (FAULTS_MARK_MMIO(marks) || (err & FAULTS_PFERR_RSVD) || !ret)
 		ADD(&s->mmio, 1);
 	if (host) {
 		ADD(&s->pagein, 1);
@@ -426,35 +487,27 @@ static __always_inline int on_fault_exit(struct kvm *kvm, __u64 gpa, __u64 err, 
 		if (major)
 			ADD(&s->pagein_major, 1);
 	}
-	nspte = 0;
-	if (sp[FL_4K]) {
-		ADD(&s->spte[FL_4K], sp[FL_4K]);
-		nspte++;
+	sp = FAULTS_MARK_SPTES(marks);
+	if (track_levels) {
+		if (sp == 1)		/* one 4K SPTE: the common case */
+			ADD(&s->spte[FL_4K], 1);
+		else if (!sp)
+			ADD(&s->no_spte, 1);
+		else
+			add_sptes(s, sp);
 	}
-	if (sp[FL_2M]) {
-		ADD(&s->spte[FL_2M], sp[FL_2M]);
-		nspte++;
-	}
-	if (sp[FL_1G]) {
-		ADD(&s->spte[FL_1G], sp[FL_1G]);
-		nspte++;
-	}
-	if (sp[FL_OTHER]) {
-		ADD(&s->spte[FL_OTHER], sp[FL_OTHER]);
-		nspte++;
-	}
-	if (!nspte)
-		ADD(&s->no_spte, 1);
 	if (trace_on && trace) {
-		__u64 now = measure_latency ? delta : bpf_ktime_get_ns();
+		__u8 spb[FL_NR] = { sp, sp >> 8, sp >> 16, sp >> 24 };
+		__u64 t = measure_latency ? now : bpf_ktime_get_ns();
 
-		trace_emit(now, measure_latency ? now - start : 0, vm, vcpu, gpa, err, ret, host,
-			   sp, mmio);
+		trace_emit(t, measure_latency ? t - start : 0, vm, vcpu_id, gpa, err, ret, host,
+			   spb, FAULTS_MARK_MMIO(marks));
 	}
 	if (use_entry && measure_latency) {
-		delta -= start;
+		__u64 delta = now - start;
+		__u32 slot = log2_u64(delta);
+
 		ADD(&s->lat_ns, delta);
-		slot = log2_u64(delta);
 		if (slot >= FAULTS_HIST_SLOTS)
 			slot = FAULTS_HIST_SLOTS - 1;
 		/* 6.1's verifier loses the clamp when clang bounds a copy: mask too. */
@@ -543,19 +596,16 @@ static __always_inline int on_destroy_vm(__u64 key)
 SEC("fentry/kvm_mmu_page_fault")
 int BPF_PROG(fentry_kvm_mmu_page_fault, struct kvm_vcpu *vcpu, u64 gpa, u64 err)
 {
-	/* A trusted BTF pointer here: a direct (CO-RE relocated) load, no helper. */
-	struct faults_inflight *f = on_fault_entry(vcpu->kvm, gpa, err);
-
-	if (trace_on && f && f->trace)
-		f->vcpu_id = vcpu->vcpu_id;
+	on_fault_entry(vcpu, gpa, err, false);
 	return 0;
 }
 
+/* vcpu is a trusted BTF pointer here: direct (CO-RE relocated) loads, no helper. */
 SEC("fexit/kvm_mmu_page_fault")
 int BPF_PROG(fexit_kvm_mmu_page_fault, struct kvm_vcpu *vcpu, u64 gpa, u64 err,
 	     void *insn, int insn_len, int ret)
 {
-	return on_fault_exit(vcpu->kvm, gpa, err, ret);
+	return on_fault_exit(vcpu, gpa, err, ret);
 }
 
 SEC("tp_btf/kvm_mmu_set_spte")
@@ -607,10 +657,7 @@ int BPF_PROG(fentry_kvm_destroy_vm, struct kvm *kvm)
 SEC("kprobe/kvm_mmu_page_fault")
 int BPF_KPROBE(kprobe_kvm_mmu_page_fault, struct kvm_vcpu *vcpu, u64 gpa, u64 err)
 {
-	struct faults_inflight *f = on_fault_entry(BPF_CORE_READ(vcpu, kvm), gpa, err);
-
-	if (trace_on && f && f->trace)
-		f->vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+	on_fault_entry(vcpu, gpa, err, true);
 	return 0;
 }
 

@@ -96,15 +96,23 @@ struct faults_inflight {
 	__u64 start_ns;
 	__u64 min_flt;
 	__u64 maj_flt;
-	__u64 err;			/* first holds the struct kvm *, see on_fault_entry() */
-	__u64 gpa;
-	__u32 vm;			/* vms[] index */
-	__u8 spte[FL_NR];		/* leaf SPTEs installed, by level */
-	__u8 mmio;			/* an MMIO SPTE was installed */
-	__u8 trace;			/* --trace: emit an event at exit */
-	__u8 pad[2];
-	__s32 vcpu_id;			/* --trace only */
+	__u64 err;			/* kprobes: the error code; else scratch */
+	__u64 gpa;			/* kprobes only */
+	union {
+		__u64 marks;		/* all of these at once, zeroed at entry */
+		struct {
+			__u8 spte[FL_NR];	/* leaf SPTEs installed, by level */
+			__u8 mmio;		/* an MMIO SPTE was installed */
+			__u8 pad[3];
+		};
+	};
+	__u32 vm;			/* kprobes, --slots: vms[] index */
+	__s32 vcpu_id;			/* kprobes with --trace */
 } __attribute__((aligned(64)));
+
+/* .marks read as one number (little endian, as x86 and its BPF are) */
+#define FAULTS_MARK_SPTES(m)	((__u32)(m))		/* spte[] */
+#define FAULTS_MARK_MMIO(m)	(((m) >> 32) & 0xff)	/* mmio */
 
 /*
  * --trace: one event per fault of the traced VM, through a ring buffer, at

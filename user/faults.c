@@ -603,6 +603,7 @@ static int try_method(struct state *st, enum attach_mode mode)
 	skel->rodata->measure_latency = !st->o.no_latency;
 	skel->rodata->track_pagein = !st->o.lite;
 	skel->rodata->use_entry = !(st->o.lite && f);
+	skel->rodata->track_levels = !st->o.no_levels;
 	bpf_map__set_max_entries(skel->maps.vms, st->o.max_vms);
 	bpf_map__set_max_entries(skel->maps.vm_stats, st->o.max_vms);
 	if (!st->o.regions)
