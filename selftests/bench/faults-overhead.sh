@@ -11,25 +11,35 @@
 #
 # In one boot, for each mode in turn (interleaved, ROUNDS times), a fresh
 # memvirt-vmm VM write-touches PAGES new 4K pages (one not-present fault per
-# page) and the run's wall time is taken:
+# page); the time of its KVM_RUN loop alone is taken (memvirt-vmm --time):
 #   none      no probes
 #   memvirt   memvirt faults (default options)
 #   nolat     memvirt faults --no-latency
 #   nolevels  memvirt faults --no-latency --no-levels
 #   lite      memvirt faults --lite (the exit hook alone: counts by class)
 #   bpftrace  tracepoint:kvm:kvm_page_fault { @[pid] = count(); }
-#   floor     tracepoint:kvm:kvm_page_fault { } (what bpf_stats charges any
-#             program: its own two clock reads, the call)
+#   bpftrace-eq  what memvirt's default shows, as a bpftrace script: faults
+#             by process and error code from kvm:kvm_page_fault, a latency
+#             histogram per process from kprobe+kretprobe kvm_mmu_page_fault
+#   floor     tracepoint:kvm:kvm_page_fault { } (an empty program: the cost of
+#             a perf tracepoint with BPF attached, and bpf_stats' own share)
 #   old       a previous memvirt binary, if MEMVIRT_OLD points at one
-# and, with kernel.bpf_stats_enabled=1, each program's run_time_ns / run_cnt
-# from bpftool: the probes' own CPU time per fault, which is stable to a few
-# percent even under TCG, where end-to-end times move +-10 % between boots.
+# These end-to-end rounds run with bpf_stats off. A last round per mode runs
+# with kernel.bpf_stats_enabled=1 and takes each program's run_time_ns /
+# run_cnt from bpftool: where the time goes, program by program.
 #
-# Environment: PAGES (default 20000), ROUNDS (default 5), MODES, MEMVIRT_OLD,
-# MEMVIRT_VMM, MEMVIRT_CLI, BUILD; MEMVIRT_QEMU_APPEND for the guest kernel
-# (e.g. "clocksource=tsc tsc=reliable": TCG guests pick hpet, and every clock
-# read then is an emulated MMIO access costing microseconds, unlike a real
-# host's TSC).
+# On the host side the guest runs by default with QEMU's -icount shift=0 (one
+# guest nanosecond per emulated instruction), one vCPU and the TSC
+# clocksource: the guest's clock then counts instructions, so host load and
+# TCG's uneven speed drop out and end-to-end ratios of a few percent are
+# resolved (wall-clock TCG moves +-10 % between runs). The price: every
+# instruction costs the same, so a VM exit/entry (one emulated instruction)
+# and an atomic or a TSC read weigh less, a long arithmetic path more, than on
+# hardware. MEMVIRT_BENCH_ICOUNT=0 runs in wall-clock TCG instead.
+#
+# Environment: PAGES (default 10000), ROUNDS (default 3), MODES, MEMVIRT_OLD,
+# MEMVIRT_VMM, MEMVIRT_CLI, BUILD, MEMVIRT_BENCH_ICOUNT; MEMVIRT_QEMU_* for
+# run-vm.sh (the defaults above are set only where unset).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,25 +55,34 @@ if [ "${1:-}" != "--guest" ]; then
 	for kver in "${kernels[@]}"; do
 		job=$(mktemp)
 		cat > "$job" <<JOB
-export PAGES='${PAGES:-20000}' ROUNDS='${ROUNDS:-5}' MODES='${MODES:-}'
+export PAGES='${PAGES:-10000}' ROUNDS='${ROUNDS:-3}' MODES='${MODES:-}'
 export MEMVIRT_OLD='${MEMVIRT_OLD:-}' MEMVIRT_VMM='$build/selftests/memvirt-vmm'
 export MEMVIRT_CLI='$top/user/memvirt'
 exec bash '$here/faults-overhead.sh' --guest
 JOB
 		echo "# ==== $kver ===="
-		MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-1500} "$top/selftests/qemu/run-vm.sh" "$kver" "$job" || rc=$?
+		if [ "${MEMVIRT_BENCH_ICOUNT:-1}" = 1 ]; then
+			MEMVIRT_QEMU_ARGS=${MEMVIRT_QEMU_ARGS:--icount shift=0,sleep=off} \
+			MEMVIRT_QEMU_SMP=${MEMVIRT_QEMU_SMP:-1} MEMVIRT_QEMU_NODES=${MEMVIRT_QEMU_NODES:-1} \
+			MEMVIRT_QEMU_APPEND=${MEMVIRT_QEMU_APPEND:-clocksource=tsc tsc=reliable} \
+			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-1500} \
+				"$top/selftests/qemu/run-vm.sh" "$kver" "$job" || rc=$?
+		else
+			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-1500} \
+				"$top/selftests/qemu/run-vm.sh" "$kver" "$job" || rc=$?
+		fi
 		rm -f "$job"
 	done
 	exit $rc
 fi
 
 # ---- guest side ----
-pages=${PAGES:-20000}
-rounds=${ROUNDS:-5}
+pages=${PAGES:-10000}
+rounds=${ROUNDS:-3}
 vmm=${MEMVIRT_VMM:-$build/selftests/memvirt-vmm}
 cli=${MEMVIRT_CLI:-$top/user/memvirt}
 old=${MEMVIRT_OLD:-}
-modes=${MODES:-"none memvirt nolat nolevels lite bpftrace floor${old:+ old}"}
+modes=${MODES:-"none memvirt nolat nolevels lite bpftrace bpftrace-eq floor${old:+ old}"}
 tmp=$(mktemp -d)
 bg=
 cleanup() {
@@ -74,18 +93,17 @@ trap cleanup EXIT
 
 echo "# kernel $(uname -r), $(nproc) CPUs, clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
 echo "# $pages write faults per run (4K, nothp), $rounds rounds, modes: $modes"
-sysctl -q -w kernel.bpf_stats_enabled=1 || echo "# cannot enable bpf_stats"
+echo "# $(grep -o 'icount[^ ]*' /proc/cmdline 2>/dev/null || true)"
 [ -x "$vmm" ] || { echo "# no memvirt-vmm at $vmm"; exit 1; }
 
 size=$(( (pages * 4096 + (4 << 20)) / (2 << 20) * (2 << 20) ))
 
-storm() {	# prints the wall time of one fresh VM's fault storm in ns
-	local t0 t1
-	t0=$(date +%s%N)
-	echo quit | "$vmm" --slot gpa=0x100000,size=$size,backing=nothp \
-		--touch 0,0,$pages,4096,w > /dev/null 2>"$tmp/vmm.err" || cat "$tmp/vmm.err" >&2
-	t1=$(date +%s%N)
-	echo $((t1 - t0))
+storm() {	# prints the time of one fresh VM's fault storm (its KVM_RUN loop) in ns
+	local ns
+	ns=$(echo quit | "$vmm" --time --slot gpa=0x100000,size=$size,backing=nothp \
+		--touch 0,0,$pages,4096,w 2>"$tmp/vmm.err" | sed -n 's/^time .* ns=//p')
+	[ -n "$ns" ] || { cat "$tmp/vmm.err" >&2; ns=0; }
+	echo "$ns"
 }
 
 mode_args() {
@@ -107,11 +125,26 @@ start_probe() {	# mode -> starts the probe in the background, waits until attach
 	old) "$old" faults -i 3600 > "$tmp/probe.out" 2> "$tmp/probe.err" & bg=$! ;;
 	bpftrace) bpftrace -e 'tracepoint:kvm:kvm_page_fault { @[pid] = count(); }' \
 		> "$tmp/probe.out" 2> "$tmp/probe.err" & bg=$! ;;
+	bpftrace-eq) bpftrace -e '
+		tracepoint:kvm:kvm_page_fault { @cls[pid, args->error_code] = count(); }
+		kprobe:kvm_mmu_page_fault { @start[tid] = nsecs; }
+		kretprobe:kvm_mmu_page_fault /@start[tid]/ {
+			@lat[pid] = hist(nsecs - @start[tid]); delete(@start[tid]); }' \
+		> "$tmp/probe.out" 2> "$tmp/probe.err" & bg=$! ;;
 	floor) bpftrace -e 'tracepoint:kvm:kvm_page_fault { }' \
 		> "$tmp/probe.out" 2> "$tmp/probe.err" & bg=$! ;;
 	esac
 	for _ in $(seq 300); do
-		grep -q -e 'attached with' -e 'Attaching' "$tmp/probe.err" "$tmp/probe.out" 2>/dev/null && return 0
+		case "$1" in
+		bpftrace|floor)
+			# "Attaching" comes before the attach: wait for the perf link.
+			bpftool perf show 2>/dev/null | grep -q kvm_page_fault && return 0 ;;
+		bpftrace-eq)
+			[ "$(bpftool perf show 2>/dev/null | grep -c 'kvm_page_fault\|kvm_mmu_page_fault')" -ge 3 ] &&
+				return 0 ;;
+		*)
+			grep -q 'attached with' "$tmp/probe.err" 2>/dev/null && return 0 ;;
+		esac
 		kill -0 "$bg" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -142,8 +175,8 @@ stop_probe() {	# mode -> records bpf_stats of the probe, stops it
 	bg=
 }
 
-declare -A e2e bpfns bpfcnt nruns e2emin bpfmin
-for m in $modes; do e2e[$m]=0 bpfns[$m]=0 bpfcnt[$m]=0 nruns[$m]=0 e2emin[$m]=0 bpfmin[$m]=0; done
+declare -A e2e bpfns bpfcnt nruns e2emin
+for m in $modes; do e2e[$m]=0 bpfns[$m]=0 bpfcnt[$m]=0 nruns[$m]=0 e2emin[$m]=0; done
 storm > /dev/null	# warm up: page cache, KVM module paths
 
 for r in $(seq "$rounds"); do
@@ -155,45 +188,52 @@ for r in $(seq "$rounds"); do
 		nruns[$m]=$((nruns[$m] + 1))
 		pf=$((ns / pages))
 		[ "${e2emin[$m]}" -eq 0 ] || [ "$pf" -lt "${e2emin[$m]}" ] && e2emin[$m]=$pf
-		line="# round $r $m: $((ns / pages)) ns/fault end to end"
-		if [ "$m" != none ] && [ -s "$tmp/stats" ]; then
-			t=$(awk '{ t += $2 } END { print t + 0 }' "$tmp/stats")
-			# Faults = calls of a program that runs once per fault.
-			c=$(awk '$1 ~ /page_fault/ && $3 > c { c = $3 } END { print c + 0 }' "$tmp/stats")
-			bpfns[$m]=$((bpfns[$m] + t))
-			bpfcnt[$m]=$((bpfcnt[$m] + c))
-			if [ "$c" -gt 0 ]; then
-				pb=$((t / c))
-				[ "${bpfmin[$m]}" -eq 0 ] || [ "$pb" -lt "${bpfmin[$m]}" ] && bpfmin[$m]=$pb
-			fi
-			line="$line; BPF $((c ? t / c : 0)) ns/fault over $c faults:"
-			line="$line $(awk '{ printf " %s=%d/%d", $1, $2, $3 }' "$tmp/stats")"
-		fi
-		echo "$line"
+		echo "# round $r $m: $pf ns/fault end to end"
 		if [ "$r" = 1 ] && [ "$m" != none ]; then
 			grep -v '^$' "$tmp/probe.out" | head -n 4 | sed "s/^/#   $m: /"
 		fi
 	done
 done
 
+# Where the time goes: one more round per mode with bpf_stats on.
+if sysctl -q -w kernel.bpf_stats_enabled=1; then
+	for m in $modes; do
+		[ "$m" != none ] || continue
+		start_probe "$m" || continue
+		ns=$(storm)
+		stop_probe "$m"
+		[ -s "$tmp/stats" ] || continue
+		t=$(awk '{ t += $2 } END { print t + 0 }' "$tmp/stats")
+		# Faults = calls of a program that runs once per fault.
+		c=$(awk '$1 ~ /page_fault/ && $3 > c { c = $3 } END { print c + 0 }' "$tmp/stats")
+		bpfns[$m]=$t
+		bpfcnt[$m]=$c
+		line="# stats $m: $((ns / pages)) ns/fault end to end; BPF $((c ? t / c : 0)) ns/fault over $c faults:"
+		echo "$line $(awk '$3 > 0 { printf " %s=%d", $1, $2 / $3 }' "$tmp/stats")"
+	done
+	sysctl -q -w kernel.bpf_stats_enabled=0
+else
+	echo "# cannot enable bpf_stats"
+fi
+
 base=${e2e[none]:-0}
 bn=${nruns[none]:-0}
 echo "#"
 # Means over the rounds, and minima (host preemption only ever adds time).
-printf '%-9s %12s %10s %14s %12s %12s\n' MODE E2E_NS/FAULT E2E_RATIO BPF_NS/FAULT E2E_MIN BPF_MIN
+# ADDED: end-to-end time the probes add to one fault (mean); BPF: the
+# programs' own run time per fault from the bpf_stats round.
+printf '%-11s %12s %10s %8s %12s %12s\n' MODE E2E_NS/FAULT E2E_RATIO ADDED E2E_MIN BPF_NS/FAULT
 for m in $modes; do
 	n=${nruns[$m]}
-	[ "$n" -gt 0 ] || { printf '%-9s %12s\n' "$m" "failed"; continue; }
+	[ "$n" -gt 0 ] || { printf '%-11s %12s\n' "$m" "failed"; continue; }
 	per=$((e2e[$m] / n / pages))
+	ratio=- added=-
 	if [ "$bn" -gt 0 ] && [ "$base" -gt 0 ]; then
 		ratio=$(awk -v a="${e2e[$m]}" -v an="$n" -v b="$base" -v bn="$bn" \
 			'BEGIN { printf "%.3f", (a / an) / (b / bn) }')
-	else
-		ratio=-
+		added=$((per - base / bn / pages))
 	fi
 	bpf=-
 	[ "${bpfcnt[$m]}" -gt 0 ] && bpf=$((bpfns[$m] / bpfcnt[$m]))
-	bmin=${bpfmin[$m]}
-	[ "$bmin" -gt 0 ] || bmin=-
-	printf '%-9s %12d %10s %14s %12s %12s\n' "$m" "$per" "$ratio" "$bpf" "${e2emin[$m]}" "$bmin"
+	printf '%-11s %12d %10s %8s %12s %12s\n' "$m" "$per" "$ratio" "$added" "${e2emin[$m]}" "$bpf"
 done
