@@ -57,7 +57,7 @@ if [ "${1:-}" != "--guest" ]; then
 		cat > "$job" <<JOB
 export PAGES='${PAGES:-10000}' ROUNDS='${ROUNDS:-3}' MODES='${MODES:-}'
 export MEMVIRT_OLD='${MEMVIRT_OLD:-}' MEMVIRT_VMM='$build/selftests/memvirt-vmm'
-export MEMVIRT_CLI='$top/user/memvirt'
+export MEMVIRT_CLI='${MEMVIRT_CLI:-$top/user/memvirt}'
 exec bash '$here/faults-overhead.sh' --guest
 JOB
 		echo "# ==== $kver ===="
