@@ -23,6 +23,8 @@
 #             histogram per process from kprobe+kretprobe kvm_mmu_page_fault
 #   floor     tracepoint:kvm:kvm_page_fault { } (an empty program: the cost of
 #             a perf tracepoint with BPF attached, and bpf_stats' own share)
+#   floor-fexit  kretfunc:kvm:kvm_mmu_page_fault { } (an empty fexit program:
+#             what any exit hook on the fault handler costs at the least)
 #   old       a previous memvirt binary, if MEMVIRT_OLD points at one
 # These end-to-end rounds run with bpf_stats off. A last round per mode runs
 # with kernel.bpf_stats_enabled=1 and takes each program's run_time_ns /
@@ -82,7 +84,7 @@ rounds=${ROUNDS:-3}
 vmm=${MEMVIRT_VMM:-$build/selftests/memvirt-vmm}
 cli=${MEMVIRT_CLI:-$top/user/memvirt}
 old=${MEMVIRT_OLD:-}
-modes=${MODES:-"none memvirt nolat nolevels lite bpftrace bpftrace-eq floor${old:+ old}"}
+modes=${MODES:-"none memvirt nolat nolevels lite bpftrace bpftrace-eq floor floor-fexit${old:+ old}"}
 tmp=$(mktemp -d)
 bg=
 cleanup() {
@@ -133,12 +135,16 @@ start_probe() {	# mode -> starts the probe in the background, waits until attach
 		> "$tmp/probe.out" 2> "$tmp/probe.err" & bg=$! ;;
 	floor) bpftrace -e 'tracepoint:kvm:kvm_page_fault { }' \
 		> "$tmp/probe.out" 2> "$tmp/probe.err" & bg=$! ;;
+	floor-fexit) bpftrace -e 'kretfunc:kvm:kvm_mmu_page_fault { }' \
+		> "$tmp/probe.out" 2> "$tmp/probe.err" & bg=$! ;;
 	esac
 	for _ in $(seq 300); do
 		case "$1" in
 		bpftrace|floor)
 			# "Attaching" comes before the attach: wait for the perf link.
 			bpftool perf show 2>/dev/null | grep -q kvm_page_fault && return 0 ;;
+		floor-fexit)
+			bpftool link show 2>/dev/null | grep -q tracing && return 0 ;;
 		bpftrace-eq)
 			[ "$(bpftool perf show 2>/dev/null | grep -c 'kvm_page_fault\|kvm_mmu_page_fault')" -ge 3 ] &&
 				return 0 ;;
@@ -205,7 +211,7 @@ if sysctl -q -w kernel.bpf_stats_enabled=1; then
 		[ -s "$tmp/stats" ] || continue
 		t=$(awk '{ t += $2 } END { print t + 0 }' "$tmp/stats")
 		# Faults = calls of a program that runs once per fault.
-		c=$(awk '$1 ~ /page_fault/ && $3 > c { c = $3 } END { print c + 0 }' "$tmp/stats")
+		c=$(awk '$1 ~ /page_fa/ && $3 > c { c = $3 } END { print c + 0 }' "$tmp/stats")
 		bpfns[$m]=$t
 		bpfcnt[$m]=$c
 		line="# stats $m: $((ns / pages)) ns/fault end to end; BPF $((c ? t / c : 0)) ns/fault over $c faults:"
