@@ -33,11 +33,11 @@
 # On the host side the guest runs by default with QEMU's -icount shift=0 (one
 # guest nanosecond per emulated instruction), one vCPU and the TSC
 # clocksource: the guest's clock then counts instructions, so host load and
-# TCG's uneven speed drop out and end-to-end ratios of a few percent are
-# resolved (wall-clock TCG moves +-10 % between runs). The price: every
-# instruction costs the same, so a VM exit/entry (one emulated instruction)
-# and an atomic or a TSC read weigh less, a long arithmetic path more, than on
-# hardware. MEMVIRT_BENCH_ICOUNT=0 runs in wall-clock TCG instead.
+# TCG's uneven speed drop out: rounds repeat to within a few hundred
+# instructions, 1-4 % of a fault (wall-clock TCG moves +-10-25 %). The
+# price: every instruction costs the same, so a VM exit/entry (one emulated
+# instruction) and an atomic or a TSC read weigh less, a long arithmetic path
+# more, than on hardware. MEMVIRT_BENCH_ICOUNT=0 runs in wall-clock TCG instead.
 #
 # Environment: PAGES (default 10000), ROUNDS (default 3), MODES, MEMVIRT_OLD,
 # MEMVIRT_VMM, MEMVIRT_CLI, BUILD, MEMVIRT_BENCH_ICOUNT; MEMVIRT_QEMU_* for
