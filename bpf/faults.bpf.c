@@ -376,6 +376,7 @@ static __always_inline void trace_emit(__u64 now, __u64 lat, __u32 vm, __s32 vcp
 #define AK4(e)		AK(e), AK((e) + 1), AK((e) + 2), AK((e) + 3)
 #define AK16(e)		AK4(e), AK4((e) + 4), AK4((e) + 8), AK4((e) + 12)
 
+/* Not static: clang 14 gives static .rodata arrays a BTF offset the kernel refuses. */
 const __u8 cell_access_cause[32] = { AK16(0), AK16(16) };
 const __u8 cell_stage[4] = {
 	[0] = FS_NONE * FR_NR,			/* neither bit: not NPF/EPT */

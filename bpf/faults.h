@@ -106,7 +106,7 @@ struct faults_inflight {
 			__u8 pad[3];
 		};
 	};
-	__u32 vm;			/* kprobes, --slots: vms[] index */
+	__u32 vm;			/* vms[] index */
 	__s32 vcpu_id;			/* kprobes with --trace */
 } __attribute__((aligned(64)));
 
