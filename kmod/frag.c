@@ -65,6 +65,9 @@ static void memvirt_zone_read(struct zone *zone, struct memvirt_zone_stats *st)
 
 	st->name = zone->name;
 	st->managed_pages = zone_managed_pages(zone);
+	st->wmark_min = min_wmark_pages(zone);
+	st->wmark_low = low_wmark_pages(zone);
+	st->wmark_high = high_wmark_pages(zone);
 	st->free_pages = 0;
 	st->max_free_order = -1;
 	for (order = 0; order < COMPAT_NR_ORDERS; order++) {

@@ -86,6 +86,9 @@ struct memvirt_zone_stats {
 	const char *name;
 	u64 managed_pages;
 	u64 free_pages;
+	u64 wmark_min;		/* watermarks in pages, boost included */
+	u64 wmark_low;
+	u64 wmark_high;
 	s32 max_free_order;	/* -1 when no block is free */
 	struct memvirt_zone_order order[COMPAT_NR_ORDERS];
 };

@@ -243,7 +243,13 @@ static int memvirt_fill_zone(struct sk_buff *skb,
 	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_FREE_PAGES, st->free_pages,
 			    MEMVIRT_A_ZONE_PAD) ||
 	    nla_put_s32(skb, MEMVIRT_A_ZONE_MAX_FREE_ORDER,
-			st->max_free_order))
+			st->max_free_order) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_WMARK_MIN, st->wmark_min,
+			    MEMVIRT_A_ZONE_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_WMARK_LOW, st->wmark_low,
+			    MEMVIRT_A_ZONE_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_WMARK_HIGH, st->wmark_high,
+			    MEMVIRT_A_ZONE_PAD))
 		goto cancel;
 	for (order = 0; order < COMPAT_NR_ORDERS; order++) {
 		o = &st->order[order];

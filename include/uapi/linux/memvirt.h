@@ -176,6 +176,14 @@ enum memvirt_zone_attr {
 	 * one per order 0..MAX
 	 */
 	MEMVIRT_A_ZONE_ORDER,
+	/*
+	 * u64: the zone's min, low and high
+	 * watermarks in pages (boost included),
+	 * as /proc/zoneinfo shows them
+	 */
+	MEMVIRT_A_ZONE_WMARK_MIN,
+	MEMVIRT_A_ZONE_WMARK_LOW,
+	MEMVIRT_A_ZONE_WMARK_HIGH,
 
 	__MEMVIRT_A_ZONE_MAX,
 	MEMVIRT_A_ZONE_MAX = __MEMVIRT_A_ZONE_MAX - 1
