@@ -81,7 +81,9 @@ struct node_verdict {
 	uint64_t managed_pages;
 	uint64_t blocks[MV_MAX_ORDERS];	/* free blocks per order, all zones */
 	unsigned int nr_orders;
-	uint64_t avail_2m;		/* 2M pages allocatable now */
+	uint64_t free_2m;		/* free blocks of order >= 9, in 2M units */
+	uint64_t avail_2m;		/* ... of them allocatable above the low watermark */
+	uint64_t headroom_2m;		/* 2M units free above the low watermark */
 	uint64_t max_1g;		/* upper bound from free memory */
 	uint32_t unusable_2m;		/* thousandths, node-level */
 	int32_t frag_2m;		/* thousandths, node-level */
@@ -259,6 +261,29 @@ static void indices(const uint64_t *blocks, unsigned int nr, unsigned int order,
 					 total);
 }
 
+/*
+ * A zone's share of the node's 2M pages. Without reclaim, an order-9
+ * allocation succeeds while the zone keeps more than its low watermark free
+ * (__zone_watermark_ok(), ignoring lowmem reserves and highatomic blocks):
+ * free blocks the watermark holds back are not "allocatable now".
+ */
+static void zone_2m(const struct mv_zone *z, struct node_verdict *v)
+{
+	uint64_t blocks = 0, headroom;
+	unsigned int o;
+
+	for (o = ORDER_2M; o < z->nr_orders; o++)
+		blocks += z->order[o].free_blocks << (o - ORDER_2M);
+	if (!z->has_wmarks)	/* an older module: free blocks only */
+		headroom = z->free_pages >> ORDER_2M;
+	else
+		headroom = z->free_pages > z->wmark_low ?
+			   (z->free_pages - z->wmark_low) >> ORDER_2M : 0;
+	v->free_2m += blocks;
+	v->headroom_2m += headroom;
+	v->avail_2m += blocks < headroom ? blocks : headroom;
+}
+
 static void verdicts(struct frag_data *d)
 {
 	unsigned int i, o;
@@ -284,12 +309,11 @@ static void verdicts(struct frag_data *d)
 			v->nr_orders = z->nr_orders;
 		for (o = 0; o < z->nr_orders; o++)
 			v->blocks[o] += z->order[o].free_blocks;
+		zone_2m(z, v);
 	}
 	for (i = 0; i < d->nr_nodes; i++) {
 		struct node_verdict *v = &d->nodes[i];
 
-		for (o = ORDER_2M; o < v->nr_orders; o++)
-			v->avail_2m += v->blocks[o] << (o - ORDER_2M);
 		v->max_1g = v->free_pages * PAGE_4K / SIZE_1G;
 		if (v->nr_orders <= ORDER_2M) {
 			/* No 2M buddy order on this kernel: nothing to say. */
@@ -300,7 +324,7 @@ static void verdicts(struct frag_data *d)
 			&v->frag_2m);
 		if (v->avail_2m)
 			v->compaction = "not-needed";
-		else if (v->free_pages < (1ULL << ORDER_2M) || v->frag_2m < 500)
+		else if (!v->headroom_2m || v->frag_2m < 500)
 			v->compaction = "memory-short";
 		else
 			v->compaction = "would-help";
@@ -531,20 +555,25 @@ static int print_verdicts(const struct frag_data *d, const struct mv_opts *o)
 {
 	unsigned int i;
 
-	if (print_title(o, "Verdict (2M: free blocks of order >= 9, no compaction; "
-			"1G: upper bound from free memory, not checked for contiguity):"))
+	if (print_title(o, "Verdict (2M: free blocks of order >= 9 above the low watermark, "
+			"no compaction or reclaim; 1G: upper bound from free memory, "
+			"not checked for contiguity):"))
 		return -EIO;
 	for (i = 0; i < d->nr_nodes; i++) {
 		const struct node_verdict *v = &d->nodes[i];
 		char *free_s = mv_format(MV_FMT_SIZE, v->free_pages * PAGE_4K, o);
 		char *fi = milli_str(v->frag_2m), *ui = milli_str(v->unusable_2m);
+		char held[64] = "";
 		int n = -1;
 
+		if (v->free_2m > v->avail_2m)
+			snprintf(held, sizeof(held), ", %" PRIu64 " more held by the watermark",
+				 v->free_2m - v->avail_2m);
 		if (free_s && fi && ui)
-			n = printf("node %u: %" PRIu64 " x 2M now (%s free, order-9 "
+			n = printf("node %u: %" PRIu64 " x 2M now (%s free%s, order-9 "
 				   "unusable %s, frag %s): %s; 1G: at most %"
 				   PRIu64 "%s\n",
-				   v->node, v->avail_2m, free_s, ui, fi,
+				   v->node, v->avail_2m, free_s, held, ui, fi,
 				   verdict_text(v), v->max_1g,
 				   v->max_1g ? " (needs a contiguous-range allocation "
 				   "that migrates pages; may fail)" : "");
@@ -635,6 +664,9 @@ static int json_zones(const struct frag_data *d, struct json_object *arr)
 		      json_add_u(jz, "free", z->free_pages * PAGE_4K) ?:
 		      mv_json_add(jz, "max_free_order", z->max_free_order >= 0 ?
 				  json_object_new_int(z->max_free_order) : NULL) ?:
+		      (z->has_wmarks ? json_add_u(jz, "watermark_min", z->wmark_min * PAGE_4K) ?:
+		       json_add_u(jz, "watermark_low", z->wmark_low * PAGE_4K) ?:
+		       json_add_u(jz, "watermark_high", z->wmark_high * PAGE_4K) : 0) ?:
 		      mv_json_add(jz, "orders", orders);
 		for (k = 0; k < z->nr_orders && !err && orders; k++) {
 			struct json_object *jo = json_push(orders, &err);
@@ -721,6 +753,7 @@ static int json_nodes(const struct frag_data *d, struct json_object *arr)
 		err = json_add_u(j, "node", v->node) ?:
 		      json_add_u(j, "free", v->free_pages * PAGE_4K) ?:
 		      json_add_u(j, "hugepages_2m_now", v->avail_2m) ?:
+		      json_add_u(j, "free_blocks_2m", v->free_2m) ?:
 		      json_add_u(j, "hugepages_1g_max", v->max_1g) ?:
 		      mv_json_add(j, "unusable_index_2m",
 				  json_milli(v->unusable_2m, &err)) ?:

@@ -106,6 +106,9 @@ static const struct nla_policy zone_policy[MEMVIRT_A_ZONE_MAX + 1] = {
 	[MEMVIRT_A_ZONE_FREE_PAGES]	= { .type = NLA_U64 },
 	[MEMVIRT_A_ZONE_MAX_FREE_ORDER]	= { .type = NLA_U32 },
 	[MEMVIRT_A_ZONE_ORDER]		= { .type = NLA_NESTED },
+	[MEMVIRT_A_ZONE_WMARK_MIN]	= { .type = NLA_U64 },
+	[MEMVIRT_A_ZONE_WMARK_LOW]	= { .type = NLA_U64 },
+	[MEMVIRT_A_ZONE_WMARK_HIGH]	= { .type = NLA_U64 },
 };
 
 static const struct nla_policy order_policy[MEMVIRT_A_ORDER_MAX + 1] = {
@@ -653,6 +656,13 @@ static int mv_zone_msg(struct nlmsghdr *nlh, void *ctx)
 	z.managed_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_MANAGED_PAGES]);
 	z.free_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_FREE_PAGES]);
 	z.max_free_order = (int32_t)nla_get_u32(tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER]);
+	if (tb[MEMVIRT_A_ZONE_WMARK_MIN] && tb[MEMVIRT_A_ZONE_WMARK_LOW] &&
+	    tb[MEMVIRT_A_ZONE_WMARK_HIGH]) {
+		z.has_wmarks = true;
+		z.wmark_min = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_MIN]);
+		z.wmark_low = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_LOW]);
+		z.wmark_high = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_HIGH]);
+	}
 
 	/* Multi-attribute: nla_parse only kept the last one. */
 	nla_for_each_attr(nla, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),

@@ -49,6 +49,8 @@ struct mv_zone {
 	uint64_t managed_pages;
 	uint64_t free_pages;
 	int32_t max_free_order;		/* -1: nothing free */
+	bool has_wmarks;		/* a module older than the watermarks has none */
+	uint64_t wmark_min, wmark_low, wmark_high;	/* pages */
 	unsigned int nr_orders;
 	struct {
 		uint64_t free_blocks;
