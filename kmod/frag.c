@@ -68,6 +68,8 @@ static void memvirt_zone_read(struct zone *zone, struct memvirt_zone_stats *st)
 	st->wmark_min = min_wmark_pages(zone);
 	st->wmark_low = low_wmark_pages(zone);
 	st->wmark_high = high_wmark_pages(zone);
+	st->lowmem_reserve = max(zone->lowmem_reserve[ZONE_MOVABLE], 0L);
+	st->highatomic = READ_ONCE(zone->nr_reserved_highatomic);
 	st->free_pages = 0;
 	st->max_free_order = -1;
 	for (order = 0; order < COMPAT_NR_ORDERS; order++) {

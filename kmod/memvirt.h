@@ -89,6 +89,8 @@ struct memvirt_zone_stats {
 	u64 wmark_min;		/* watermarks in pages, boost included */
 	u64 wmark_low;
 	u64 wmark_high;
+	u64 lowmem_reserve;	/* lowmem_reserve[ZONE_MOVABLE], pages */
+	u64 highatomic;		/* nr_reserved_highatomic, pages */
 	s32 max_free_order;	/* -1 when no block is free */
 	struct memvirt_zone_order order[COMPAT_NR_ORDERS];
 };

@@ -249,6 +249,10 @@ static int memvirt_fill_zone(struct sk_buff *skb,
 	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_WMARK_LOW, st->wmark_low,
 			    MEMVIRT_A_ZONE_PAD) ||
 	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_WMARK_HIGH, st->wmark_high,
+			    MEMVIRT_A_ZONE_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_LOWMEM_RESERVE,
+			    st->lowmem_reserve, MEMVIRT_A_ZONE_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_ZONE_HIGHATOMIC, st->highatomic,
 			    MEMVIRT_A_ZONE_PAD))
 		goto cancel;
 	for (order = 0; order < COMPAT_NR_ORDERS; order++) {

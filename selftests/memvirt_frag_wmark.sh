@@ -16,7 +16,7 @@ pool=/sys/devices/system/node/node$node/hugepages/hugepages-2048kB/nr_hugepages
 [ -w "$pool" ] || skip_all "no node $node with a 2M hugetlb pool"
 holes=$(dirname "$vmm")/memvirt-holes
 [ -x "$holes" ] || skip_all "memvirt-holes not found (set MEMVIRT_VMM to its directory's memvirt-vmm)"
-echo "1..8"
+echo "1..9"
 
 holes_pid= saved=
 proactive=/proc/sys/vm/compaction_proactiveness
@@ -42,6 +42,26 @@ got=$("$cli" frag --json | jq -r --argjson n "$node" '.zones[] | select(.node ==
 echo "# zoneinfo: $(echo $want)"
 echo "# memvirt:  $(echo $got)"
 check "watermarks of node $node equal /proc/zoneinfo" test -n "$want" -a "$want" = "$got"
+
+# Reserves of every populated zone: lowmem_reserve[ZONE_MOVABLE], the highest
+# of zoneinfo's "protection" (non-zero for node 0's DMA), and highatomic
+# blocks, from pagetypeinfo's block counts.
+want=$({
+	awk '/^Node/ { z = $2 " " $4; next }
+	     $1 == "managed" { m[z] = $2 }
+	     $1 == "protection:" { gsub(/[(),]/, " "); r = 0; for (i = 2; i <= NF; i++) if ($i + 0 > r) r = $i + 0; p[z] = r }
+	     END { for (z in m) if (m[z] > 0) printf "%s reserve %d\n", z, p[z] * 4096 }' /proc/zoneinfo
+	awk '/^Pages per block:/ { ppb = $4 }
+	     /^Number of blocks type/ { for (i = 5; i <= NF; i++) if ($i == "HighAtomic") c = i - 1; next }
+	     c && /^Node/ && $3 == "zone" && $5 ~ /^[0-9]+$/ && NF > c { printf "%s %s highatomic %d\n", $2, $4, $(c + 1) * ppb * 4096 }' \
+		/proc/pagetypeinfo
+} | sort)
+got=$("$cli" frag --json | jq -r '.zones[] |
+	"\(.node), \(.zone) reserve \(.lowmem_reserve)", "\(.node), \(.zone) highatomic \(.highatomic)"' | sort)
+echo "# zoneinfo, pagetypeinfo: $(echo $want)"
+echo "# memvirt:                $(echo $got)"
+check "lowmem reserves and highatomic blocks of every zone equal the kernel's" \
+	test -n "$want" -a "$want" = "$got"
 
 avail() {
 	"$cli" frag --json | jq --argjson n "$node" '.nodes[] | select(.node == $n) | .hugepages_2m_now'

@@ -82,8 +82,8 @@ struct node_verdict {
 	uint64_t blocks[MV_MAX_ORDERS];	/* free blocks per order, all zones */
 	unsigned int nr_orders;
 	uint64_t free_2m;		/* free blocks of order >= 9, in 2M units */
-	uint64_t avail_2m;		/* ... of them allocatable above the low watermark */
-	uint64_t headroom_2m;		/* 2M units free above the low watermark */
+	uint64_t avail_2m;		/* ... of them allocatable (zone_2m()) */
+	uint64_t headroom_2m;		/* 2M units free above watermark and reserves */
 	uint64_t max_1g;		/* upper bound from free memory */
 	uint32_t unusable_2m;		/* thousandths, node-level */
 	int32_t frag_2m;		/* thousandths, node-level */
@@ -263,22 +263,23 @@ static void indices(const uint64_t *blocks, unsigned int nr, unsigned int order,
 
 /*
  * A zone's share of the node's 2M pages. Without reclaim, an order-9
- * allocation succeeds while the zone keeps more than its low watermark free
- * (__zone_watermark_ok(), ignoring lowmem reserves and highatomic blocks):
- * free blocks the watermark holds back are not "allocatable now".
+ * allocation for guest memory, THP or hugetlb (GFP_HIGHUSER_MOVABLE) succeeds
+ * while the zone keeps more free than its low watermark plus what it reserves
+ * against such allocations (lowmem_reserve[ZONE_MOVABLE]), not counting
+ * highatomic blocks as free (__zone_watermark_ok()): free blocks these hold
+ * back are not "allocatable now".
  */
 static void zone_2m(const struct mv_zone *z, struct node_verdict *v)
 {
-	uint64_t blocks = 0, headroom;
+	uint64_t blocks = 0, headroom, keep;
 	unsigned int o;
 
 	for (o = ORDER_2M; o < z->nr_orders; o++)
 		blocks += z->order[o].free_blocks << (o - ORDER_2M);
-	if (!z->has_wmarks)	/* an older module: free blocks only */
-		headroom = z->free_pages >> ORDER_2M;
-	else
-		headroom = z->free_pages > z->wmark_low ?
-			   (z->free_pages - z->wmark_low) >> ORDER_2M : 0;
+	keep = z->has_wmarks ? z->wmark_low : 0;	/* else an older module */
+	if (z->has_reserves)
+		keep += z->lowmem_reserve + z->highatomic;
+	headroom = z->free_pages > keep ? (z->free_pages - keep) >> ORDER_2M : 0;
 	v->free_2m += blocks;
 	v->headroom_2m += headroom;
 	v->avail_2m += blocks < headroom ? blocks : headroom;
@@ -555,7 +556,8 @@ static int print_verdicts(const struct frag_data *d, const struct mv_opts *o)
 {
 	unsigned int i;
 
-	if (print_title(o, "Verdict (2M: free blocks of order >= 9 above the low watermark, "
+	if (print_title(o, "Verdict (2M: free blocks of order >= 9 above the low watermark "
+			"and reserves, "
 			"no compaction or reclaim; 1G: upper bound from free memory, "
 			"not checked for contiguity):"))
 		return -EIO;
@@ -567,7 +569,7 @@ static int print_verdicts(const struct frag_data *d, const struct mv_opts *o)
 		int n = -1;
 
 		if (v->free_2m > v->avail_2m)
-			snprintf(held, sizeof(held), ", %" PRIu64 " more held by the watermark",
+			snprintf(held, sizeof(held), ", %" PRIu64 " more held back (watermark, reserves)",
 				 v->free_2m - v->avail_2m);
 		if (free_s && fi && ui)
 			n = printf("node %u: %" PRIu64 " x 2M now (%s free%s, order-9 "
@@ -667,6 +669,9 @@ static int json_zones(const struct frag_data *d, struct json_object *arr)
 		      (z->has_wmarks ? json_add_u(jz, "watermark_min", z->wmark_min * PAGE_4K) ?:
 		       json_add_u(jz, "watermark_low", z->wmark_low * PAGE_4K) ?:
 		       json_add_u(jz, "watermark_high", z->wmark_high * PAGE_4K) : 0) ?:
+		      (z->has_reserves ?
+		       json_add_u(jz, "lowmem_reserve", z->lowmem_reserve * PAGE_4K) ?:
+		       json_add_u(jz, "highatomic", z->highatomic * PAGE_4K) : 0) ?:
 		      mv_json_add(jz, "orders", orders);
 		for (k = 0; k < z->nr_orders && !err && orders; k++) {
 			struct json_object *jo = json_push(orders, &err);

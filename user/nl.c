@@ -109,6 +109,8 @@ static const struct nla_policy zone_policy[MEMVIRT_A_ZONE_MAX + 1] = {
 	[MEMVIRT_A_ZONE_WMARK_MIN]	= { .type = NLA_U64 },
 	[MEMVIRT_A_ZONE_WMARK_LOW]	= { .type = NLA_U64 },
 	[MEMVIRT_A_ZONE_WMARK_HIGH]	= { .type = NLA_U64 },
+	[MEMVIRT_A_ZONE_LOWMEM_RESERVE]	= { .type = NLA_U64 },
+	[MEMVIRT_A_ZONE_HIGHATOMIC]	= { .type = NLA_U64 },
 };
 
 static const struct nla_policy order_policy[MEMVIRT_A_ORDER_MAX + 1] = {
@@ -662,6 +664,11 @@ static int mv_zone_msg(struct nlmsghdr *nlh, void *ctx)
 		z.wmark_min = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_MIN]);
 		z.wmark_low = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_LOW]);
 		z.wmark_high = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_HIGH]);
+	}
+	if (tb[MEMVIRT_A_ZONE_LOWMEM_RESERVE] && tb[MEMVIRT_A_ZONE_HIGHATOMIC]) {
+		z.has_reserves = true;
+		z.lowmem_reserve = nla_get_u64(tb[MEMVIRT_A_ZONE_LOWMEM_RESERVE]);
+		z.highatomic = nla_get_u64(tb[MEMVIRT_A_ZONE_HIGHATOMIC]);
 	}
 
 	/* Multi-attribute: nla_parse only kept the last one. */

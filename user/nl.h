@@ -51,6 +51,9 @@ struct mv_zone {
 	int32_t max_free_order;		/* -1: nothing free */
 	bool has_wmarks;		/* a module older than the watermarks has none */
 	uint64_t wmark_min, wmark_low, wmark_high;	/* pages */
+	bool has_reserves;		/* nor these two */
+	uint64_t lowmem_reserve;	/* pages kept from allocations that may go higher */
+	uint64_t highatomic;		/* pages in highatomic reserve blocks */
 	unsigned int nr_orders;
 	struct {
 		uint64_t free_blocks;

@@ -184,6 +184,20 @@ enum memvirt_zone_attr {
 	MEMVIRT_A_ZONE_WMARK_MIN,
 	MEMVIRT_A_ZONE_WMARK_LOW,
 	MEMVIRT_A_ZONE_WMARK_HIGH,
+	/*
+	 * u64: pages the zone holds back from an
+	 * allocation that could also use every
+	 * higher zone (lowmem_reserve[ZONE_MOVABLE]:
+	 * user and guest memory, THP, hugetlb), the
+	 * highest of /proc/zoneinfo's "protection"
+	 */
+	MEMVIRT_A_ZONE_LOWMEM_RESERVE,
+	/*
+	 * u64: pages in pageblocks reserved for
+	 * high-order atomic allocations, which
+	 * other allocations do not count as free
+	 */
+	MEMVIRT_A_ZONE_HIGHATOMIC,
 
 	__MEMVIRT_A_ZONE_MAX,
 	MEMVIRT_A_ZONE_MAX = __MEMVIRT_A_ZONE_MAX - 1
