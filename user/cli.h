@@ -6,6 +6,7 @@
 #define MEMVIRT_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #define MEMVIRT_CLI_VERSION	"0.1"
@@ -52,8 +53,14 @@ bool mv_opts_valid(const struct mv_opts *o);
 int mv_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* CLOCK_MONOTONIC in seconds. */
+double mv_now(void);
+/* Sleeps until mv_now() reaches @t or *@stop is set (by a signal handler). */
+void mv_sleep_until(double t, volatile sig_atomic_t *stop);
+
 /* Verbs: argv[0] is the verb name. Return an exit code. */
 int mv_cmd_list(int argc, char **argv, struct mv_opts *o);
 int mv_cmd_show(int argc, char **argv, struct mv_opts *o);
+int mv_cmd_top(int argc, char **argv, struct mv_opts *o);
 
 #endif /* MEMVIRT_CLI_H */

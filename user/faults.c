@@ -60,6 +60,7 @@ struct opts {
 	bool regions;
 	bool json;
 	bool verbose;
+	bool quiet;		/* no "attached with" line (memvirt top) */
 	bool no_latency;
 	bool no_levels;
 	bool lite;		/* exit hook alone: counts only */
@@ -698,6 +699,8 @@ static int setup(struct state *st)
 		fprintf(stderr, "memvirt faults: kvm is not loaded\n");
 	return -1;
 ok:
+	if (st->o.quiet)
+		return 0;
 	fprintf(stderr, "memvirt faults: attached with %s (%s kvm_mmu_page_fault%s%s%s)\n",
 		st->method, st->o.lite ? "fexit" :
 		st->method[0] == 'f' ? "fentry/fexit" : "kprobe/kretprobe",
@@ -1026,7 +1029,7 @@ static double hist_percentile(const struct faults_stats *d, double p)
 	return (double)(1ULL << FAULTS_HIST_SLOTS);
 }
 
-static void fmt_ns(char *buf, size_t len, double ns)
+void mv_fmt_ns(char *buf, size_t len, double ns)
 {
 	if (ns <= 0)
 		snprintf(buf, len, "-");
@@ -1040,7 +1043,7 @@ static void fmt_ns(char *buf, size_t len, double ns)
 		snprintf(buf, len, "%.2fs", ns / 1e9);
 }
 
-static void fmt_rate(char *buf, size_t len, __u64 n, double secs)
+void mv_fmt_rate(char *buf, size_t len, unsigned long long n, double secs)
 {
 	double r = n / secs;
 
@@ -1186,7 +1189,7 @@ static int report_table(struct state *st, double secs)
 				if (k >= S_MAP_4K && k <= S_MAP_1G && !st->levels)
 					snprintf(buf, sizeof(buf), "-");
 				else
-					fmt_rate(buf, sizeof(buf), s[k], secs);
+					mv_fmt_rate(buf, sizeof(buf), s[k], secs);
 				break;
 			case COL_VM:
 				snprintf(buf, sizeof(buf), "%s", vm->id);
@@ -1202,13 +1205,13 @@ static int report_table(struct state *st, double secs)
 						 100.0 * s[S_PAGEIN] / s[S_FAULTS]);
 				break;
 			case COL_P50:
-				fmt_ns(buf, sizeof(buf), hist_percentile(&d, 0.50));
+				mv_fmt_ns(buf, sizeof(buf), hist_percentile(&d, 0.50));
 				break;
 			case COL_P99:
-				fmt_ns(buf, sizeof(buf), hist_percentile(&d, 0.99));
+				mv_fmt_ns(buf, sizeof(buf), hist_percentile(&d, 0.99));
 				break;
 			case COL_AVG:
-				fmt_ns(buf, sizeof(buf), s[S_HIST] ? (double)d.lat_ns / s[S_HIST] : 0);
+				mv_fmt_ns(buf, sizeof(buf), s[S_HIST] ? (double)d.lat_ns / s[S_HIST] : 0);
 				break;
 			}
 			scols_line_set_data(ln, c, buf);
@@ -1318,7 +1321,7 @@ static int on_event(void *ctx, void *data, size_t len)
 			printf("%-12s %-12s %4s %-18s %-12s %-5s %-11s %-5s %-11s %-5s %6s %8s\n",
 			       "TIME(s)", "VM", "VCPU", "GPA", "ERROR", "ACCESS", "CAUSE", "STAGE",
 			       "RESULT", "MAP", "HOSTPF", "LATENCY");
-		fmt_ns(lat, sizeof(lat), st->o.no_latency ? 0 : (double)e->lat_ns);
+		mv_fmt_ns(lat, sizeof(lat), st->o.no_latency ? 0 : (double)e->lat_ns);
 		printf("%-12.6f %-12s %4d 0x%016llx %-12llx %-5s %-11s %-5s %-11s %-5s %6u %8s\n",
 		       t, st->o.vm, e->vcpu_id, (unsigned long long)e->gpa,
 		       (unsigned long long)e->err, access, cause, stage, result, event_level(e),
@@ -1508,37 +1511,15 @@ static void advance(struct state *st)
 	free(zero);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_until(double t)
-{
-	while (!stop) {
-		double left = t - now_s();
-		struct timespec ts;
-
-		if (left <= 0)
-			return;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);	/* EINTR on a signal: loop checks stop */
-	}
-}
-
 /* Until @t, printing --trace events as they come. */
 static void wait_until(struct state *st, double t)
 {
 	if (!st->rb) {
-		sleep_until(t);
+		mv_sleep_until(t, &stop);
 		return;
 	}
 	while (!stop) {
-		double left = t - now_s();
+		double left = t - mv_now();
 
 		if (left <= 0)
 			break;
@@ -1583,7 +1564,7 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 		}
 	}
 
-	start = last = st.t0 = now_s();
+	start = last = st.t0 = mv_now();
 	end = st.o.duration ? start + st.o.duration : 0;
 	rc = 0;
 	while (!stop) {
@@ -1592,7 +1573,7 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 		if (end && next > end)
 			next = end;
 		wait_until(&st, next);
-		t = now_s();
+		t = mv_now();
 		if (t - last < 1e-3)
 			break;
 		if (read_vms(&st) || read_regions(&st) || read_slots(&st)) {
@@ -1626,4 +1607,75 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 		rc = 1;
 	}
 	return rc;
+}
+
+/* --- for other verbs (faults.h) ---------------------------------------- */
+
+struct mv_faults {
+	struct state st;
+};
+
+struct mv_faults *mv_faults_start(void)
+{
+	struct mv_faults *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->st.o.interval = 1;
+	f->st.o.region_shift = 30;
+	f->st.o.max_vms = FAULTS_MAX_VMS_DEFAULT;
+	f->st.o.trace_rate = FAULTS_TRACE_RATE_DEFAULT;
+	f->st.o.quiet = true;
+	libbpf_set_print(libbpf_print);
+	f->st.ncpus = libbpf_num_possible_cpus();
+	if (f->st.ncpus <= 0 || setup(&f->st)) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+const char *mv_faults_method(const struct mv_faults *f)
+{
+	return f->st.method;
+}
+
+int mv_faults_sample(struct mv_faults *f)
+{
+	return read_vms(&f->st);
+}
+
+bool mv_faults_get(const struct mv_faults *f, const char *id, struct mv_fault_rates *r)
+{
+	for (size_t i = 0; i < f->st.nvms; i++) {
+		const struct vm *vm = &f->st.vms[i];
+		struct faults_stats d;
+		__u64 s[S_NR];
+
+		if (!vm->present || strcmp(vm->id, id))
+			continue;
+		diff_stats(&d, &vm->cur, &vm->prev);
+		summarize(&d, s);
+		r->faults = s[S_FAULTS];
+		r->pagein = f->st.pagein ? s[S_PAGEIN] : 0;
+		r->samples = s[S_HIST];
+		r->p50_ns = s[S_HIST] ? hist_percentile(&d, 0.50) : 0;
+		r->p99_ns = s[S_HIST] ? hist_percentile(&d, 0.99) : 0;
+		return true;
+	}
+	return false;
+}
+
+void mv_faults_advance(struct mv_faults *f)
+{
+	advance(&f->st);
+}
+
+void mv_faults_stop(struct mv_faults *f)
+{
+	if (!f)
+		return;
+	detach(&f->st);
+	free(f->st.vms);
+	free(f);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/memvirt.h>
 
@@ -29,9 +30,32 @@ static const struct mv_verb verbs[] = {
 	{ "show", mv_cmd_show, "show everything known about one VM" },
 	{ "faults", mv_cmd_faults, "trace KVM page faults per VM (eBPF)" },
 	{ "frag", mv_cmd_frag, "host fragmentation: can VMs get 2M/1G pages?" },
+	{ "top", mv_cmd_top, "the VMs, refreshed: memory next to page faults" },
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+double mv_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void mv_sleep_until(double t, volatile sig_atomic_t *stop)
+{
+	while (!*stop) {
+		double left = t - mv_now();
+		struct timespec ts;
+
+		if (left <= 0)
+			return;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);	/* EINTR on a signal: the loop checks *stop */
+	}
+}
 
 /* Like util-linux close_stdout(): a failed write must not exit 0. */
 static void mv_close_stdout(void)
