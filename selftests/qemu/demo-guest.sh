@@ -77,6 +77,16 @@ sleep 3
 	<<< quit > /dev/null
 wait "$fpid"
 
+# The same, joined with the module's view of every VM.
+printf '\n$ memvirt top --batch -i 4 -d 4   # while a VM writes 2000 new 4K pages\n'
+memvirt top --batch -i 4 -d 4 &
+fpid=$!
+sleep 1
+# top lists the VMs alive at each refresh: keep this one up past the first.
+{ sleep 5; echo quit; } | "$vmm" --slot gpa=0x100000,size=32M,backing=nothp \
+	--touch 0,0,2000,4096,w > /dev/null
+wait "$fpid"
+
 kill $(jobs -p) 2>/dev/null
 wait
 rmmod memvirt
