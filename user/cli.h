@@ -62,5 +62,6 @@ void mv_sleep_until(double t, volatile sig_atomic_t *stop);
 int mv_cmd_list(int argc, char **argv, struct mv_opts *o);
 int mv_cmd_show(int argc, char **argv, struct mv_opts *o);
 int mv_cmd_top(int argc, char **argv, struct mv_opts *o);
+int mv_cmd_export(int argc, char **argv, struct mv_opts *o);
 
 #endif /* MEMVIRT_CLI_H */

@@ -1666,6 +1666,43 @@ bool mv_faults_get(const struct mv_faults *f, const char *id, struct mv_fault_ra
 	return false;
 }
 
+_Static_assert(MV_FAULTS_HIST_SLOTS == FAULTS_HIST_SLOTS, "histogram size");
+_Static_assert((int)MV_FA_WRITE == (int)FA_WRITE && (int)MV_FA_NR == (int)FA_NR &&
+	       (int)MV_FK_PROT == (int)FK_PROT && (int)MV_FK_NR == (int)FK_NR &&
+	       (int)MV_FL_2M == (int)FL_2M && (int)MV_FL_NR == (int)FL_NR,
+	       "mv_fault_totals axes follow bpf/faults.h");
+
+bool mv_faults_totals(const struct mv_faults *f, const char *id,
+		      struct mv_fault_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->has_pagein = f->st.pagein;
+	t->has_levels = f->st.levels;
+	t->has_latency = !f->st.o.no_latency;
+	for (size_t i = 0; i < f->st.nvms; i++) {
+		const struct vm *vm = &f->st.vms[i];
+		const struct faults_stats *c = &vm->cur;
+
+		if (!vm->present || strcmp(vm->id, id))
+			continue;
+		for (unsigned int a = 0; a < FA_NR; a++)
+			for (unsigned int k = 0; k < FK_NR; k++)
+				for (unsigned int g = 0; g < FS_NR; g++)
+					for (unsigned int r = 0; r < FR_NR; r++)
+						t->cls[a][k] += c->cls[faults_class(a, k, g, r)];
+		t->mmio = c->mmio;
+		t->pagein = c->pagein;
+		t->pagein_major = c->pagein_major;
+		for (unsigned int l = 0; l < FL_NR; l++)
+			t->spte[l] = c->spte[l];
+		t->lat_ns = c->lat_ns;
+		for (unsigned int h = 0; h < FAULTS_HIST_SLOTS; h++)
+			t->hist[h] = c->hist[h];
+		return true;
+	}
+	return false;
+}
+
 void mv_faults_advance(struct mv_faults *f)
 {
 	advance(&f->st);

@@ -40,6 +40,34 @@ int mv_faults_sample(struct mv_faults *f);
 /* The interval's faults of VM @id ("<pid>-<fd>"); false if it had none yet. */
 bool mv_faults_get(const struct mv_faults *f, const char *id, struct mv_fault_rates *r);
 void mv_faults_advance(struct mv_faults *f);
+
+/*
+ * Counters of one VM since the probes first saw it, for exporters: they
+ * only grow while the probes stay attached and the VM lives.
+ */
+#define MV_FAULTS_HIST_SLOTS	32	/* slot i: [2^i, 2^(i+1)) ns */
+
+enum { MV_FA_READ, MV_FA_WRITE, MV_FA_FETCH, MV_FA_NR };
+enum { MV_FK_NOT_PRESENT, MV_FK_PROT, MV_FK_RSVD, MV_FK_NR };
+enum { MV_FL_4K, MV_FL_2M, MV_FL_1G, MV_FL_OTHER, MV_FL_NR };
+
+struct mv_fault_totals {
+	unsigned long long cls[MV_FA_NR][MV_FK_NR];	/* access x cause */
+	unsigned long long mmio;	/* handled as MMIO */
+	unsigned long long pagein;	/* faulted host memory in */
+	unsigned long long pagein_major;	/* ... with a major host fault */
+	unsigned long long spte[MV_FL_NR];	/* mappings installed, by level */
+	unsigned long long lat_ns;	/* sum of handler latencies */
+	unsigned long long hist[MV_FAULTS_HIST_SLOTS];	/* handler latency */
+	bool has_pagein, has_levels, has_latency;
+};
+
+/*
+ * The totals of VM @id as of the last mv_faults_sample(); false if the probes
+ * have not seen it (all zero). The has_* flags say what the probes measure.
+ */
+bool mv_faults_totals(const struct mv_faults *f, const char *id,
+		      struct mv_fault_totals *t);
 void mv_faults_stop(struct mv_faults *f);
 
 /* "850ns", "12.3us", "1.2ms"; "-" for 0. */

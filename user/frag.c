@@ -269,20 +269,29 @@ static void indices(const uint64_t *blocks, unsigned int nr, unsigned int order,
  * highatomic blocks as free (__zone_watermark_ok()): free blocks these hold
  * back are not "allocatable now".
  */
-static void zone_2m(const struct mv_zone *z, struct node_verdict *v)
+void mv_zone_2m(const struct mv_zone *z, struct mv_zone_2m *r)
 {
-	uint64_t blocks = 0, headroom, keep;
+	uint64_t keep;
 	unsigned int o;
 
+	r->blocks = 0;
 	for (o = ORDER_2M; o < z->nr_orders; o++)
-		blocks += z->order[o].free_blocks << (o - ORDER_2M);
+		r->blocks += z->order[o].free_blocks << (o - ORDER_2M);
 	keep = z->has_wmarks ? z->wmark_low : 0;	/* else an older module */
 	if (z->has_reserves)
 		keep += z->lowmem_reserve + z->highatomic;
-	headroom = z->free_pages > keep ? (z->free_pages - keep) >> ORDER_2M : 0;
-	v->free_2m += blocks;
-	v->headroom_2m += headroom;
-	v->avail_2m += blocks < headroom ? blocks : headroom;
+	r->headroom = z->free_pages > keep ? (z->free_pages - keep) >> ORDER_2M : 0;
+	r->avail = r->blocks < r->headroom ? r->blocks : r->headroom;
+}
+
+static void zone_2m(const struct mv_zone *z, struct node_verdict *v)
+{
+	struct mv_zone_2m r;
+
+	mv_zone_2m(z, &r);
+	v->free_2m += r.blocks;
+	v->headroom_2m += r.headroom;
+	v->avail_2m += r.avail;
 }
 
 static void verdicts(struct frag_data *d)

@@ -31,6 +31,7 @@ static const struct mv_verb verbs[] = {
 	{ "faults", mv_cmd_faults, "trace KVM page faults per VM (eBPF)" },
 	{ "frag", mv_cmd_frag, "host fragmentation: can VMs get 2M/1G pages?" },
 	{ "top", mv_cmd_top, "the VMs, refreshed: memory next to page faults" },
+	{ "export", mv_cmd_export, "all of it as Prometheus metrics, once or every interval" },
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -94,8 +95,8 @@ static void mv_usage(FILE *out)
 	      " -V, --version          display version\n"
 	      "\n"
 	      "Run 'memvirt <verb> --help' for the verb's options and columns.\n"
-	      "list, show and frag need memvirt.ko loaded; all verbs but frag\n"
-	      "need root.\n", out);
+	      "All verbs but faults need memvirt.ko loaded; all but frag need\n"
+	      "root.\n", out);
 }
 
 int mv_usage_error(const char *verb, const char *fmt, ...)

@@ -87,6 +87,10 @@ sleep 1
 	--touch 0,0,2000,4096,w > /dev/null
 wait "$fpid"
 
+# The same numbers for a monitoring system (first lines of each VM family).
+printf '\n$ memvirt export | grep -m 12 "^memvirt_vm_"   # Prometheus text format\n'
+memvirt export | grep -m 12 '^memvirt_vm_'
+
 kill $(jobs -p) 2>/dev/null
 wait
 rmmod memvirt

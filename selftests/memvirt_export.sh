@@ -1,0 +1,194 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `memvirt export` against a VM of memvirt-vmm: the Prometheus text parses
+# with the Prometheus project's own Python parser (python3-prometheus-client)
+# into typed families without duplicate series; the VM's values equal `memvirt
+# list` and KVM's debugfs; the zones' free blocks and indices equal
+# /proc/buddyinfo and the kernel's debugfs extfrag files; with -i the file is
+# replaced atomically and its fault counters count a touch of N new pages as
+# N faults, the latency histogram's count included; the probes are gone when
+# it exits. TAP; exit 4 (KSFT_SKIP) when something is missing.
+. "$(dirname "$0")/lib.sh"
+require_vm_env
+py=/usr/bin/python3
+command -v jq > /dev/null || skip_all "jq not installed"
+$py -c 'import prometheus_client.parser' 2>/dev/null ||
+	skip_all "python3-prometheus-client not installed"
+kvmdbg=/sys/kernel/debug/kvm
+
+pages=800
+slack=16	# the VMM's code and stack pages, faulted in at its first run
+
+# parse FILE: the samples as "name{k=v,...} value" lines, sorted labels;
+# fails (with the reason on stderr) unless every sample belongs to a family
+# announced with HELP and TYPE, each family comes once and no series repeats.
+parse() {
+	$py - "$1" <<'EOF'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+text = open(sys.argv[1]).read()
+fams, series, bad = set(), set(), []
+for f in text_string_to_metric_families(text):
+    if f.type == 'untyped' or not f.documentation:
+        bad.append('no HELP/TYPE for %s' % f.name)
+    if f.name in fams:
+        bad.append('family %s twice' % f.name)
+    fams.add(f.name)
+    for s in f.samples:
+        key = s.name + '{' + ','.join('%s=%s' % kv for kv in sorted(s.labels.items())) + '}'
+        if key in series:
+            bad.append('series %s twice' % key)
+        series.add(key)
+        print(key, repr(s.value) if s.value != int(s.value) else int(s.value))
+if bad or not fams:
+    sys.stderr.write('\n'.join(bad or ['no metrics']) + '\n')
+    sys.exit(1)
+EOF
+}
+
+# value NAME LABELS...: the sample NAME{LABELS} of $tmp/samples ("" if none).
+value() {
+	local name=$1 l
+	shift
+	l=$(printf '%s\n' "$@" | sort | paste -sd,)
+	awk -v k="$name{$l}" '$1 == k { print $2 }' "$tmp/samples"
+}
+
+# sum NAME FILTER: the sum of NAME's samples whose labels contain FILTER.
+sum() {
+	awk -v n="$1{" -v f="$2" 'index($1, n) == 1 && index($1, f) { s += $2 }
+		END { printf "%d\n", s }' "$tmp/samples"
+}
+
+echo "1..7"
+vmm_start --vcpus 1 --slot gpa=0x100000,size=8M,backing=nothp --touch 0,0,300,4096,w
+id=$vm_id
+echo "# VM $id"
+
+# 1. Once, on stdout.
+"$cli" export > "$tmp/once.prom" 2> "$tmp/err"
+rc=$?
+sed 's/^/# export: /' "$tmp/err"
+parse "$tmp/once.prom" > "$tmp/samples" 2> "$tmp/err"
+prc=$?
+sed 's/^/# parse: /' "$tmp/err"
+echo "# $(wc -l < "$tmp/samples") samples in $(grep -c '^# TYPE' "$tmp/once.prom") families"
+check "export exits 0 and its text parses into typed families, no series twice" \
+	test "$rc" -eq 0 -a "$prc" -eq 0
+
+# 2. The VM as `memvirt list` and KVM's debugfs report it.
+want=$("$cli" list -J -o ID,PID,COMM,MEMORY,MAPPED,MAP-4K,MAP-2M,OVERHEAD |
+	jq -r --arg id "$id" '.vms[] | select(.id == $id) |
+	"\(.pid) \(.comm) \(.memory) \(.mapped) \(.["map-4k"]) \(.["map-2m"]) \(.overhead)"')
+got="$(value memvirt_vm_info vm="$id" pid="$vm_pid" comm=memvirt-vmm | sed "s/^1$/$vm_pid memvirt-vmm/")"
+got="$got $(value memvirt_vm_memory_bytes vm="$id") $(value memvirt_vm_mapped_bytes vm="$id")"
+got="$got $(value memvirt_vm_mappings vm="$id" size=4K) $(value memvirt_vm_mappings vm="$id" size=2M)"
+got="$got $(sum memvirt_vm_overhead_bytes "vm=$id}")"
+echo "# list:   $want"
+echo "# export: $got (pid comm memory mapped 4K 2M overhead-parts-summed)"
+check "pid, comm, memory, mappings and overhead (its parts summed) as list reports them" \
+	test -n "$want" -a "$got" = "$want"
+
+dbg=$(cat "$kvmdbg/$id/pages_4k" "$kvmdbg/$id/pages_2m" "$kvmdbg/$id/pages_1g" 2>/dev/null |
+	paste -sd' ')
+got="$(value memvirt_vm_mappings vm="$id" size=4K) $(value memvirt_vm_mappings vm="$id" size=2M)"
+got="$got $(value memvirt_vm_mappings vm="$id" size=1G)"
+echo "# debugfs pages_4k/2m/1g: $dbg; export: $got"
+check "mappings by size equal KVM's debugfs pages_4k, pages_2m, pages_1g" \
+	test -n "$dbg" -a "$got" = "$dbg"
+
+# 3. Zones: free blocks per order as /proc/buddyinfo and fragmentation indices
+# as the kernel's debugfs, read right after (some tries: the allocator moves
+# between the reads). Both as lines "node zone value-per-order...".
+from_proc() {	# FILE FORMAT
+	awk -v f="$2" '{ s = $2 " " $4; gsub(",", "", s)
+		for (i = 5; i <= NF; i++) s = s " " sprintf(f, $i); print s }' "$1"
+}
+from_export() {	# METRIC FORMAT
+	awk -v m="$1{" -v f="$2" 'index($1, m) == 1 {
+		match($1, /node=[0-9]+/); n = substr($1, RSTART + 5, RLENGTH - 5)
+		match($1, /order=[0-9]+/); o = substr($1, RSTART + 6, RLENGTH - 6)
+		match($1, /zone=[A-Za-z0-9]+/); z = n " " substr($1, RSTART + 5, RLENGTH - 5)
+		v[z, o] = sprintf(f, $2); if (!(z in seen)) { seen[z] = 1; k[++nk] = z }
+		if (o + 0 > max) max = o + 0 }
+		END { for (i = 1; i <= nk; i++) { s = k[i]
+			for (o = 0; o <= max; o++) s = s " " v[k[i], o]; print s } }' "$tmp/samples"
+}
+extfrag=/sys/kernel/debug/extfrag
+for try in $(seq 10); do
+	"$cli" export > "$tmp/z.prom" && cp /proc/buddyinfo "$tmp/buddyinfo" &&
+		cp "$extfrag/extfrag_index" "$extfrag/unusable_index" "$tmp/" && parse "$tmp/z.prom" > "$tmp/samples" || break
+	bi=$(from_proc "$tmp/buddyinfo" %d)
+	ex=$(from_export memvirt_zone_free_blocks %d)
+	fi=$(from_proc "$tmp/extfrag_index" %.3f)
+	ef=$(from_export memvirt_zone_fragmentation_index %.3f)
+	ui=$(from_proc "$tmp/unusable_index" %.3f)
+	eu=$(from_export memvirt_zone_unusable_free_ratio %.3f)
+	[ "$bi" = "$ex" ] && [ "$fi" = "$ef" ] && [ "$ui" = "$eu" ] && break
+done
+echo "# buddyinfo (try $try):"; printf '%s\n' "$bi" | sed 's/^/#   /'
+echo "# export:";                printf '%s\n' "$ex" | sed 's/^/#   /'
+echo "# extfrag_index:";         printf '%s\n' "$fi" | sed 's/^/#   /'
+echo "# export:";                printf '%s\n' "$ef" | sed 's/^/#   /'
+echo "# unusable_index:";        printf '%s\n' "$ui" | sed 's/^/#   /'
+echo "# export:";                printf '%s\n' "$eu" | sed 's/^/#   /'
+check "free blocks and both indices per node, zone and order equal /proc/buddyinfo and debugfs" \
+	test -n "$bi" -a "$bi" = "$ex" -a -n "$fi" -a "$fi" = "$ef" -a -n "$ui" -a "$ui" = "$eu"
+
+# 4. Every interval, into a file, with fault counters: a reader in the
+# meantime must always find a whole file, and no temporary file stays.
+out=$tmp/textfile/memvirt.prom
+mkdir -p "$tmp/textfile"
+"$cli" export -i 1 -d 6 -o "$out" 2> "$tmp/err" &
+ex_pid=$!
+sleep 2
+echo "touch 0,0x200000,$pages,4096,w" >&3
+reads=0 torn=0
+while kill -0 "$ex_pid" 2>/dev/null; do
+	if [ -s "$out" ]; then
+		cp "$out" "$tmp/read.prom"
+		reads=$((reads + 1))
+		tail -c 1 "$tmp/read.prom" | od -An -c | grep -q '\\n' &&
+			parse "$tmp/read.prom" > /dev/null 2>&1 || torn=$((torn + 1))
+	fi
+	sleep 0.2
+done
+wait "$ex_pid"
+rc=$?
+sed 's/^/# export -i: /' "$tmp/err"
+echo "# $reads reads while it ran, $torn not whole; files left: $(ls "$tmp/textfile" | paste -sd' ')"
+check "export -i 1 -d 6 -o FILE exits 0, FILE always whole, nothing else left" \
+	test "$rc" -eq 0 -a "$reads" -ge 2 -a "$torn" -eq 0 -a \
+	"$(ls "$tmp/textfile")" = memvirt.prom
+
+parse "$out" > "$tmp/samples"
+faults=$(awk -v id="$id" 'index($1, "memvirt_vm_page_faults_total{") == 1 &&
+	index($1, "vm=" id "}") { s += $2 } END { printf "%d\n", s }' "$tmp/samples")
+np_w=$(value memvirt_vm_page_faults_total vm="$id" access=write cause=not_present)
+count=$(value memvirt_vm_page_fault_duration_seconds_count vm="$id")
+inf=$(value memvirt_vm_page_fault_duration_seconds_bucket vm="$id" le=+Inf)
+mono=$(awk -v id="$id" 'index($1, "memvirt_vm_page_fault_duration_seconds_bucket{") == 1 &&
+	index($1, "vm=" id "}") { match($1, /le=[^,}]+/); le = substr($1, RSTART + 3, RLENGTH - 3)
+	if (le == "+Inf") le = 1e300; print le, $2 }' "$tmp/samples" | sort -g |
+	awk '$2 < last { bad = 1 } { last = $2 } END { print bad ? "no" : "yes" }')
+echo "# faults $faults (write, not present: $np_w), histogram count $count, +Inf $inf, cumulative: $mono"
+echo "# $(grep -m1 '^memvirt_faults_probe_info' "$out")"
+check "fault counters: $pages new pages written -> $faults faults (<= +$slack), histogram count the same" \
+	test "$faults" -ge "$pages" -a "$faults" -le $((pages + slack)) -a \
+	"${np_w:-0}" -ge "$pages" -a "$count" = "$faults" -a "$inf" = "$count" -a "$mono" = yes
+
+# 5. The probes went with it, and --json carries the same samples.
+# Freeing programs is deferred a little (RCU): look for up to 5 s.
+for _ in $(seq 50); do
+	left=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
+	[ "$left" -eq 0 ] && break
+	sleep 0.1
+done
+text=$("$cli" export | grep -vc '^#')
+json=$("$cli" export --json | jq '[.metrics[].samples[]] | length')
+echo "# BPF programs left: $left; samples: text $text, json $json"
+check "no probe left after it exits; --json has as many samples as the text" \
+	test "${left:-1}" -eq 0 -a "$text" -gt 0 -a "$json" = "$text"
+
+vmm_quit
+[ "$failed" -eq 0 ]
