@@ -13,7 +13,8 @@
 #   MEMVIRT_QEMU_MEM      guest memory (default 3G)
 #   MEMVIRT_QEMU_SMP      vCPUs (default 2)
 #   MEMVIRT_QEMU_NODES    NUMA nodes, one socket each, memory and vCPUs split
-#                         evenly (default 2)
+#                         evenly (default 2); with fewer vCPUs than nodes,
+#                         the last nodes are memory-only
 #   MEMVIRT_QEMU_TIMEOUT  seconds before the guest is killed (default 1200)
 #   MEMVIRT_QEMU_ARGS     extra QEMU arguments (e.g. NUMA nodes)
 #   MEMVIRT_QEMU_APPEND   extra kernel command line
@@ -54,7 +55,8 @@ fifo=$run/result
 mkfifo "$fifo"
 trap 'rm -rf "$run" "$job"' EXIT
 
-# NUMA: N nodes of equal memory, vCPUs spread round-robin.
+# NUMA: N nodes of equal memory, vCPUs split evenly; with fewer vCPUs than
+# nodes, one each for the first nodes and the rest memory-only.
 mem=${MEMVIRT_QEMU_MEM:-3G}
 smp=${MEMVIRT_QEMU_SMP:-2}
 nodes=${MEMVIRT_QEMU_NODES:-2}
@@ -62,8 +64,15 @@ numa=()
 topo="$smp,sockets=1,cores=$smp,threads=1"
 if [ "$nodes" -gt 1 ]; then
 	# One socket per node, so the scheduler's topology checks stay quiet.
-	[ $((smp % nodes)) -eq 0 ] || { echo "run-vm: $smp vCPUs do not split over $nodes nodes" >&2; exit 125; }
-	topo="$smp,sockets=$nodes,cores=$((smp / nodes)),threads=1"
+	if [ "$smp" -lt "$nodes" ]; then
+		per=1 sockets=$smp
+	elif [ $((smp % nodes)) -eq 0 ]; then
+		per=$((smp / nodes)) sockets=$nodes
+	else
+		echo "run-vm: $smp vCPUs do not split over $nodes nodes" >&2
+		exit 125
+	fi
+	topo="$smp,sockets=$sockets,cores=$per,threads=1"
 	case "$mem" in
 	*G) mib=$((${mem%G} * 1024)) ;;
 	*M) mib=${mem%M} ;;
@@ -71,7 +80,7 @@ if [ "$nodes" -gt 1 ]; then
 	esac
 	for ((i = 0; i < nodes; i++)); do
 		cpus=()
-		for ((c = 0; c < smp / nodes; c++)); do
+		for ((c = 0; c < per && i < sockets; c++)); do
 			cpus+=(-numa "cpu,node-id=$i,socket-id=$i,core-id=$c,thread-id=0")
 		done
 		numa+=(-object "memory-backend-ram,id=mem$i,size=$((mib / nodes))M"
