@@ -115,7 +115,14 @@ from_export() {	# METRIC FORMAT
 			for (o = 0; o <= max; o++) s = s " " v[k[i], o]; print s } }' "$tmp/samples"
 }
 extfrag=/sys/kernel/debug/extfrag
-for try in $(seq 10); do
+# After the tests before this one the allocator may be busy for a while
+# (a node freed at once after a low-watermark test): wait up to 30 s for
+# /proc/buddyinfo to stay the same for a second.
+for quiet in $(seq 30); do
+	a=$(cat /proc/buddyinfo); sleep 1; [ "$a" = "$(cat /proc/buddyinfo)" ] && break
+done
+echo "# /proc/buddyinfo steady after ${quiet} s"
+for try in $(seq 20); do
 	"$cli" export > "$tmp/z.prom" && cp /proc/buddyinfo "$tmp/buddyinfo" &&
 		cp "$extfrag/extfrag_index" "$extfrag/unusable_index" "$tmp/" && parse "$tmp/z.prom" > "$tmp/samples" || break
 	bi=$(from_proc "$tmp/buddyinfo" %d)
