@@ -60,8 +60,9 @@ sum() {
 		END { printf "%d\n", s }' "$tmp/samples"
 }
 
-echo "1..7"
-vmm_start --vcpus 1 --slot gpa=0x100000,size=8M,backing=nothp --touch 0,0,300,4096,w
+echo "1..8"
+vmm_start --vcpus 1 --slot gpa=0x100000,size=8M,backing=nothp --touch 0,0,300,4096,w \
+	--slot gpa=0x1000000,size=4M,backing=thp --touch 1,0,2,0x200000,w
 id=$vm_id
 echo "# VM $id"
 
@@ -196,6 +197,23 @@ json=$("$cli" export --json | jq '[.metrics[].samples[]] | length')
 echo "# BPF programs left: $left; samples: text $text, json $json"
 check "no probe left after it exits; --json has as many samples as the text" \
 	test "${left:-1}" -eq 0 -a "$text" -gt 0 -a "$json" = "$text"
+
+# 6. --backing: the host side of the VM's memory as `show --backing` has it.
+"$cli" export --backing > "$tmp/bk.prom" 2> "$tmp/err" && parse "$tmp/bk.prom" > "$tmp/samples"
+sed 's/^/# export --backing: /' "$tmp/err"
+got="$(value memvirt_vm_host_bytes vm="$id" state=resident) $(value memvirt_vm_host_bytes vm="$id" state=zero)"
+got="$got $(value memvirt_vm_host_bytes vm="$id" state=swapped) $(value memvirt_vm_host_bytes vm="$id" state=not_present)"
+got="$got $(value memvirt_vm_host_huge_bytes vm="$id" kind=thp) $(value memvirt_vm_host_huge_bytes vm="$id" kind=hugetlb)"
+got="$got $(value memvirt_vm_host_runs vm="$id") $(value memvirt_vm_host_longest_run_bytes vm="$id")"
+got="$got $(awk -v id="$id" 'index($1, "memvirt_vm_host_node_bytes{") == 1 && index($1, "vm=" id "}") {
+	match($1, /node=[0-9]+/); printf "%s:%s ", substr($1, RSTART + 5, RLENGTH - 5), $2 }' "$tmp/samples")"
+want=$("$cli" show "$id" --backing -J | jq -r '.. | objects | select(has("backing")) | .backing.total |
+	"\(.resident) \(.zero) \(.swapped) \(.["not-present"]) \(.thp) \(.hugetlb) \(.runs) \(.["longest-run"]) " +
+	([.nodes[] | "\(.node):\(.bytes) "] | join(""))')
+echo "# show --backing: $want"
+echo "# export:         $got (resident zero swapped not-present thp hugetlb runs longest nodes)"
+check "--backing: host states, huge pages, runs and nodes as show --backing has them" \
+	test -n "$want" -a "$got" = "$want"
 
 vmm_quit
 [ "$failed" -eq 0 ]

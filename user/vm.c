@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "nl.h"
 #include "output.h"
+#include "vm.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -229,14 +230,7 @@ static int slot_collect(const struct mv_slot *slot, void *arg)
 	return 0;
 }
 
-/* Backing of a VM: one entry per memslot of its list, and the total. */
-struct vm_backing {
-	struct mv_backing *slot;
-	size_t nr;
-	struct mv_backing total;
-};
-
-static void vm_backing_free(struct vm_backing *b)
+void mv_vm_backing_free(struct mv_vm_backing *b)
 {
 	size_t i;
 
@@ -248,15 +242,9 @@ static void vm_backing_free(struct vm_backing *b)
 	b->nr = 0;
 }
 
-/*
- * Reads the host backing of @vm's memslots @slots (all address spaces) in
- * the address space of the process that created it. The total counts each
- * host page of the user slots once: SMM slots (address space 1) alias
- * those of address space 0. Prints why on failure.
- */
-static int vm_backing_compute(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
-			      const struct mv_slot *slots, size_t nr,
-			      struct vm_backing *out)
+int mv_vm_backing_compute(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
+			  const struct mv_slot *slots, size_t nr,
+			  struct mv_vm_backing *out)
 {
 	struct mv_backing_range *r;
 	unsigned long pid;
@@ -397,7 +385,7 @@ static int list_add_vm(const struct mv_vm *vm, void *arg)
 	int err;
 
 	struct slot_list mine = { 0 };
-	struct vm_backing vb = { 0 };
+	struct mv_vm_backing vb = { 0 };
 	bool have_bk = false;
 
 	if (ctx->bctx) {
@@ -409,7 +397,7 @@ static int list_add_vm(const struct mv_vm *vm, void *arg)
 				return err;
 		}
 		/* A VM that cannot be read gets "-" and a message. */
-		have_bk = !vm_backing_compute(ctx->bctx, vm, mine.v, mine.nr,
+		have_bk = !mv_vm_backing_compute(ctx->bctx, vm, mine.v, mine.nr,
 					      &vb);
 		free(mine.v);
 	}
@@ -418,7 +406,7 @@ static int list_add_vm(const struct mv_vm *vm, void *arg)
 	for (i = 0; i < ctx->ncols && !err; i++)
 		err = vm_field_cell(ln, i, vm, have_bk ? &vb.total : NULL,
 				    ctx->cols[i], ctx->o);
-	vm_backing_free(&vb);
+	mv_vm_backing_free(&vb);
 	return err;
 }
 
@@ -1033,7 +1021,7 @@ static int bk_line(struct libscols_table *tb, struct mv_backing_ctx *ctx,
 
 static int bk_table_print(struct mv_backing_ctx *ctx,
 			  const struct slot_list *slots,
-			  const struct vm_backing *vb, const struct mv_opts *o)
+			  const struct mv_vm_backing *vb, const struct mv_opts *o)
 {
 	static const struct {
 		const char *name;
@@ -1131,7 +1119,7 @@ static struct json_object *bk_json(struct mv_backing_ctx *ctx,
 
 static int bk_json_add(struct json_object *parent, struct mv_backing_ctx *ctx,
 		       const struct mv_vm *vm, const struct slot_list *slots,
-		       const struct vm_backing *vb)
+		       const struct mv_vm_backing *vb)
 {
 	struct json_object *obj = json_object_new_object(), *arr, *j;
 	size_t i;
@@ -1165,7 +1153,7 @@ struct show_data {
 	const struct mv_vm *vm;
 	const struct slot_list *slots;
 	struct mv_backing_ctx *bctx;
-	const struct vm_backing *vb;	/* NULL without --backing */
+	const struct mv_vm_backing *vb;	/* NULL without --backing */
 };
 
 static int show_fields_print(const struct show_data *d,
@@ -1319,7 +1307,7 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mv_backing_ctx *bctx = NULL;
-	struct vm_backing vb = { 0 };
+	struct mv_vm_backing vb = { 0 };
 	struct show_data d = { 0 };
 	bool backing = false;
 	struct slot_list slots = { 0 };
@@ -1375,7 +1363,7 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 	if (show_fetch(nl, argv[optind], vm, &slots))
 		goto out;
 	if (backing &&
-	    vm_backing_compute(bctx, vm, slots.v, slots.nr, &vb))
+	    mv_vm_backing_compute(bctx, vm, slots.v, slots.nr, &vb))
 		goto out;
 
 	d.vm = vm;
@@ -1390,7 +1378,7 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 	ret = MV_EXIT_OK;
 out:
 	mv_nl_close(nl);
-	vm_backing_free(&vb);
+	mv_vm_backing_free(&vb);
 	mv_backing_close(bctx);
 	free(slots.v);
 	free(vm);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memvirt CLI: the list and show verbs, and the host backing of one VM for
+ * the verbs that report it.
+ */
+#ifndef MEMVIRT_VM_H
+#define MEMVIRT_VM_H
+
+#include <stddef.h>
+
+#include "backing.h"
+#include "nl.h"
+
+/* Backing of a VM: one entry per memslot of its list, and the total. */
+struct mv_vm_backing {
+	struct mv_backing *slot;
+	size_t nr;
+	struct mv_backing total;
+};
+
+/*
+ * Reads the host backing of @vm's memslots @slots (all address spaces, this
+ * VM's only) in the address space of the process that created it. The total
+ * counts each host page of the user slots once: SMM slots (address space 1)
+ * alias those of address space 0. Prints why on failure; 0 or -errno.
+ */
+int mv_vm_backing_compute(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
+			  const struct mv_slot *slots, size_t nr,
+			  struct mv_vm_backing *out);
+void mv_vm_backing_free(struct mv_vm_backing *b);
+
+#endif /* MEMVIRT_VM_H */
