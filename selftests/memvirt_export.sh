@@ -185,18 +185,34 @@ check "fault counters: $pages new pages written -> $faults faults (<= +$slack), 
 	test "$faults" -ge "$pages" -a "$faults" -le $((pages + slack)) -a \
 	"${np_w:-0}" -ge "$pages" -a "$count" = "$faults" -a "$inf" = "$count" -a "$mono" = yes
 
-# 5. The probes went with it, and --json carries the same samples.
+# 5. The probes go when it ends, at the end of -d as above or at SIGTERM (a
+# service stopped), and --json carries the same samples.
 # Freeing programs is deferred a little (RCU): look for up to 5 s.
-for _ in $(seq 50); do
-	left=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
-	[ "$left" -eq 0 ] && break
-	sleep 0.1
-done
+probes_left() {
+	for _ in $(seq 50); do
+		left=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
+		[ "$left" -eq 0 ] && break
+		sleep 0.1
+	done
+	echo "$left"
+}
+after_d=$(probes_left)
+"$cli" export -i 1 -o "$tmp/term.prom" 2> "$tmp/err" &
+ex_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/term.prom" ] && break; sleep 0.1; done
+attached=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
+kill -TERM "$ex_pid"
+wait "$ex_pid"
+rc=$?
+sed 's/^/# export -i (SIGTERM): /' "$tmp/err"
+left=$(probes_left)
 text=$("$cli" export | grep -vc '^#')
 json=$("$cli" export --json | jq '[.metrics[].samples[]] | length')
-echo "# BPF programs left: $left; samples: text $text, json $json"
-check "no probe left after it exits; --json has as many samples as the text" \
-	test "${left:-1}" -eq 0 -a "$text" -gt 0 -a "$json" = "$text"
+echo "# BPF programs after -d: $after_d; while it ran: $attached, after SIGTERM (exit $rc): $left"
+echo "# samples: text $text, json $json"
+check "no probe left after -d or SIGTERM (exit 0); --json has as many samples as the text" \
+	test "$after_d" -eq 0 -a "$attached" -gt 0 -a "$rc" -eq 0 -a "${left:-1}" -eq 0 -a \
+	"$text" -gt 0 -a "$json" = "$text"
 
 # 6. --backing: the host side of the VM's memory as `show --backing` has it.
 "$cli" export --backing > "$tmp/bk.prom" 2> "$tmp/err" && parse "$tmp/bk.prom" > "$tmp/samples"
