@@ -8,7 +8,7 @@ set -eu
 
 pkgs="make gcc libc6-dev pkg-config libnl-genl-3-dev libbpf-dev bpftool
 clang llvm libsmartcols-dev libjson-c-dev qemu-system-x86 busybox-static python3-yaml
-kmod xz-utils zstd cpio jq bpftrace python3-prometheus-client
+kmod xz-utils zstd cpio jq bpftrace python3-prometheus-client dkms
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12"
 

@@ -47,9 +47,15 @@ for kver in "$@"; do
 		fail "$kver: build memvirt.ko"
 		continue
 	fi
+	# The same sources the way a host gets them: through dkms.conf.
+	if ! dko=$("$top/scripts/build-dkms.sh" "$kver"); then
+		fail "$kver: DKMS build of memvirt.ko (dkms.conf)"
+		dko=
+	fi
 	job=$(mktemp)
 	cat > "$job" <<JOB
 export MEMVIRT_TOP='$top' MEMVIRT_KO='$ko' MEMVIRT_SELFTESTS='$BUILD/selftests'
+export MEMVIRT_DKMS_KO='$dko'
 exec /bin/sh '$here/guest-check.sh'
 JOB
 	log=$BUILD/qemu/check-$kver.tap

@@ -6,6 +6,7 @@
 #   MEMVIRT_TOP        repository (read-only in the guest)
 #   MEMVIRT_KO         module built for the running kernel
 #   MEMVIRT_SELFTESTS  prebuilt kselftest output directory
+#   MEMVIRT_DKMS_KO    the same module built by DKMS (empty: not built)
 set -u
 
 n=0
@@ -47,6 +48,18 @@ elif rmmod memvirt; then
 	result OK "harness: rmmod memvirt.ko"
 else
 	result FAIL "harness: rmmod memvirt.ko"
+fi
+
+# The module as DKMS built it from dkms.conf: it loads, answers, unloads.
+if [ -n "${MEMVIRT_DKMS_KO:-}" ]; then
+	if insmod "$MEMVIRT_DKMS_KO" && memvirt list -n -o ID > /tmp/dkms.out 2>&1 &&
+	   grep -q '^memvirt ' /proc/modules && rmmod memvirt; then
+		result OK "dkms: the DKMS-built memvirt.ko loads, answers 'memvirt list', unloads"
+	else
+		result FAIL "dkms: the DKMS-built memvirt.ko loads, answers 'memvirt list', unloads"
+		sed 's/^/# /' /tmp/dkms.out 2>/dev/null
+		rmmod memvirt 2>/dev/null
+	fi
 fi
 
 bad=$(dmesg | sed -n '/memvirt-check: start/,$p' |
