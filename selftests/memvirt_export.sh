@@ -130,7 +130,8 @@ done
 echo "# /proc/buddyinfo $steady"
 for try in $(seq 20); do
 	"$cli" export > "$tmp/z.prom" && cp /proc/buddyinfo "$tmp/buddyinfo" &&
-		cp "$extfrag/extfrag_index" "$extfrag/unusable_index" "$tmp/" && parse "$tmp/z.prom" > "$tmp/samples" || break
+		cp "$extfrag/extfrag_index" "$extfrag/unusable_index" "$tmp/" &&
+		"$cli" frag --json > "$tmp/frag.json" && parse "$tmp/z.prom" > "$tmp/samples" || break
 	bi=$(from_proc "$tmp/buddyinfo" %d)
 	ex=$(from_export memvirt_zone_free_blocks %d)
 	fi=$(from_proc "$tmp/extfrag_index" %.3f)
@@ -138,7 +139,14 @@ for try in $(seq 20); do
 	ui=$(from_proc "$tmp/unusable_index" %.3f)
 	eu=$(from_export memvirt_zone_unusable_free_ratio %.3f)
 	bi3=$(echo "$bi" | cut -d' ' -f1-2,6-) ex3=$(echo "$ex" | cut -d' ' -f1-2,6-)
-	[ "$bi3" = "$ex3" ] && [ "$fi" = "$ef" ] && [ "$ui" = "$eu" ] && break
+	# 2M pages allocatable now: the zones of a node add up to frag's figure.
+	f2=$(jq -r '.nodes[] | "\(.node) \(.hugepages_2m_now)"' "$tmp/frag.json" | paste -sd' ')
+	e2=$(awk 'index($1, "memvirt_zone_huge_2m_available{") == 1 {
+		match($1, /node=[0-9]+/); n = substr($1, RSTART + 5, RLENGTH - 5)
+		if (!(n in v)) k[++nk] = n; v[n] += $2 }
+		END { for (i = 1; i <= nk; i++) printf "%s%s %d", (i > 1 ? " " : ""), k[i], v[k[i]] }' \
+		"$tmp/samples")
+	[ "$bi3" = "$ex3" ] && [ "$fi" = "$ef" ] && [ "$ui" = "$eu" ] && [ "$f2" = "$e2" ] && break
 done
 echo "# buddyinfo (try $try):"; printf '%s\n' "$bi" | sed 's/^/#   /'
 echo "# export:";                printf '%s\n' "$ex" | sed 's/^/#   /'
@@ -146,8 +154,10 @@ echo "# extfrag_index:";         printf '%s\n' "$fi" | sed 's/^/#   /'
 echo "# export:";                printf '%s\n' "$ef" | sed 's/^/#   /'
 echo "# unusable_index:";        printf '%s\n' "$ui" | sed 's/^/#   /'
 echo "# export:";                printf '%s\n' "$eu" | sed 's/^/#   /'
-check "free blocks (orders >= 3) and both indices per node, zone and order equal /proc/buddyinfo and debugfs" \
-	test -n "$bi3" -a "$bi3" = "$ex3" -a -n "$fi" -a "$fi" = "$ef" -a -n "$ui" -a "$ui" = "$eu"
+echo "# 2M now per node: frag $f2; export, zones summed: $e2"
+check "free blocks (orders >= 3), both indices and 2M now equal /proc/buddyinfo, debugfs and frag" \
+	test -n "$bi3" -a "$bi3" = "$ex3" -a -n "$fi" -a "$fi" = "$ef" -a -n "$ui" -a "$ui" = "$eu" \
+	-a -n "$f2" -a "$f2" = "$e2"
 
 # 4. Every interval, into a file, with fault counters: a reader in the
 # meantime must always find a whole file, and no temporary file stays.

@@ -184,7 +184,7 @@ static void sample(struct emit *e, const char *name, const struct label *l,
 		if (nl)
 			fputc('}', e->f);
 		if (is_double)
-			fprintf(e->f, " %.17g\n", d);
+			fprintf(e->f, " %.15g\n", d);
 		else
 			fprintf(e->f, " %" PRIu64 "\n", u);
 		return;
