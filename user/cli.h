@@ -53,6 +53,9 @@ bool mv_opts_valid(const struct mv_opts *o);
 int mv_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Seconds in [@min, @max] and above 0 from @s ("2", "0.5"); 0 or -1. */
+int mv_parse_seconds(const char *s, double min, double max, double *out);
+
 /* CLOCK_MONOTONIC in seconds. */
 double mv_now(void);
 /* Sleeps until mv_now() reaches @t or *@stop is set (by a signal handler). */

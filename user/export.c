@@ -796,19 +796,6 @@ nomem:
 	return -1;
 }
 
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0.1 && v <= MAX_INTERVAL * 24 * 365))
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int mv_cmd_export(int argc, char **argv, struct mv_opts *o)
 {
 	enum { OPT_NO_FAULTS = 256, OPT_BACKING };
@@ -837,12 +824,12 @@ int mv_cmd_export(int argc, char **argv, struct mv_opts *o)
 			x.output = optarg;
 			continue;
 		case 'i':
-			if (parse_seconds(optarg, &x.interval) || x.interval > MAX_INTERVAL)
+			if (mv_parse_seconds(optarg, 0.1, MAX_INTERVAL, &x.interval))
 				return mv_usage_error("export", "invalid interval '%s': expected "
 						      "0.1..%.0f seconds", optarg, MAX_INTERVAL);
 			continue;
 		case 'd':
-			if (parse_seconds(optarg, &x.duration))
+			if (mv_parse_seconds(optarg, 0.1, MAX_INTERVAL * 24 * 365, &x.duration))
 				return mv_usage_error("export", "invalid duration '%s'", optarg);
 			continue;
 		case OPT_NO_FAULTS:

@@ -257,19 +257,6 @@ static void usage(FILE *f)
 		FAULTS_TRACE_RATE_DEFAULT, FAULTS_MAX_VMS_DEFAULT);
 }
 
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v <= 0 || v > 86400 * 365)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_size_shift(const char *s, unsigned int *shift)
 {
 	unsigned long long v;
@@ -328,13 +315,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "d:i:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (parse_seconds(optarg, &o->duration)) {
+			if (mv_parse_seconds(optarg, 0, 86400 * 365, &o->duration)) {
 				fprintf(stderr, "memvirt faults: bad duration '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'i':
-			if (parse_seconds(optarg, &o->interval)) {
+			if (mv_parse_seconds(optarg, 0, 86400 * 365, &o->interval)) {
 				fprintf(stderr, "memvirt faults: bad interval '%s'\n", optarg);
 				return 2;
 			}

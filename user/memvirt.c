@@ -36,6 +36,19 @@ static const struct mv_verb verbs[] = {
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+int mv_parse_seconds(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0 && v >= min && v <= max))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 double mv_now(void)
 {
 	struct timespec ts;

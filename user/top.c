@@ -109,19 +109,6 @@ static void top_usage(void)
 	      stdout);
 }
 
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0.1 && v <= MAX_INTERVAL * 24 * 365))
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int collect(const struct mv_vm *vm, void *arg)
 {
 	struct top *t = arg;
@@ -363,12 +350,12 @@ int mv_cmd_top(int argc, char **argv, struct mv_opts *o)
 			continue;
 		switch (c) {
 		case 'i':
-			if (parse_seconds(optarg, &t.interval) || t.interval > MAX_INTERVAL)
+			if (mv_parse_seconds(optarg, 0.1, MAX_INTERVAL, &t.interval))
 				return mv_usage_error("top", "invalid interval '%s': expected "
 						      "0.1..%.0f seconds", optarg, MAX_INTERVAL);
 			continue;
 		case 'd':
-			if (parse_seconds(optarg, &t.duration))
+			if (mv_parse_seconds(optarg, 0.1, MAX_INTERVAL * 24 * 365, &t.duration))
 				return mv_usage_error("top", "invalid duration '%s'", optarg);
 			continue;
 		case 's':
