@@ -64,8 +64,7 @@ struct export {
 	struct mv_vm *vms;
 	struct mv_vm_backing *bk;	/* with bctx: per VM, .slot NULL if unread */
 	size_t nr, cap, nr_bk;
-	struct mv_slot *slots;		/* with bctx: every VM's memslots */
-	size_t nr_slots;
+	struct mv_slot_list slots;	/* with bctx: every VM's memslots */
 	struct mv_zone zones[MAX_ZONES];
 	unsigned int nr_zones;
 };
@@ -337,18 +336,6 @@ static void vm_metrics(struct emit *e, const struct export *x)
 
 /* ---- host backing ----------------------------------------------------- */
 
-static int slot_collect(const struct mv_slot *slot, void *arg)
-{
-	struct export *x = arg;
-	struct mv_slot *v = realloc(x->slots, (x->nr_slots + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	x->slots = v;
-	x->slots[x->nr_slots++] = *slot;
-	return 0;
-}
-
 static void backing_free(struct export *x)
 {
 	for (size_t i = 0; i < x->nr_bk; i++)
@@ -361,26 +348,13 @@ static void backing_free(struct export *x)
 /* Each VM's backing from its memslots; a VM that cannot be read is left out. */
 static int backing_read(struct export *x)
 {
-	struct mv_slot *mine = calloc(x->nr_slots ? x->nr_slots : 1, sizeof(*mine));
-
 	x->bk = calloc(x->nr ? x->nr : 1, sizeof(*x->bk));
-	if (!mine || !x->bk) {
-		free(mine);
+	if (!x->bk)
 		return -ENOMEM;
-	}
 	x->nr_bk = x->nr;
-	for (size_t i = 0; i < x->nr; i++) {
-		size_t n = 0;
-
-		for (size_t k = 0; k < x->nr_slots; k++)
-			if (!strcmp(x->slots[k].vm_id, x->vms[i].id))
-				mine[n++] = x->slots[k];
-		if (mv_vm_backing_compute(x->bctx, &x->vms[i], mine, n, &x->bk[i]) == -ENOMEM) {
-			free(mine);
+	for (size_t i = 0; i < x->nr; i++)
+		if (mv_vm_backing_of(x->bctx, &x->vms[i], &x->slots, &x->bk[i]) == -ENOMEM)
 			return -ENOMEM;
-		}
-	}
-	free(mine);
 	return 0;
 }
 
@@ -726,8 +700,8 @@ static int export_once(struct export *x, struct mv_nl *nl)
 		return -1;
 	}
 	if (x->bctx) {
-		x->nr_slots = 0;
-		err = mv_nl_slot_dump(nl, NULL, slot_collect, x);
+		x->slots.nr = 0;
+		err = mv_nl_slot_dump(nl, NULL, mv_slot_collect, &x->slots);
 		if (err) {
 			mv_nl_perror(nl, err, "listing memslots");
 			return -1;
@@ -894,6 +868,6 @@ int mv_cmd_export(int argc, char **argv, struct mv_opts *o)
 	mv_backing_close(x.bctx);
 	mv_nl_close(nl);
 	free(x.vms);
-	free(x.slots);
+	free(x.slots.v);
 	return rc;
 }

@@ -212,14 +212,9 @@ static int vm_field_json(struct json_object *obj, const struct mv_vm *vm,
 
 /* ---- host backing ----------------------------------------------------- */
 
-struct slot_list {
-	struct mv_slot *v;
-	size_t nr;
-};
-
-static int slot_collect(const struct mv_slot *slot, void *arg)
+int mv_slot_collect(const struct mv_slot *slot, void *arg)
 {
-	struct slot_list *l = arg;
+	struct mv_slot_list *l = arg;
 	struct mv_slot *v;
 
 	v = realloc(l->v, (l->nr + 1) * sizeof(*v));
@@ -289,6 +284,29 @@ int mv_vm_backing_compute(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
 	return 0;
 }
 
+int mv_vm_backing_of(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
+		     const struct mv_slot_list *all, struct mv_vm_backing *out)
+{
+	struct mv_slot_list mine = { 0 };
+	size_t i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < all->nr; i++) {
+		if (strcmp(all->v[i].vm_id, vm->id))
+			continue;
+		err = mv_slot_collect(&all->v[i], &mine);
+		if (err) {
+			free(mine.v);
+			fprintf(stderr, "memvirt: out of memory\n");
+			return err;
+		}
+	}
+	err = mv_vm_backing_compute(ctx, vm, mine.v, mine.nr, out);
+	free(mine.v);
+	return err;
+}
+
 /* ---- list ------------------------------------------------------------- */
 
 struct list_ctx {
@@ -297,7 +315,7 @@ struct list_ctx {
 	const struct mv_field **cols;
 	size_t ncols;
 	struct mv_backing_ctx *bctx;	/* host columns asked for and readable */
-	struct slot_list slots;		/* then: every VM's memslots */
+	struct mv_slot_list slots;		/* then: every VM's memslots */
 };
 
 static void list_usage(void)
@@ -384,22 +402,15 @@ static int list_add_vm(const struct mv_vm *vm, void *arg)
 	size_t i;
 	int err;
 
-	struct slot_list mine = { 0 };
 	struct mv_vm_backing vb = { 0 };
 	bool have_bk = false;
 
 	if (ctx->bctx) {
-		for (i = 0; i < ctx->slots.nr; i++) {
-			if (strcmp(ctx->slots.v[i].vm_id, vm->id))
-				continue;
-			err = slot_collect(&ctx->slots.v[i], &mine);
-			if (err)
-				return err;
-		}
 		/* A VM that cannot be read gets "-" and a message. */
-		have_bk = !mv_vm_backing_compute(ctx->bctx, vm, mine.v, mine.nr,
-					      &vb);
-		free(mine.v);
+		err = mv_vm_backing_of(ctx->bctx, vm, &ctx->slots, &vb);
+		if (err == -ENOMEM)
+			return err;
+		have_bk = !err;
 	}
 	ln = scols_table_new_line(ctx->tb, NULL);
 	err = ln ? 0 : -ENOMEM;
@@ -441,7 +452,7 @@ static int list_run(struct list_ctx *ctx)
 	}
 	if (ctx->bctx) {
 		/* All slots first: no request can run inside the VM dump. */
-		err = mv_nl_slot_dump(nl, NULL, slot_collect, &ctx->slots);
+		err = mv_nl_slot_dump(nl, NULL, mv_slot_collect, &ctx->slots);
 		if (err) {
 			mv_nl_perror(nl, err, "listing memslots");
 			mv_nl_close(nl);
@@ -714,7 +725,7 @@ static int slot_line(struct libscols_table *tb, const struct mv_slot *s,
 	return err;
 }
 
-static int slot_table_print(const struct slot_list *l,
+static int slot_table_print(const struct mv_slot_list *l,
 			    const struct mv_opts *o)
 {
 	static const struct {
@@ -1020,7 +1031,7 @@ static int bk_line(struct libscols_table *tb, struct mv_backing_ctx *ctx,
 }
 
 static int bk_table_print(struct mv_backing_ctx *ctx,
-			  const struct slot_list *slots,
+			  const struct mv_slot_list *slots,
 			  const struct mv_vm_backing *vb, const struct mv_opts *o)
 {
 	static const struct {
@@ -1118,7 +1129,7 @@ static struct json_object *bk_json(struct mv_backing_ctx *ctx,
 }
 
 static int bk_json_add(struct json_object *parent, struct mv_backing_ctx *ctx,
-		       const struct mv_vm *vm, const struct slot_list *slots,
+		       const struct mv_vm *vm, const struct mv_slot_list *slots,
 		       const struct mv_vm_backing *vb)
 {
 	struct json_object *obj = json_object_new_object(), *arr, *j;
@@ -1151,7 +1162,7 @@ static int bk_json_add(struct json_object *parent, struct mv_backing_ctx *ctx,
 /* What show prints; backing only with --backing. */
 struct show_data {
 	const struct mv_vm *vm;
-	const struct slot_list *slots;
+	const struct mv_slot_list *slots;
 	struct mv_backing_ctx *bctx;
 	const struct mv_vm_backing *vb;	/* NULL without --backing */
 };
@@ -1273,7 +1284,7 @@ static void show_usage(void)
 }
 
 static int show_fetch(struct mv_nl *nl, const char *arg, struct mv_vm *vm,
-		      struct slot_list *slots)
+		      struct mv_slot_list *slots)
 {
 	uint32_t pid = 0;
 	int kind, err;
@@ -1293,7 +1304,7 @@ static int show_fetch(struct mv_nl *nl, const char *arg, struct mv_vm *vm,
 			return err;
 		}
 	}
-	err = mv_nl_slot_dump(nl, vm->id, slot_collect, slots);
+	err = mv_nl_slot_dump(nl, vm->id, mv_slot_collect, slots);
 	if (err)
 		mv_nl_perror(nl, err, "listing memslots");
 	return err;
@@ -1310,7 +1321,7 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 	struct mv_vm_backing vb = { 0 };
 	struct show_data d = { 0 };
 	bool backing = false;
-	struct slot_list slots = { 0 };
+	struct mv_slot_list slots = { 0 };
 	struct mv_vm *vm = NULL;
 	struct mv_nl *nl = NULL;
 	uint32_t pid;

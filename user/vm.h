@@ -11,6 +11,15 @@
 #include "backing.h"
 #include "nl.h"
 
+/* Memslots, as a dump callback collects them. */
+struct mv_slot_list {
+	struct mv_slot *v;
+	size_t nr;
+};
+
+/* mv_slot_cb appending to the struct mv_slot_list @arg; 0 or -ENOMEM. */
+int mv_slot_collect(const struct mv_slot *slot, void *arg);
+
 /* Backing of a VM: one entry per memslot of its list, and the total. */
 struct mv_vm_backing {
 	struct mv_backing *slot;
@@ -27,6 +36,9 @@ struct mv_vm_backing {
 int mv_vm_backing_compute(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
 			  const struct mv_slot *slots, size_t nr,
 			  struct mv_vm_backing *out);
+/* The same from every VM's memslots @all: @vm's own are picked out. */
+int mv_vm_backing_of(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
+		     const struct mv_slot_list *all, struct mv_vm_backing *out);
 void mv_vm_backing_free(struct mv_vm_backing *b);
 
 #endif /* MEMVIRT_VM_H */
