@@ -35,6 +35,8 @@
  *   number of host faults the KVM fault caused.
  * - One atomic add per fault for its class (faults.h), a few more for
  *   latency; counters are per-CPU.
+ * - Faults that cannot be counted (a table full, an exit never seen) are
+ *   counted per reason in "lost", on those failure paths only.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -70,8 +72,6 @@ const volatile char trace_name[FAULTS_ID_LEN] = {};
 
 struct faults_inflight inflight[INFLIGHT_SLOTS];
 __u64 next_gen;
-__u64 dropped_no_vm;			/* vms[] full: faults not counted */
-__u64 dropped_no_slot;			/* inflight[] full: faults not counted */
 __u64 trace_window;			/* --trace: the second the budget is for */
 __u64 trace_used;			/* ... events admitted in it */
 __u64 trace_dropped;			/* faults of the traced VM over the budget */
@@ -91,9 +91,10 @@ struct {
 	__type(value, struct faults_stats);
 } vm_stats SEC(".maps");
 
+/* Plain hash maps, not LRU: a full one refuses and we count (faults.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, FAULTS_MAX_REGIONS);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FAULTS_MAX_REGIONS);	/* 1 unless --regions */
 	__type(key, struct faults_region_key);
 	__type(value, struct faults_region);
 } vm_regions SEC(".maps");
@@ -106,7 +107,7 @@ struct {
 } scratch SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, FAULTS_MAX_SLOTS);	/* 1 unless --slots */
 	__type(key, struct faults_slot_key);
 	__type(value, struct faults_slot);
@@ -117,7 +118,29 @@ struct {
 	__uint(max_entries, FAULTS_TRACE_RING_SIZE);	/* one page unless --trace */
 } trace_rb SEC(".maps");
 
+/* Faults not counted, by reason (faults.h): per-CPU, failure paths only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct faults_lost);
+} lost SEC(".maps");
+
 static const struct faults_region zero_region;
+
+/*
+ * One more fault not counted, for @why (a constant). Only ever on a failure
+ * path: the lookup is the cost of losing, not of counting. Atomic although
+ * per-CPU: tracing programs can be preempted (migration is what is disabled).
+ */
+static __always_inline void count_lost(__u32 why)
+{
+	__u32 zero = 0;
+	struct faults_lost *l = bpf_map_lookup_elem(&lost, &zero);
+
+	if (l && why < FAULTS_LOST_NR)
+		__sync_fetch_and_add(&l->n[why], 1);
+}
 
 static __always_inline __u32 log2_u64(__u64 v)
 {
@@ -222,7 +245,7 @@ static __always_inline int vm_index(__u64 key)
 		v->state = FAULTS_VM_STATE_LIVE;
 		return idx;
 	}
-	__sync_fetch_and_add(&dropped_no_vm, 1);
+	count_lost(FAULTS_LOST_NO_VM);
 	return -1;
 }
 
@@ -245,6 +268,12 @@ static __always_inline struct faults_inflight *inflight_find(__u64 me)
 	return NULL;
 }
 
+/*
+ * The current task's slot for a fault it enters. Finding the task's own slot
+ * still claimed means the exit of its previous fault never ran (a kretprobe
+ * without a free instance, an fexit skipped for recursion): that fault is
+ * lost, and counted here, once the task faults again.
+ */
 static __always_inline struct faults_inflight *inflight_claim(__u64 me)
 {
 	__u32 h = inflight_hash(me), i;
@@ -254,15 +283,20 @@ static __always_inline struct faults_inflight *inflight_claim(__u64 me)
 	for (i = 0; i < INFLIGHT_PROBES; i++) {
 		f = &inflight[(h + i) & (INFLIGHT_SLOTS - 1)];
 		if (f->owner == me)
-			return f;
+			goto stale;
 		if (f->owner)
 			continue;
 		old = __sync_val_compare_and_swap(&f->owner, 0, me);
-		if (!old || old == me)
+		if (!old)
 			return f;
+		if (old == me)
+			goto stale;
 	}
-	__sync_fetch_and_add(&dropped_no_slot, 1);
+	count_lost(FAULTS_LOST_NO_INFLIGHT);
 	return NULL;
+stale:
+	count_lost(FAULTS_LOST_EXIT);
+	return f;
 }
 
 /*
@@ -462,8 +496,11 @@ static __always_inline int on_fault_exit(struct kvm_vcpu *vcpu, __u64 gpa, __u64
 
 		r = bpf_map_lookup_elem(&vm_regions, &rk);
 		if (!r) {
+			/* -EEXIST: another CPU added it; -E2BIG: full, and counted. */
 			bpf_map_update_elem(&vm_regions, &rk, &zero_region, BPF_NOEXIST);
 			r = bpf_map_lookup_elem(&vm_regions, &rk);
+			if (!r)
+				count_lost(FAULTS_LOST_REGION);
 		}
 		if (r) {
 			ADD(&r->faults, 1);
@@ -562,10 +599,13 @@ static __always_inline int on_spte_requested(__u16 as_id, __s16 id, __u64 base_g
 	if (!v) {
 		struct faults_slot z = {};
 
+		/* -EEXIST: another CPU added it; -E2BIG: full, and counted. */
 		bpf_map_update_elem(&vm_slots, &k, &z, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&vm_slots, &k);
-		if (!v)
+		if (!v) {
+			count_lost(FAULTS_LOST_SLOT);
 			return 0;
+		}
 	}
 	v->base_gfn = base_gfn;
 	v->npages = npages;

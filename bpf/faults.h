@@ -148,7 +148,13 @@ struct faults_region {
 	__u64 pagein;
 };
 
-/* --slots: faults KVM resolved against a memslot (kvm_mmu_spte_requested). */
+/*
+ * --slots: faults KVM resolved against a memslot (kvm_mmu_spte_requested).
+ * vm_slots and vm_regions are plain (preallocated, per-CPU) hash maps, not
+ * LRU ones: an LRU map evicts silently, and an evicted entry takes the counts
+ * of its last interval with it. A plain hash map refuses a new key when full
+ * (-E2BIG), so each fault it cannot count is counted in lost.
+ */
 #define FAULTS_MAX_SLOTS	4096
 
 struct faults_slot_key {
@@ -162,6 +168,26 @@ struct faults_slot {
 	__u64 pagein;			/* ... that faulted host memory in */
 	__u64 base_gfn;			/* the slot when last seen */
 	__u64 npages;
+};
+
+/*
+ * Losses: faults the probes saw but could not count, by reason; per-CPU
+ * counters (map "lost", one entry) bumped on failure paths only. User space
+ * sums the CPUs and adds what the kernel counts for the programs and probes
+ * (recursion misses, kprobe misses): Documentation/faults.rst, "Losses".
+ */
+enum faults_lost_reason {
+	FAULTS_LOST_NO_VM,		/* vms[] full: the fault not counted */
+	FAULTS_LOST_NO_INFLIGHT,	/* inflight[] full: the fault not counted */
+	FAULTS_LOST_EXIT,		/* an entry whose exit never ran (a kretprobe
+					 * or fexit miss), found at the task's next fault */
+	FAULTS_LOST_SLOT,		/* vm_slots full: a fault not counted per slot */
+	FAULTS_LOST_REGION,		/* vm_regions full: a fault not counted per region */
+	FAULTS_LOST_NR
+};
+
+struct faults_lost {
+	__u64 n[FAULTS_LOST_NR];
 };
 
 #endif

@@ -6,8 +6,8 @@
 # list` and KVM's debugfs; the zones' free blocks and indices equal
 # /proc/buddyinfo and the kernel's debugfs extfrag files; with -i the file is
 # replaced atomically and its fault counters count a touch of N new pages as
-# N faults, the latency histogram's count included; the probes are gone when
-# it exits. TAP; exit 4 (KSFT_SKIP) when something is missing.
+# N faults, the latency histogram's count included, and a loss counter for
+# each reason the kernel reports; the probes are gone when it exits. TAP; exit 4 (KSFT_SKIP) when something is missing.
 . "$(dirname "$0")/lib.sh"
 require_vm_env
 py=/usr/bin/python3
@@ -60,7 +60,7 @@ sum() {
 		END { printf "%d\n", s }' "$tmp/samples"
 }
 
-echo "1..8"
+echo "1..9"
 vmm_start --vcpus 1 --slot gpa=0x100000,size=8M,backing=nothp --touch 0,0,300,4096,w \
 	--slot gpa=0x1000000,size=4M,backing=thp --touch 1,0,2,0x200000,w
 id=$vm_id
@@ -200,6 +200,22 @@ echo "# $(grep -m1 '^memvirt_faults_probe_info' "$out")"
 check "fault counters: $pages new pages written -> $faults faults (<= +$slack), histogram count the same" \
 	test "$faults" -ge "$pages" -a "$faults" -le $((pages + slack)) -a \
 	"${np_w:-0}" -ge "$pages" -a "$count" = "$faults" -a "$inf" = "$count" -a "$mono" = yes
+
+# Losses: memvirt_probe_lost_total{reason} for each reason measured here, none
+# for a reason this kernel does not report, and no count near 2^64.
+reasons() {	# METRIC: "reason value" lines, sorted
+	awk -v m="$1{" 'index($1, m) == 1 { match($1, /reason=[a-z_]+/)
+		print substr($1, RSTART + 7, RLENGTH - 7), $2 }' "$tmp/samples" | sort
+}
+meas=$(reasons memvirt_probe_lost_measurable)
+lost=$(reasons memvirt_probe_lost_total)
+echo "# measurable: $(echo "$meas" | paste -sd,)"
+echo "# lost:       $(echo "$lost" | paste -sd,)"
+want=$(echo "$meas" | awk '$2 == 1 { print $1 }')
+huge=$(echo "$lost" | awk '$2 >= 4611686018427387904' | wc -l)
+check "memvirt_probe_lost_total: one counter per reason measured (vm_table_full among them), none huge" \
+	test -n "$want" -a "$want" = "$(echo "$lost" | cut -d' ' -f1)" -a "$huge" -eq 0 -a \
+	-n "$(echo "$lost" | grep '^vm_table_full ')"
 
 # 5. The probes go when it ends, at the end of -d as above or at SIGTERM (a
 # service stopped), and --json carries the same samples.

@@ -3,15 +3,16 @@
 # `memvirt top` against a VM of memvirt-vmm: the module's columns as `memvirt
 # list` reports them, and the KVM page faults of each interval from the BPF
 # probes, joined on the VM's id: a touch of N new pages while top runs must
-# add up to N faults over its intervals. TAP; exit 4 (KSFT_SKIP) if the CLI,
-# the helper, the module or jq is missing.
+# add up to N faults over its intervals; every interval says what the probes
+# could not count. TAP; exit 4 (KSFT_SKIP) if the CLI, the helper, the module
+# or jq is missing.
 . "$(dirname "$0")/lib.sh"
 require_vm_env
 command -v jq > /dev/null || skip_all "jq not installed"
 
 pages=1000
 slack=16	# the VMM's code and stack pages, faulted in at its first run
-echo "1..5"
+echo "1..7"
 vmm_start --vcpus 1 --slot gpa=0x100000,size=8M,backing=nothp
 id=$vm_id
 echo "# VM $id"
@@ -40,6 +41,16 @@ echo "# faults per interval: $per(attach: $(jq -r .faults_attach "$tmp/top.json"
 check "the VM's faults over the intervals: $faults for $pages new pages (<= +$slack)" \
 	test "$faults" -ge "$pages" -a "$faults" -le $((pages + slack))
 
+# Losses: every interval has them by reason, each a count (null: this kernel
+# does not report it), none a negative delta printed as a huge number.
+lost_ok=$(jq -s '[.[] | .faults_lost | select(type == "object" and has("vm_table_full")
+	and has("recursion_missed") and has("counter_resets") and
+	all(.[]; . == null or (type == "number" and . >= 0 and . < 4611686018427387904)))] |
+	length' "$tmp/top.json")
+echo "# faults_lost, first interval: $(head -n 1 "$tmp/top.json" | jq -c .faults_lost)"
+check "faults_lost in each of the $docs intervals: counts or null, none >= 2^62" \
+	test "$lost_ok" -eq "$docs"
+
 want=$("$cli" list -J -o ID,PID,MEMORY,MAPPED | jq -r --arg id "$id" '.vms[] | select(.id == $id) |
 	"\(.pid) \(.memory) \(.mapped)"')
 got=$(tail -n 1 "$tmp/top.json" | jq -r --arg id "$id" '.vms[] | select(.id == $id) |
@@ -51,6 +62,8 @@ check "pid, memory and mapped as list reports them" test -n "$got" -a "$got" = "
 sed 's/^/# /' "$tmp/top.txt"
 check "the table: a heading and the VM's row" \
 	bash -c "grep -q '^memvirt top - ' '$tmp/top.txt' && grep -q '^$id ' '$tmp/top.txt'"
+check "the heading says what the probes lost in the interval" \
+	grep -q '^memvirt top - .*, faults: [a-z]*, lost: [0-9]' "$tmp/top.txt"
 
 vmm_quit
 [ "$failed" -eq 0 ]

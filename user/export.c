@@ -116,7 +116,8 @@ static void export_usage(void)
 	      " memvirt_vm_page_faults_mmio_total, memvirt_vm_page_faults_pagein_total,\n"
 	      " memvirt_vm_page_faults_pagein_major_total,\n"
 	      " memvirt_vm_fault_mappings_total{size},\n"
-	      " memvirt_vm_page_fault_duration_seconds (histogram).\n"
+	      " memvirt_vm_page_fault_duration_seconds (histogram),\n"
+	      " memvirt_probe_lost_total{reason}, memvirt_probe_lost_measurable{reason}.\n"
 	      "\n"
 	      "Needs memvirt.ko loaded; VM metrics need root, fault counters BPF.\n"
 	      "Documentation/memvirt.rst lists every metric.\n",
@@ -437,6 +438,7 @@ static void fault_metrics(struct emit *e, const struct export *x)
 {
 	struct mv_fault_totals *t = calloc(x->nr ? x->nr : 1, sizeof(*t));
 	struct mv_fault_totals caps;
+	struct mv_fault_losses lost;
 	struct label pl[] = { { "method", mv_faults_method(x->faults) } };
 	size_t i;
 	int h;
@@ -453,6 +455,28 @@ static void fault_metrics(struct emit *e, const struct export *x)
 	family(e, "memvirt_faults_probe_info", "gauge",
 	       "The page-fault probes are attached, and how (fentry or kprobe).");
 	sample_u(e, "memvirt_faults_probe_info", pl, 1, 1);
+
+	/* Losses: a reason this kernel does not report has no counter, measurable 0. */
+	mv_faults_losses(x->faults, true, &lost);
+	family(e, "memvirt_probe_lost_total", "counter",
+	       "Page faults (or probe hits) the fault probes could not count since they "
+	       "attached, by reason (Documentation/faults.rst, Losses).");
+	for (i = 0; i < MV_LOST_NR; i++) {
+		struct label l[] = { { "reason", mv_loss_desc[i].key } };
+
+		if (lost.state[i] == MV_LOSS_OK)
+			sample_u(e, "memvirt_probe_lost_total", l, 1, lost.n[i]);
+	}
+	family(e, "memvirt_probe_lost_measurable", "gauge",
+	       "1 if memvirt_probe_lost_total{reason} is measured, 0 if this kernel does "
+	       "not report that reason.");
+	for (i = 0; i < MV_LOST_NR; i++) {
+		struct label l[] = { { "reason", mv_loss_desc[i].key } };
+
+		if (lost.state[i] != MV_LOSS_OFF)
+			sample_u(e, "memvirt_probe_lost_measurable", l, 1,
+				 lost.state[i] == MV_LOSS_OK);
+	}
 
 	family(e, "memvirt_vm_page_faults_total", "counter",
 	       "KVM page faults (EPT/NPT violations) handled, by access and cause.");

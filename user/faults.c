@@ -2,14 +2,16 @@
 /*
  * memvirt faults [-d SECONDS] [-i SECONDS] [--vm ID] [--hist] [--regions]
  *                [--region-size SIZE] [--json] [--attach auto|fentry|kprobe]
- *                [--max-vms N] [--no-latency] [--slots] [--lite] [-v]
+ *                [--max-vms N] [--max-slots N] [--max-regions N]
+ *                [--no-latency] [--slots] [--lite] [-v]
  *                [--trace --vm ID [--trace-rate N]]
  *
  * Loads bpf/faults.bpf.c (CO-RE, one object for every supported kernel),
  * attaches it with the best method the running kernel offers and prints, per
  * interval and per VM: fault rates by class, the share of faults that had to
  * fault host memory in, the levels of the mappings KVM installed and handler
- * latency percentiles estimated from a log2 histogram.
+ * latency percentiles estimated from a log2 histogram, and what could not be
+ * counted (losses, by reason: a full table, a missed probe).
  *
  * VMs are named "<pid>-<fd>" like KVM's debugfs directories, read in BPF from
  * kvm->debugfs_dentry; without debugfs the name falls back to a scan of the
@@ -46,6 +48,8 @@
 
 enum attach_mode { ATTACH_AUTO, ATTACH_FENTRY, ATTACH_KPROBE };
 
+#define FAULTS_MAX_TABLE	(1 << 20)	/* --max-slots, --max-regions at most */
+
 static const char *const attach_names[] = {
 	[ATTACH_AUTO] = "auto",
 	[ATTACH_FENTRY] = "fentry",
@@ -69,6 +73,8 @@ struct opts {
 	unsigned int trace_rate;	/* events a second at most */
 	unsigned int region_shift;
 	unsigned int max_vms;
+	unsigned int max_slots;		/* vm_slots entries (--slots) */
+	unsigned int max_regions;	/* vm_regions entries (--regions) */
 	enum attach_mode attach;
 };
 
@@ -78,6 +84,7 @@ struct vm {
 	char id[FAULTS_ID_LEN + 16];
 	struct faults_stats prev;	/* cumulative, at the last report */
 	struct faults_stats cur;	/* cumulative, now */
+	struct faults_stats d;		/* this interval: mv_delta_u64(cur, prev) */
 	bool present;			/* in vms[] this round */
 };
 
@@ -100,10 +107,12 @@ static const char *const sum_names[S_NR] = {
 	[S_HIST] = "latency_samples",
 };
 
+/* Per-CPU hash map records: .d holds the interval's growth of the counters. */
 struct region {
 	struct faults_region_key key;
 	struct faults_region prev;
 	struct faults_region cur;
+	struct faults_region d;
 	bool present;
 };
 
@@ -111,6 +120,7 @@ struct slotrec {
 	struct faults_slot_key key;
 	struct faults_slot prev;
 	struct faults_slot cur;
+	struct faults_slot d;		/* faults, pagein only */
 	bool present;
 };
 
@@ -118,6 +128,7 @@ struct state {
 	struct opts o;
 	struct faults_bpf *skel;
 	struct bpf_link *links[16];
+	unsigned char link_kind[16];	/* enum link_kind */
 	int nlinks;
 	const char *method;
 	char why[512];		/* why the last try_method() failed */
@@ -137,7 +148,14 @@ struct state {
 	double t0;			/* CLOCK_MONOTONIC at start: event times */
 	__u64 trace_events;		/* received, cumulative */
 	__u64 trace_prev[3];		/* events, dropped, lost at the last report */
+	/* Losses (faults.h), cumulative: now, at the last report, this interval. */
+	__u64 loss_cur[MV_LOST_NR], loss_prev[MV_LOST_NR], loss_d[MV_LOST_NR];
+	unsigned char loss_state[MV_LOST_NR];	/* enum mv_loss_state */
+	__u64 resets;			/* records that restarted (mv_delta_u64) */
+	bool link_missed;		/* the kernel reports kprobe misses per link */
 };
+
+enum link_kind { LINK_OTHER, LINK_KPROBE, LINK_KRETPROBE };
 
 static volatile sig_atomic_t stop;
 
@@ -240,6 +258,10 @@ static void usage(FILE *f)
 		"      --lite               counts by class only: one hook per fault, no\n"
 		"                           latency, page-ins or levels (fentry mode)\n"
 		"      --max-vms N          VMs tracked at once, a power of two (default %d)\n"
+		"      --max-slots N        (VM, memslot) pairs --slots counts (default %d);\n"
+		"                           faults beyond are counted as lost (slots_full)\n"
+		"      --max-regions N      (VM, region) pairs --regions counts (default %d);\n"
+		"                           faults beyond are counted as lost (regions_full)\n"
 		"  -v, --verbose            object checksum, hooks, drops, libbpf diagnostics\n"
 		"  -h, --help               this help\n"
 		"\n"
@@ -253,8 +275,12 @@ static void usage(FILE *f)
 		"  PAGEIN%%  faults during which the vCPU thread faulted host memory in;\n"
 		"  MAJOR  of those, with I/O\n"
 		"  4K 2M 1G  leaf mappings installed, by size\n"
-		"  P50 P99 AVG  fault handler latency (percentiles from a log2 histogram)\n",
-		FAULTS_TRACE_RATE_DEFAULT, FAULTS_MAX_VMS_DEFAULT);
+		"  P50 P99 AVG  fault handler latency (percentiles from a log2 histogram)\n"
+		"\n"
+		"Each interval ends with a line \"lost: <reason> N, ...\": faults the probes\n"
+		"could not count (n/a: this kernel does not report that reason).\n",
+		FAULTS_TRACE_RATE_DEFAULT, FAULTS_MAX_VMS_DEFAULT, FAULTS_MAX_SLOTS,
+		FAULTS_MAX_REGIONS);
 }
 
 static int parse_size_shift(const char *s, unsigned int *shift)
@@ -282,7 +308,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_VM = 256, OPT_HIST, OPT_REGIONS, OPT_REGION_SIZE, OPT_JSON, OPT_ATTACH,
 	       OPT_NO_LATENCY, OPT_MAX_VMS, OPT_NO_LEVELS, OPT_LITE, OPT_SLOTS, OPT_TRACE,
-	       OPT_TRACE_RATE };
+	       OPT_TRACE_RATE, OPT_MAX_SLOTS, OPT_MAX_REGIONS };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -294,6 +320,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "attach", required_argument, NULL, OPT_ATTACH },
 		{ "no-latency", no_argument, NULL, OPT_NO_LATENCY },
 		{ "max-vms", required_argument, NULL, OPT_MAX_VMS },
+		{ "max-slots", required_argument, NULL, OPT_MAX_SLOTS },
+		{ "max-regions", required_argument, NULL, OPT_MAX_REGIONS },
 		{ "no-levels", no_argument, NULL, OPT_NO_LEVELS },
 		{ "lite", no_argument, NULL, OPT_LITE },
 		{ "slots", no_argument, NULL, OPT_SLOTS },
@@ -310,6 +338,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->interval = 1;
 	o->region_shift = 30;
 	o->max_vms = FAULTS_MAX_VMS_DEFAULT;
+	o->max_slots = FAULTS_MAX_SLOTS;
+	o->max_regions = FAULTS_MAX_REGIONS;
 	o->trace_rate = FAULTS_TRACE_RATE_DEFAULT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:i:vh", longopts, NULL)) != -1) {
@@ -400,6 +430,22 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return 2;
 			}
 			o->max_vms = v;
+			break;
+		}
+		case OPT_MAX_SLOTS:
+		case OPT_MAX_REGIONS: {
+			unsigned long v;
+			char *end;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (errno || end == optarg || *end || !v || v > FAULTS_MAX_TABLE) {
+				fprintf(stderr, "memvirt faults: bad --%s '%s' (1..%d)\n",
+					c == OPT_MAX_SLOTS ? "max-slots" : "max-regions", optarg,
+					FAULTS_MAX_TABLE);
+				return 2;
+			}
+			*(c == OPT_MAX_SLOTS ? &o->max_slots : &o->max_regions) = v;
 			break;
 		}
 		case 'v':
@@ -562,11 +608,15 @@ static int attach_one(struct state *st, struct bpf_program *prog, const char *wh
 				what, strerror(-err));
 		return required ? err : 0;
 	}
+	st->link_kind[st->nlinks] = !strncmp(what, "kretprobe ", 10) ? LINK_KRETPROBE :
+				    !strncmp(what, "kprobe ", 7) ? LINK_KPROBE : LINK_OTHER;
 	st->links[st->nlinks++] = link;
 	if (flag)
 		*flag = true;
 	return 0;
 }
+
+static bool link_missed(struct bpf_link *link, __u64 *missed);
 
 static int try_method(struct state *st, enum attach_mode mode)
 {
@@ -594,10 +644,8 @@ static int try_method(struct state *st, enum attach_mode mode)
 	skel->rodata->track_levels = !st->o.no_levels;
 	bpf_map__set_max_entries(skel->maps.vms, st->o.max_vms);
 	bpf_map__set_max_entries(skel->maps.vm_stats, st->o.max_vms);
-	if (!st->o.regions)
-		bpf_map__set_max_entries(skel->maps.vm_regions, 1);
-	if (!st->o.slots)
-		bpf_map__set_max_entries(skel->maps.vm_slots, 1);
+	bpf_map__set_max_entries(skel->maps.vm_regions, st->o.regions ? st->o.max_regions : 1);
+	bpf_map__set_max_entries(skel->maps.vm_slots, st->o.slots ? st->o.max_slots : 1);
 	if (st->o.trace) {
 		skel->rodata->trace_on = true;
 		skel->rodata->trace_rate = st->o.trace_rate;
@@ -649,6 +697,14 @@ static int try_method(struct state *st, enum attach_mode mode)
 			      true, NULL)))
 		goto fail;
 	st->pagein = !st->o.lite;
+	/* Does the kernel report kprobe misses (and count kprobe programs')? */
+	st->link_missed = false;
+	for (int i = 0; i < st->nlinks && !f; i++) {
+		__u64 m;
+
+		if (st->link_kind[i] == LINK_KRETPROBE)
+			st->link_missed = link_missed(st->links[i], &m);
+	}
 	return 0;
 fail:
 	detach(st);
@@ -796,6 +852,9 @@ static int read_vms(struct state *st)
 		vm->ident = ident;
 		vm->present = true;
 		sum_percpu(&vm->cur, vals, st->ncpus);
+		if (mv_delta_u64((__u64 *)&vm->d, (const __u64 *)&vm->cur,
+				 (const __u64 *)&vm->prev, sizeof(vm->d) / sizeof(__u64)))
+			st->resets++;
 		if (!vm->id[0])
 			resolve_id(vm);
 	}
@@ -854,12 +913,14 @@ static void fold_slot(void *cur, const void *vals, int ncpus)
 }
 
 /*
- * A per-CPU hash map read into a sorted array of records { key; prev; cur;
- * present }: struct region for vm_regions, struct slotrec for vm_slots.
+ * A per-CPU hash map read into a sorted array of records { key; prev; cur; d;
+ * present }: struct region for vm_regions, struct slotrec for vm_slots. The
+ * first ncounters __u64 of a value are counters: d gets their growth.
  */
 struct keyed_map {
 	size_t rec_size, key_size, val_size;	/* val_size: one CPU's value */
-	size_t cur_off, present_off;		/* in a record */
+	size_t prev_off, cur_off, d_off, present_off;	/* in a record */
+	size_t ncounters;
 	int (*cmp)(const void *, const void *);
 	void (*fold)(void *cur, const void *vals, int ncpus);
 };
@@ -867,26 +928,34 @@ struct keyed_map {
 _Static_assert(offsetof(struct region, key) == 0 && offsetof(struct slotrec, key) == 0,
 	       "read_keyed() finds a record's key at its start");
 
+_Static_assert(offsetof(struct faults_region, pagein) == sizeof(__u64) &&
+	       offsetof(struct faults_slot, pagein) == sizeof(__u64),
+	       "faults, pagein: the counters, first in a region's and a slot's value");
+
 static const struct keyed_map region_map = {
 	.rec_size = sizeof(struct region), .key_size = sizeof(struct faults_region_key),
-	.val_size = sizeof(struct faults_region), .cur_off = offsetof(struct region, cur),
-	.present_off = offsetof(struct region, present), .cmp = cmp_region,
-	.fold = fold_region,
+	.val_size = sizeof(struct faults_region), .prev_off = offsetof(struct region, prev),
+	.cur_off = offsetof(struct region, cur), .d_off = offsetof(struct region, d),
+	.present_off = offsetof(struct region, present), .ncounters = 2,
+	.cmp = cmp_region, .fold = fold_region,
 };
 
 static const struct keyed_map slot_map = {
 	.rec_size = sizeof(struct slotrec), .key_size = sizeof(struct faults_slot_key),
-	.val_size = sizeof(struct faults_slot), .cur_off = offsetof(struct slotrec, cur),
-	.present_off = offsetof(struct slotrec, present), .cmp = cmp_slot,
-	.fold = fold_slot,
+	.val_size = sizeof(struct faults_slot), .prev_off = offsetof(struct slotrec, prev),
+	.cur_off = offsetof(struct slotrec, cur), .d_off = offsetof(struct slotrec, d),
+	.present_off = offsetof(struct slotrec, present), .ncounters = 2,
+	.cmp = cmp_slot, .fold = fold_slot,
 };
 
 /*
  * Refresh *@recs (*@n records, sorted by key) from the map @fd: every key in
  * the map gets a record (new ones zeroed, so prev = 0) with .cur summed over
- * CPUs and .present set; records of keys gone from the map stay, not present.
+ * CPUs, .d its growth and .present set; records of keys gone from the map
+ * stay, not present. Records that restarted are counted in *@resets.
  */
-static int read_keyed(const struct keyed_map *km, int fd, int ncpus, void **recs, size_t *n)
+static int read_keyed(const struct keyed_map *km, int fd, int ncpus, void **recs, size_t *n,
+		      __u64 *resets)
 {
 	char key[64], next[64], *rec, *probe;
 	size_t old = *n;
@@ -924,6 +993,9 @@ static int read_keyed(const struct keyed_map *km, int fd, int ncpus, void **recs
 		*(bool *)(rec + km->present_off) = true;
 		memset(rec + km->cur_off, 0, km->val_size);
 		km->fold(rec + km->cur_off, vals, ncpus);
+		if (mv_delta_u64((__u64 *)(rec + km->d_off), (const __u64 *)(rec + km->cur_off),
+				 (const __u64 *)(rec + km->prev_off), km->ncounters))
+			(*resets)++;
 	}
 	free(vals);
 	free(probe);
@@ -937,7 +1009,7 @@ static int read_regions(struct state *st)
 	if (!st->o.regions)
 		return 0;
 	return read_keyed(&region_map, bpf_map__fd(st->skel->maps.vm_regions), st->ncpus,
-			  (void **)&st->regions, &st->nregions);
+			  (void **)&st->regions, &st->nregions, &st->resets);
 }
 
 static int read_slots(struct state *st)
@@ -945,22 +1017,274 @@ static int read_slots(struct state *st)
 	if (!st->o.slots)
 		return 0;
 	return read_keyed(&slot_map, bpf_map__fd(st->skel->maps.vm_slots), st->ncpus,
-			  (void **)&st->slots, &st->nslots);
+			  (void **)&st->slots, &st->nslots, &st->resets);
+}
+
+/* --- losses -------------------------------------------------------------- */
+
+const struct mv_loss_desc mv_loss_desc[MV_LOST_NR] = {
+	[MV_LOST_VM_TABLE_FULL] = { "vm_table_full",
+		"faults of VMs beyond --max-vms (the VM table full)" },
+	[MV_LOST_INFLIGHT_FULL] = { "inflight_full",
+		"faults entered while the in-flight table (1024 threads) was full" },
+	[MV_LOST_EXITS_MISSED] = { "exits_missed",
+		"faults whose exit hook never ran (kretprobe or fexit missed), seen at "
+		"the thread's next fault" },
+	[MV_LOST_SLOTS_FULL] = { "slots_full",
+		"faults not counted per memslot: the slot table (--max-slots) full" },
+	[MV_LOST_REGIONS_FULL] = { "regions_full",
+		"faults not counted per GPA region: the region table (--max-regions) full" },
+	[MV_LOST_RECURSION_MISSED] = { "recursion_missed",
+		"program runs the kernel skipped to avoid recursion "
+		"(bpf_prog_info.recursion_misses, all programs)" },
+	[MV_LOST_KPROBE_MISSED] = { "kprobe_missed",
+		"kprobe hits the kernel skipped (a kprobe already running on the CPU)" },
+	[MV_LOST_KRETPROBE_MISSED] = { "kretprobe_missed",
+		"kretprobe hits and returns the kernel skipped (no free instance: "
+		"maxactive; or a kprobe already running)" },
+	[MV_LOST_COUNTER_RESETS] = { "counter_resets",
+		"counter records found restarted (an entry recreated between two reads): "
+		"counts before the restart in that interval are lost" },
+};
+
+bool mv_delta_u64(unsigned long long *d, const unsigned long long *cur,
+		  const unsigned long long *prev, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cur[i] < prev[i])
+			break;
+	if (i < n) {
+		memmove(d, cur, n * sizeof(*d));
+		return true;
+	}
+	for (i = 0; i < n; i++)
+		d[i] = cur[i] - prev[i];
+	return false;
+}
+
+/*
+ * struct bpf_link_info up to perf_event.kprobe.missed as v6.7 laid it out
+ * (the build host's <linux/bpf.h> may be older). The kernel copies back as
+ * much as it knows and says how much in info_len: 6.1's is shorter, and it
+ * fills nothing in for perf-event links (no fill_link_info before v6.6).
+ */
+struct link_info_kprobe {
+	__u32 type, id, prog_id, pad;
+	__u32 perf_type, pad2;		/* perf_event.type */
+	__u64 func_name;
+	__u32 name_len, offset;
+	__u64 addr;
+	__u64 missed;
+};
+
+#define LINK_TYPE_PERF_EVENT	7	/* BPF_LINK_TYPE_PERF_EVENT */
+#define PERF_EVENT_KPROBE	3	/* BPF_PERF_EVENT_KPROBE */
+#define PERF_EVENT_KRETPROBE	4	/* BPF_PERF_EVENT_KRETPROBE */
+
+/* The misses of a kprobe or kretprobe link; false if the kernel does not say. */
+static bool link_missed(struct bpf_link *link, __u64 *missed)
+{
+	struct link_info_kprobe info;
+	__u32 len = sizeof(info);
+	int fd = bpf_link__fd(link);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    len < offsetof(struct link_info_kprobe, missed) + sizeof(info.missed) ||
+	    info.type != LINK_TYPE_PERF_EVENT ||
+	    (info.perf_type != PERF_EVENT_KPROBE && info.perf_type != PERF_EVENT_KRETPROBE))
+		return false;
+	*missed = info.missed;
+	return true;
+}
+
+/* bpf_prog_info.recursion_misses summed over our loaded programs (v5.12+). */
+static bool prog_recursion(const struct state *st, __u64 *sum)
+{
+	const size_t need = offsetof(struct bpf_prog_info, recursion_misses) +
+			    sizeof(((struct bpf_prog_info *)0)->recursion_misses);
+	struct bpf_program *prog;
+	bool ok = true;
+
+	*sum = 0;
+	bpf_object__for_each_program(prog, st->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)		/* not loaded in this mode */
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) || len < need)
+			ok = false;
+		else
+			*sum += info.recursion_misses;
+	}
+	return ok;
+}
+
+/*
+ * Reads every loss counter, cumulative, and its growth since the last
+ * report. What applies and what the kernel reports:
+ * - the "lost" map's reasons, ours, on every kernel;
+ * - recursion misses: trampolines (fentry/fexit) and BTF/raw tracepoints
+ *   count them on 6.1 and 6.12; kprobe programs only since v6.7
+ *   (trace_call_bpf(), the series that also put "missed" in the kprobe
+ *   link info), so in kprobe mode they are n/a without that;
+ * - kprobe and kretprobe misses (the kretprobe's include maxactive): the
+ *   perf-event link info, v6.7+. libbpf creates kprobes through the perf
+ *   PMU, which tracefs's kprobe_profile does not list.
+ * The counter_resets entry is the number of records mv_delta_u64() found
+ * restarted (read_vms(), read_keyed()): read after them.
+ */
+static void read_losses(struct state *st)
+{
+	static const int ours[FAULTS_LOST_NR] = {
+		[FAULTS_LOST_NO_VM] = MV_LOST_VM_TABLE_FULL,
+		[FAULTS_LOST_NO_INFLIGHT] = MV_LOST_INFLIGHT_FULL,
+		[FAULTS_LOST_EXIT] = MV_LOST_EXITS_MISSED,
+		[FAULTS_LOST_SLOT] = MV_LOST_SLOTS_FULL,
+		[FAULTS_LOST_REGION] = MV_LOST_REGIONS_FULL,
+	};
+	bool kprobe = st->method[0] == 'k', entry = kprobe || !st->o.lite;
+	struct faults_lost *v = calloc(st->ncpus, sizeof(*v));
+	unsigned char *state = st->loss_state;
+	__u64 *cur = st->loss_cur, missed[3] = { 0 }, rec;	/* missed[enum link_kind] */
+	bool known[3] = { true, true, true }, rec_known;
+	__u32 zero = 0;
+
+	if (v && !bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.lost), &zero, v))
+		for (int r = 0; r < FAULTS_LOST_NR; r++) {
+			cur[ours[r]] = 0;
+			for (int c = 0; c < st->ncpus; c++)
+				cur[ours[r]] += v[c].n[r];
+		}
+	free(v);
+	state[MV_LOST_VM_TABLE_FULL] = MV_LOSS_OK;
+	state[MV_LOST_INFLIGHT_FULL] = entry ? MV_LOSS_OK : MV_LOSS_OFF;
+	state[MV_LOST_EXITS_MISSED] = entry ? MV_LOSS_OK : MV_LOSS_OFF;
+	state[MV_LOST_SLOTS_FULL] = st->o.slots ? MV_LOSS_OK : MV_LOSS_OFF;
+	state[MV_LOST_REGIONS_FULL] = st->o.regions ? MV_LOSS_OK : MV_LOSS_OFF;
+
+	rec_known = prog_recursion(st, &rec) && (!kprobe || st->link_missed);
+	for (int i = 0; i < st->nlinks; i++) {
+		int k = st->link_kind[i];
+		__u64 m;
+
+		if (k == LINK_OTHER)
+			continue;
+		if (link_missed(st->links[i], &m))
+			missed[k] += m;
+		else
+			known[k] = false;
+	}
+	cur[MV_LOST_RECURSION_MISSED] = rec;
+	state[MV_LOST_RECURSION_MISSED] = rec_known ? MV_LOSS_OK : MV_LOSS_NA;
+	cur[MV_LOST_KPROBE_MISSED] = missed[LINK_KPROBE];
+	cur[MV_LOST_KRETPROBE_MISSED] = missed[LINK_KRETPROBE];
+	state[MV_LOST_KPROBE_MISSED] = !kprobe ? MV_LOSS_OFF :
+				       known[LINK_KPROBE] ? MV_LOSS_OK : MV_LOSS_NA;
+	state[MV_LOST_KRETPROBE_MISSED] = !kprobe ? MV_LOSS_OFF :
+					  known[LINK_KRETPROBE] ? MV_LOSS_OK : MV_LOSS_NA;
+
+	for (int i = 0; i < MV_LOST_NR; i++) {
+		if (i == MV_LOST_COUNTER_RESETS)
+			continue;
+		if (state[i] != MV_LOSS_OK)
+			cur[i] = 0;
+		if (mv_delta_u64(&st->loss_d[i], &cur[i], &st->loss_prev[i], 1))
+			st->resets++;
+	}
+	cur[MV_LOST_COUNTER_RESETS] = st->resets;
+	state[MV_LOST_COUNTER_RESETS] = MV_LOSS_OK;
+	mv_delta_u64(&st->loss_d[MV_LOST_COUNTER_RESETS], &cur[MV_LOST_COUNTER_RESETS],
+		     &st->loss_prev[MV_LOST_COUNTER_RESETS], 1);
+}
+
+static void losses_of(const struct state *st, bool total, struct mv_fault_losses *l)
+{
+	for (int i = 0; i < MV_LOST_NR; i++) {
+		l->state[i] = st->loss_state[i];
+		l->n[i] = st->loss_state[i] != MV_LOSS_OK ? 0 :
+			  total ? st->loss_cur[i] : st->loss_d[i];
+	}
+}
+
+void mv_fmt_losses(char *buf, size_t len, const struct mv_fault_losses *l, bool compact)
+{
+	unsigned long long total = 0;
+	size_t off = 0;
+	bool first = true, na = false;
+
+#define PUT(...) do {							\
+		int w_ = snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__); \
+		off += w_ > 0 ? (size_t)w_ : 0;				\
+	} while (0)
+
+	if (len)
+		buf[0] = 0;
+	for (int i = 0; i < MV_LOST_NR; i++)
+		if (l->state[i] == MV_LOSS_OK && i != MV_LOST_COUNTER_RESETS)
+			total += l->n[i];
+	if (compact)
+		PUT("%llu", total);
+	for (int i = 0; i < MV_LOST_NR; i++) {
+		if (l->state[i] == MV_LOSS_OFF)
+			continue;
+		na |= l->state[i] == MV_LOSS_NA;
+		if (compact && (l->state[i] != MV_LOSS_OK || !l->n[i]))
+			continue;
+		if (l->state[i] == MV_LOSS_OK)
+			PUT("%s%s %llu", first ? (compact ? " (" : "") : ", ", mv_loss_desc[i].key,
+			    l->n[i]);
+		else
+			PUT("%s%s n/a", first ? "" : ", ", mv_loss_desc[i].key);
+		first = false;
+	}
+	if (compact && !first)
+		PUT(")");
+	if (compact && na) {
+		first = true;
+		PUT("; n/a:");
+		for (int i = 0; i < MV_LOST_NR; i++)
+			if (l->state[i] == MV_LOSS_NA) {
+				PUT("%s%s", first ? " " : ", ", mv_loss_desc[i].key);
+				first = false;
+			}
+	} else if (na) {
+		PUT(" (n/a: not reported by this kernel)");
+	}
+#undef PUT
+	if (len && off >= len)
+		buf[len - 1] = 0;
+}
+
+/* "lost":{"<reason>":N|null,...}: the interval's losses; null: n/a. */
+static void print_losses_json(const struct state *st)
+{
+	struct mv_fault_losses l;
+	bool first = true;
+
+	losses_of(st, false, &l);
+	printf("\"lost\":{");
+	for (int i = 0; i < MV_LOST_NR; i++) {
+		if (l.state[i] == MV_LOSS_OFF)
+			continue;
+		printf("%s\"%s\":", first ? "" : ",", mv_loss_desc[i].key);
+		if (l.state[i] == MV_LOSS_OK)
+			printf("%llu", l.n[i]);
+		else
+			printf("null");
+		first = false;
+	}
+	printf("},");
 }
 
 /* --- reporting ---------------------------------------------------------- */
 
 static void trace_counts(struct state *st, __u64 d[3]);
-
-static void diff_stats(struct faults_stats *d, const struct faults_stats *cur,
-		       const struct faults_stats *prev)
-{
-	const __u64 *c = (const __u64 *)cur, *p = (const __u64 *)prev;
-	__u64 *o = (__u64 *)d;
-
-	for (size_t i = 0; i < sizeof(*d) / sizeof(__u64); i++)
-		o[i] = c[i] - p[i];
-}
 
 static void summarize(const struct faults_stats *d, __u64 s[S_NR])
 {
@@ -1100,7 +1424,7 @@ static void print_regions_text(struct state *st, const struct vm *vm)
 
 	for (size_t i = 0; i < st->nregions; i++) {
 		const struct region *r = &st->regions[i];
-		__u64 f = r->cur.faults - r->prev.faults, p = r->cur.pagein - r->prev.pagein;
+		__u64 f = r->d.faults, p = r->d.pagein;
 		__u64 lo, hi;
 
 		if (r->key.vm != vm->idx || !f)
@@ -1123,7 +1447,7 @@ static void print_slots_text(struct state *st, const struct vm *vm)
 
 	for (size_t i = 0; i < st->nslots; i++) {
 		const struct slotrec *r = &st->slots[i];
-		__u64 f = r->cur.faults - r->prev.faults, p = r->cur.pagein - r->prev.pagein;
+		__u64 f = r->d.faults, p = r->d.pagein;
 		unsigned long long lo = r->cur.base_gfn << 12;
 
 		if (r->key.vm != vm->idx || !f)
@@ -1162,7 +1486,7 @@ static int report_table(struct state *st, double secs)
 
 		if (!vm->present || !selected(st, vm))
 			continue;
-		diff_stats(&d, &vm->cur, &vm->prev);
+		d = vm->d;
 		summarize(&d, s);
 		ln = scols_table_new_line(tb, NULL);
 		if (!ln)
@@ -1212,13 +1536,21 @@ static int report_table(struct state *st, double secs)
 		printf("(no KVM page faults%s%s)\n", st->o.vm ? " for VM " : "",
 		       st->o.vm ? st->o.vm : "");
 	scols_unref_table(tb);
+	{
+		struct mv_fault_losses l;
+		char lost[512];
+
+		losses_of(st, false, &l);
+		mv_fmt_losses(lost, sizeof(lost), &l, false);
+		printf("lost: %s\n", lost);
+	}
 	for (size_t i = 0; i < st->nvms; i++) {
 		struct vm *vm = &st->vms[i];
 		struct faults_stats d;
 
 		if (!vm->present || !selected(st, vm))
 			continue;
-		diff_stats(&d, &vm->cur, &vm->prev);
+		d = vm->d;
 		if (st->o.hist)
 			print_hist(vm, &d);
 		if (st->o.regions)
@@ -1324,7 +1656,8 @@ static void trace_counts(struct state *st, __u64 d[3])
 			 st->skel->bss->trace_lost };
 
 	for (int i = 0; i < 3; i++) {
-		d[i] = now[i] - st->trace_prev[i];
+		if (mv_delta_u64(&d[i], &now[i], &st->trace_prev[i], 1))
+			st->resets++;
 		st->trace_prev[i] = now[i];
 	}
 }
@@ -1356,10 +1689,13 @@ static int report_json(struct state *st, double secs)
 {
 	bool first = true;
 
+	/* "dropped": since start, the faults no VM counted (tables full). */
 	printf("{\"interval\":%.3f,\"attach\":\"%s\",\"pagein\":%s,\"levels\":%s,"
 	       "\"dropped\":%llu,",
 	       secs, st->method, st->pagein ? "true" : "false", st->levels ? "true" : "false",
-	       (unsigned long long)(st->skel->bss->dropped_no_vm + st->skel->bss->dropped_no_slot));
+	       (unsigned long long)(st->loss_cur[MV_LOST_VM_TABLE_FULL] +
+				    st->loss_cur[MV_LOST_INFLIGHT_FULL]));
+	print_losses_json(st);
 	if (st->o.trace) {
 		__u64 d[3];
 
@@ -1379,7 +1715,7 @@ static int report_json(struct state *st, double secs)
 
 		if (!vm->present || !selected(st, vm))
 			continue;
-		diff_stats(&d, &vm->cur, &vm->prev);
+		d = vm->d;
 		summarize(&d, s);
 		printf("%s{\"vm\":", first ? "" : ",");
 		first = false;
@@ -1400,7 +1736,7 @@ static int report_json(struct state *st, double secs)
 			printf(",\"region_size\":%llu,\"regions\":[", 1ULL << st->o.region_shift);
 			for (size_t r = 0; r < st->nregions; r++) {
 				const struct region *rg = &st->regions[r];
-				__u64 f = rg->cur.faults - rg->prev.faults;
+				__u64 f = rg->d.faults;
 
 				if (rg->key.vm != vm->idx || !f)
 					continue;
@@ -1408,7 +1744,7 @@ static int report_json(struct state *st, double secs)
 				       rfirst ? "" : ",",
 				       (unsigned long long)(rg->key.region << st->o.region_shift),
 				       (unsigned long long)f,
-				       (unsigned long long)(rg->cur.pagein - rg->prev.pagein));
+				       (unsigned long long)rg->d.pagein);
 				rfirst = false;
 			}
 			printf("]");
@@ -1419,7 +1755,7 @@ static int report_json(struct state *st, double secs)
 			printf(",\"slots\":[");
 			for (size_t k = 0; k < st->nslots; k++) {
 				const struct slotrec *r = &st->slots[k];
-				__u64 f = r->cur.faults - r->prev.faults;
+				__u64 f = r->d.faults;
 
 				if (r->key.vm != vm->idx || !f)
 					continue;
@@ -1429,7 +1765,7 @@ static int report_json(struct state *st, double secs)
 				       (unsigned long long)(r->cur.base_gfn << 12),
 				       (unsigned long long)(r->cur.npages << 12),
 				       (unsigned long long)f,
-				       (unsigned long long)(r->cur.pagein - r->prev.pagein));
+				       (unsigned long long)r->d.pagein);
 				sfirst = false;
 			}
 			printf("]");
@@ -1441,8 +1777,10 @@ static int report_json(struct state *st, double secs)
 }
 
 /*
- * Roll cur into prev. A VM reported dead gives its entry back: stats zeroed
- * first, then .kvm = 0 lets BPF claim the entry again.
+ * Roll cur into prev. A VM reported dead gives its entry back: its regions
+ * and slots deleted, stats zeroed, then .kvm = 0 lets BPF claim the entry
+ * again. Records of a VM not read yet (claimed after read_vms()) stay: the
+ * next round reads them, nothing of theirs is deleted.
  */
 static void advance(struct state *st)
 {
@@ -1457,12 +1795,13 @@ static void advance(struct state *st)
 		struct region *r = &st->regions[i];
 		struct vm *vm = find_vm(st, r->key.vm);
 
-		if (!r->present || !vm || !vm->present ||
-		    vm->ident.state == FAULTS_VM_STATE_DEAD) {
+		if (!r->present || (vm && (!vm->present ||
+					   vm->ident.state == FAULTS_VM_STATE_DEAD))) {
 			bpf_map_delete_elem(rfd, &r->key);
 			continue;
 		}
-		r->prev = r->cur;
+		if (vm)			/* else not reported yet: keep prev */
+			r->prev = r->cur;
 		st->regions[n++] = *r;
 	}
 	st->nregions = n;
@@ -1471,12 +1810,13 @@ static void advance(struct state *st)
 		struct slotrec *r = &st->slots[i];
 		struct vm *vm = find_vm(st, r->key.vm);
 
-		if (!r->present || !vm || !vm->present ||
-		    vm->ident.state == FAULTS_VM_STATE_DEAD) {
+		if (!r->present || (vm && (!vm->present ||
+					   vm->ident.state == FAULTS_VM_STATE_DEAD))) {
 			bpf_map_delete_elem(bpf_map__fd(st->skel->maps.vm_slots), &r->key);
 			continue;
 		}
-		r->prev = r->cur;
+		if (vm)			/* else not reported yet: keep prev */
+			r->prev = r->cur;
 		st->slots[n++] = *r;
 	}
 	st->nslots = n;
@@ -1496,6 +1836,7 @@ static void advance(struct state *st)
 	}
 	st->nvms = n;
 	free(zero);
+	memcpy(st->loss_prev, st->loss_cur, sizeof(st->loss_prev));
 }
 
 /* Until @t, printing --trace events as they come. */
@@ -1568,6 +1909,7 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 			rc = 1;
 			break;
 		}
+		read_losses(&st);
 		st.round++;
 		if (st.o.json)
 			report_json(&st, t - last);
@@ -1579,11 +1921,15 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *common)
 		if (end && t >= end - 1e-3)
 			break;
 	}
-	if (st.skel->bss->dropped_no_vm || st.skel->bss->dropped_no_slot || st.o.verbose)
-		fprintf(stderr, "memvirt faults: faults not counted: %llu (VM table full), "
-			"%llu (in-flight table full)\n",
-			(unsigned long long)st.skel->bss->dropped_no_vm,
-			(unsigned long long)st.skel->bss->dropped_no_slot);
+	if (st.round) {
+		struct mv_fault_losses l;
+		char lost[512];
+
+		losses_of(&st, true, &l);
+		mv_fmt_losses(lost, sizeof(lost), &l, true);
+		if (strcmp(lost, "0") || st.o.verbose)
+			fprintf(stderr, "memvirt faults: not counted since start: %s\n", lost);
+	}
 	ring_buffer__free(st.rb);
 	detach(&st);
 	free(st.vms);
@@ -1611,6 +1957,8 @@ struct mv_faults *mv_faults_start(void)
 	f->st.o.interval = 1;
 	f->st.o.region_shift = 30;
 	f->st.o.max_vms = FAULTS_MAX_VMS_DEFAULT;
+	f->st.o.max_slots = FAULTS_MAX_SLOTS;
+	f->st.o.max_regions = FAULTS_MAX_REGIONS;
 	f->st.o.trace_rate = FAULTS_TRACE_RATE_DEFAULT;
 	f->st.o.quiet = true;
 	libbpf_set_print(libbpf_print);
@@ -1629,7 +1977,15 @@ const char *mv_faults_method(const struct mv_faults *f)
 
 int mv_faults_sample(struct mv_faults *f)
 {
-	return read_vms(&f->st);
+	if (read_vms(&f->st))
+		return -1;
+	read_losses(&f->st);
+	return 0;
+}
+
+void mv_faults_losses(const struct mv_faults *f, bool total, struct mv_fault_losses *l)
+{
+	losses_of(&f->st, total, l);
 }
 
 bool mv_faults_get(const struct mv_faults *f, const char *id, struct mv_fault_rates *r)
@@ -1641,7 +1997,7 @@ bool mv_faults_get(const struct mv_faults *f, const char *id, struct mv_fault_ra
 
 		if (!vm->present || strcmp(vm->id, id))
 			continue;
-		diff_stats(&d, &vm->cur, &vm->prev);
+		d = vm->d;
 		summarize(&d, s);
 		r->faults = s[S_FAULTS];
 		r->pagein = f->st.pagein ? s[S_PAGEIN] : 0;

@@ -70,6 +70,65 @@ bool mv_faults_totals(const struct mv_faults *f, const char *id,
 		      struct mv_fault_totals *t);
 void mv_faults_stop(struct mv_faults *f);
 
+/*
+ * Losses: faults (or probe hits) the probes could not count, by reason, in
+ * the order of mv_loss_desc[]; Documentation/faults.rst, "Losses".
+ */
+enum mv_fault_loss {
+	MV_LOST_VM_TABLE_FULL,
+	MV_LOST_INFLIGHT_FULL,
+	MV_LOST_EXITS_MISSED,
+	MV_LOST_SLOTS_FULL,
+	MV_LOST_REGIONS_FULL,
+	MV_LOST_RECURSION_MISSED,
+	MV_LOST_KPROBE_MISSED,
+	MV_LOST_KRETPROBE_MISSED,
+	MV_LOST_COUNTER_RESETS,
+	MV_LOST_NR
+};
+
+enum mv_loss_state {
+	MV_LOSS_OFF,		/* does not apply (mode, options): not shown */
+	MV_LOSS_NA,		/* applies, but this kernel does not report it */
+	MV_LOSS_OK,		/* measured */
+};
+
+struct mv_loss_desc {
+	const char *key;	/* JSON key, Prometheus reason label */
+	const char *help;
+};
+
+extern const struct mv_loss_desc mv_loss_desc[MV_LOST_NR];
+
+struct mv_fault_losses {
+	unsigned long long n[MV_LOST_NR];	/* 0 unless state is MV_LOSS_OK */
+	unsigned char state[MV_LOST_NR];	/* enum mv_loss_state */
+};
+
+/*
+ * The losses as of the last mv_faults_sample(): over the interval (since the
+ * last mv_faults_advance()) or, with @total, since the probes attached.
+ */
+void mv_faults_losses(const struct mv_faults *f, bool total, struct mv_fault_losses *l);
+
+/*
+ * @l in one line. Full: "vm_table_full 0, ..., kretprobe_missed n/a" (every
+ * reason that applies). Compact: the sum ("0"), the reasons that are not 0
+ * in parentheses, then "; n/a: <reasons>" if this kernel lacks some.
+ */
+void mv_fmt_losses(char *buf, size_t len, const struct mv_fault_losses *l, bool compact);
+
+/*
+ * The growth of @n counters of one record (a VM's stats, a slot, a kernel
+ * counter) from @prev to @cur, into @d (which may be @cur). Counters only
+ * grow while their record lives; if any went back, the record restarted (an
+ * entry evicted and recreated, a map reset) and all of @cur is new: then
+ * @d = @cur and the result is true, for the caller to count a reset. Never a
+ * negative delta read as a huge one. Every cur - prev in user/ goes here.
+ */
+bool mv_delta_u64(unsigned long long *d, const unsigned long long *cur,
+		  const unsigned long long *prev, size_t n);
+
 /* "850ns", "12.3us", "1.2ms"; "-" for 0. */
 void mv_fmt_ns(char *buf, size_t len, double ns);
 /* @n events in @secs as a rate: "0", "2.5", "1200". */

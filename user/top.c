@@ -104,8 +104,11 @@ static void top_usage(void)
 	      " PAGEIN%         of them, those that faulted host memory in\n"
 	      " P50, P99        latency of KVM's fault handler\n"
 	      "\n"
-	      "With --json, one JSON document per interval and line. Needs root and\n"
-	      "memvirt.ko loaded; the fault columns need BPF with BTF for kvm.\n",
+	      "The heading ends with the faults the probes could not count in the\n"
+	      "interval (\"lost: N (reason N, ...)\"; n/a: this kernel does not say).\n"
+	      "With --json, one JSON document per interval and line (\"faults_lost\":\n"
+	      "{reason: N or null}). Needs root and memvirt.ko loaded; the fault\n"
+	      "columns need BPF with BTF for kvm.\n",
 	      stdout);
 }
 
@@ -221,6 +224,32 @@ static int add_double(struct json_object *obj, const char *key, bool present, do
 	return mv_json_add(obj, key, present ? json_object_new_double(v) : NULL);
 }
 
+/* "faults_lost": the interval's losses by reason, null where n/a. */
+static int add_losses(struct json_object *doc, const struct top *t)
+{
+	struct json_object *lost;
+	struct mv_fault_losses l;
+	int err = 0;
+
+	if (!t->faults)
+		return 0;
+	lost = json_object_new_object();
+	if (!lost)
+		return -ENOMEM;
+	mv_faults_losses(t->faults, false, &l);
+	for (int i = 0; i < MV_LOST_NR && !err; i++) {
+		if (l.state[i] == MV_LOSS_OFF)
+			continue;
+		err = mv_json_add(lost, mv_loss_desc[i].key, l.state[i] == MV_LOSS_OK ?
+				  json_object_new_int64(l.n[i]) : NULL);
+	}
+	if (err) {
+		json_object_put(lost);
+		return err;
+	}
+	return mv_json_add(doc, "faults_lost", lost);
+}
+
 /* One interval as one line of JSON. */
 static int print_json(const struct top *t, double secs, time_t now)
 {
@@ -237,7 +266,8 @@ static int print_json(const struct top *t, double secs, time_t now)
 	err = mv_json_add(doc, "time", json_object_new_int64(now)) ?:
 	      add_double(doc, "interval", true, secs) ?:
 	      mv_json_add(doc, "faults_attach", t->faults ?
-			  json_object_new_string(mv_faults_method(t->faults)) : NULL);
+			  json_object_new_string(mv_faults_method(t->faults)) : NULL) ?:
+	      add_losses(doc, t);
 	if (err) {
 		json_object_put(vms);
 		goto out;
@@ -308,10 +338,20 @@ static int refresh(struct top *t, struct mv_nl *nl, double secs)
 			fputs("\033[H\033[2J", stdout);
 		else if (t->frames && !t->o->noheadings)
 			putchar('\n');
-		if (!t->o->noheadings)
-			printf("memvirt top - %s, %zu VM%s, %.1f s interval, faults: %s\n",
+		if (!t->o->noheadings) {
+			struct mv_fault_losses l;
+			char lost[384] = "";
+
+			if (t->faults) {
+				mv_faults_losses(t->faults, false, &l);
+				strcpy(lost, ", lost: ");
+				mv_fmt_losses(lost + strlen(lost), sizeof(lost) - strlen(lost), &l,
+					      true);
+			}
+			printf("memvirt top - %s, %zu VM%s, %.1f s interval, faults: %s%s\n",
 			       ts, t->nr, t->nr == 1 ? "" : "s", secs,
-			       t->faults ? mv_faults_method(t->faults) : "off");
+			       t->faults ? mv_faults_method(t->faults) : "off", lost);
+		}
 		err = print_table(t, secs);
 	}
 	t->frames++;
