@@ -96,13 +96,23 @@ static inline u64 compat_slot_write_track_bytes(const struct kvm_memory_slot *sl
 #endif
 }
 
-static inline u64 compat_list_count(const struct list_head *head)
+/*
+ * Entries of @head, counting at most @budget of them; *@partial is set when
+ * the list is longer. Bounds a walk under a KVM lock by a constant.
+ */
+static inline u64 compat_list_count(const struct list_head *head, u64 budget,
+				    bool *partial)
 {
 	const struct list_head *pos;
 	u64 n = 0;
 
-	list_for_each(pos, head)
+	list_for_each(pos, head) {
+		if (n == budget) {
+			*partial = true;
+			break;
+		}
 		n++;
+	}
 	return n;
 }
 
@@ -130,21 +140,27 @@ static inline bool compat_tdp_mmu_in_use(struct kvm *kvm)
  * tdp_mmu_pages_lock when they hold mmu_lock for read, so holding mmu_lock
  * for read plus that spinlock gives a consistent count. 0 for VMs that do
  * not use the TDP MMU.
+ *
+ * Lock hold: 6.12 reads a counter and walks the roots (a few per vCPU
+ * role); 6.1 has no counter and walks both lists. At most @budget list
+ * entries are visited in all; *@partial is set when the count stopped there.
  */
-static inline u64 compat_tdp_mmu_pages(struct kvm *kvm)
+static inline u64 compat_tdp_mmu_pages(struct kvm *kvm, u64 budget,
+				       bool *partial)
 {
 	u64 n;
 
+	*partial = false;
 	if (!compat_tdp_mmu_in_use(kvm))
 		return 0;
 	read_lock(&kvm->mmu_lock);
 	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+	n = compat_list_count(&kvm->arch.tdp_mmu_roots, budget, partial);
 #ifdef COMPAT_HAS_TDP_MMU_PAGES_COUNTER
-	n = max_t(s64, atomic64_read(&kvm->arch.tdp_mmu_pages), 0);
+	n += max_t(s64, atomic64_read(&kvm->arch.tdp_mmu_pages), 0);
 #else
-	n = compat_list_count(&kvm->arch.tdp_mmu_pages);
+	n += compat_list_count(&kvm->arch.tdp_mmu_pages, budget - n, partial);
 #endif
-	n += compat_list_count(&kvm->arch.tdp_mmu_roots);
 	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
 	read_unlock(&kvm->mmu_lock);
 	return n;

@@ -18,9 +18,17 @@ struct memvirt_key {
 	s32 fd;
 };
 
-/* One VM found on the host, with a reference held on its struct kvm. */
+/*
+ * One VM the caller may see. While kvm is set the entry holds a reference
+ * on the VM, on the module its code lives in (owner) and on the tasks.
+ */
 struct memvirt_vm {
 	struct kvm *kvm;
+	struct module *owner;		/* f_op->owner of the VM's file */
+	struct task_struct *holder;	/* first process found holding it */
+	struct task_struct *mm_owner;	/* a holder running in kvm->mm, or NULL */
+	struct task_struct *vmm;	/* mm_owner ?: holder; no own reference */
+	pid_t pid;			/* vmm's tgid in the caller's pid ns */
 	struct memvirt_key key;
 	char id[MEMVIRT_VM_ID_LEN];
 };
@@ -53,12 +61,12 @@ struct memvirt_vm_stats {
 	u64 mem_bytes;
 	u64 map[3];		/* 4K, 2M, 1G leaf mappings */
 	u64 tdp_pages;
+	bool tdp_pages_partial;	/* tdp_pages is a lower bound */
 	u64 shadow_pages;
 	struct memvirt_cache_stat cache[MEMVIRT_CACHE_MAX + 1];
 	struct memvirt_slot_meta meta;	/* summed over all slots */
 	u64 vcpu_bytes;
 	u64 nx_lpage_splits;
-	bool has_comm;
 	char comm[TASK_COMM_LEN];
 };
 
@@ -106,6 +114,7 @@ int memvirt_id_parse(const char *id, struct memvirt_key *key);
 
 int memvirt_vms_collect(struct memvirt_vm_list *list);
 void memvirt_vms_release(struct memvirt_vm_list *list);
+void memvirt_vm_put(struct memvirt_vm *vm);
 struct memvirt_vm *memvirt_vms_find(struct memvirt_vm_list *list,
 				    const struct memvirt_key *key);
 

@@ -11,7 +11,6 @@
 
 #include "memvirt.h"
 
-#include <linux/capability.h>
 #include <linux/math64.h>
 #include <linux/netlink.h>
 #include <linux/sched.h>
@@ -58,14 +57,6 @@ static const struct nla_policy memvirt_vm_get_policy[MEMVIRT_A_VM_ID + 1] = {
 static const struct nla_policy memvirt_slot_get_policy[MEMVIRT_A_SLOT_VM_ID + 1] = {
 	[MEMVIRT_A_SLOT_VM_ID] = { .type = NLA_NUL_STRING, .len = MEMVIRT_VM_ID_LEN - 1 },
 };
-
-static int memvirt_check_perm(struct sk_buff *skb, struct netlink_ext_ack *extack)
-{
-	if (netlink_capable(skb, CAP_NET_ADMIN))
-		return 0;
-	NL_SET_ERR_MSG(extack, "memvirt: VM statistics need CAP_NET_ADMIN");
-	return -EPERM;
-}
 
 static int memvirt_put_u64(struct sk_buff *skb, int type, u64 value, int pad)
 {
@@ -130,8 +121,9 @@ static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 		goto out;
 
 	if (nla_put_string(skb, MEMVIRT_A_VM_ID, vm->id) ||
-	    nla_put_u32(skb, MEMVIRT_A_VM_PID, vm->key.pid) ||
-	    (st->has_comm && nla_put_string(skb, MEMVIRT_A_VM_COMM, st->comm)) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_PID, vm->pid) ||
+	    (vm->mm_owner && nla_put_flag(skb, MEMVIRT_A_VM_PID_IS_MM_OWNER)) ||
+	    nla_put_string(skb, MEMVIRT_A_VM_COMM, st->comm) ||
 	    nla_put_u32(skb, MEMVIRT_A_VM_VCPUS_CREATED, st->vcpus_created) ||
 	    nla_put_u32(skb, MEMVIRT_A_VM_VCPUS_ONLINE, st->vcpus_online) ||
 	    nla_put_u32(skb, MEMVIRT_A_VM_NR_MEMSLOTS, st->nr_memslots) ||
@@ -148,6 +140,8 @@ static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 	    nla_put_u32(skb, MEMVIRT_A_VM_HUGE_MAPPED_PPM, ppm) ||
 	    memvirt_put_u64(skb, MEMVIRT_A_VM_MMU_TDP_PAGES, st->tdp_pages,
 			    MEMVIRT_A_VM_PAD) ||
+	    (st->tdp_pages_partial &&
+	     nla_put_flag(skb, MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL)) ||
 	    memvirt_put_u64(skb, MEMVIRT_A_VM_MMU_SHADOW_PAGES,
 			    st->shadow_pages, MEMVIRT_A_VM_PAD))
 		goto cancel;
@@ -278,15 +272,15 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* Parse a VM id attribute; -ENOENT with extack if no such VM can exist. */
+/* Parse a VM id attribute; -EINVAL with extack if it is not an id. */
 static int memvirt_parse_vm_attr(const struct nlattr *attr,
 				 struct memvirt_key *key,
 				 struct netlink_ext_ack *extack)
 {
 	if (memvirt_id_parse(nla_data(attr), key)) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "memvirt: no such VM (ids look like <pid>-<fd>)");
-		return -ENOENT;
+				    "memvirt: malformed VM id (ids look like <pid>-<fd>)");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -298,11 +292,9 @@ static int memvirt_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct memvirt_key key;
 	struct memvirt_vm *vm;
 	struct sk_buff *msg;
+	unsigned int i;
 	int err;
 
-	err = memvirt_check_perm(skb, info->extack);
-	if (err)
-		return err;
 	if (!attr) {
 		NL_SET_ERR_MSG(info->extack, "memvirt: VM_GET needs MEMVIRT_A_VM_ID");
 		NL_SET_ERR_ATTR_MISS(info->extack, NULL, MEMVIRT_A_VM_ID);
@@ -323,6 +315,10 @@ static int memvirt_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOENT;
 		goto out;
 	}
+	/* Hold no VM longer than needed (see memvirt_vm_put()). */
+	for (i = 0; i < list.nr; i++)
+		if (&list.vms[i] != vm)
+			memvirt_vm_put(&list.vms[i]);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg) {
 		NL_SET_ERR_MSG(info->extack, "memvirt: out of memory");
@@ -351,9 +347,13 @@ static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 	int err;
 
 	if (!ctx->checked) {
-		err = memvirt_check_perm(cb->skb, cb->extack);
-		if (err)
-			return err;
+		struct nlattr **attrs = compat_dump_attrs(cb);
+
+		if (attrs && attrs[MEMVIRT_A_VM_ID]) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, attrs[MEMVIRT_A_VM_ID],
+					    "memvirt: a VM dump takes no VM id (use a VM_GET request)");
+			return -EINVAL;
+		}
 		ctx->checked = true;
 	}
 	err = memvirt_vms_collect(&list);
@@ -364,10 +364,14 @@ static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 	for (i = 0; i < list.nr; i++) {
 		struct memvirt_vm *vm = &list.vms[i];
 
-		if (ctx->started && memvirt_key_cmp(&vm->key, &ctx->last) <= 0)
+		if (ctx->started && memvirt_key_cmp(&vm->key, &ctx->last) <= 0) {
+			memvirt_vm_put(vm);
 			continue;
+		}
 		err = memvirt_fill_vm(skb, vm, NETLINK_CB(cb->skb).portid,
 				      cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		/* Hold a VM no longer than needed (see memvirt_vm_put()). */
+		memvirt_vm_put(vm);
 		if (err)
 			break;
 		ctx->last = vm->key;
@@ -387,7 +391,7 @@ static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-/* First round of a memslot dump: privilege and the optional VM filter. */
+/* First round of a memslot dump: the optional VM filter. */
 static int memvirt_nl_slot_get_check(struct netlink_callback *cb,
 				     struct memvirt_slot_dump_ctx *ctx)
 {
@@ -395,9 +399,8 @@ static int memvirt_nl_slot_get_check(struct netlink_callback *cb,
 	struct nlattr *attr = attrs ? attrs[MEMVIRT_A_SLOT_VM_ID] : NULL;
 	int err;
 
-	err = memvirt_check_perm(cb->skb, cb->extack);
-	if (err || !attr)
-		return err;
+	if (!attr)
+		return 0;
 	err = memvirt_parse_vm_attr(attr, &ctx->filter, cb->extack);
 	if (err)
 		return err;
@@ -446,11 +449,15 @@ static int memvirt_nl_slot_get_dumpit(struct sk_buff *skb,
 	for (i = 0; i < list.nr && !err; i++) {
 		struct memvirt_vm *vm = &list.vms[i];
 
-		if (ctx->has_filter && memvirt_key_cmp(&vm->key, &ctx->filter))
+		if (ctx->has_filter && memvirt_key_cmp(&vm->key, &ctx->filter)) {
+			memvirt_vm_put(vm);
 			continue;
+		}
 		cmp = ctx->started ? memvirt_key_cmp(&vm->key, &ctx->vm) : 1;
-		if (cmp < 0)
+		if (cmp < 0) {
+			memvirt_vm_put(vm);
 			continue;
+		}
 		err = memvirt_vm_slots(vm->kvm, &slots, &nr);
 		if (err) {
 			NL_SET_ERR_MSG(cb->extack, "memvirt: cannot read memslots");
@@ -471,6 +478,7 @@ static int memvirt_nl_slot_get_dumpit(struct sk_buff *skb,
 			sent++;
 		}
 		kvfree(slots);
+		memvirt_vm_put(vm);
 		cond_resched();
 	}
 	memvirt_vms_release(&list);

@@ -11,15 +11,21 @@
 
 #include "memvirt.h"
 
+#include <linux/bsearch.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/dcache.h>
 #include <linux/err.h>
 #include <linux/fdtable.h>
+#include <linux/hash.h>
+#include <linux/module.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -28,18 +34,35 @@
 #include <linux/string.h>
 #include <asm/fpu/types.h>
 
-/* A VM file seen in some process: (kvm, pid, fd). */
-struct memvirt_ref {
-	struct kvm *kvm;
-	struct memvirt_key where;
-};
+/*
+ * Most list entries one request walks under KVM's tdp_mmu_pages_lock to
+ * count TDP MMU pages. 6.1 keeps no count of them, only a list, with one
+ * page per 2 MiB of guest memory mapped at 4K: 4096 entries (8 GiB mapped
+ * at 4K) are a few tens of microseconds of lock hold; above that the count
+ * is a lower bound and says so. 6.12 walks only the roots.
+ */
+static unsigned int tdp_walk_budget = 4096;
+module_param(tdp_walk_budget, uint, 0644);
+MODULE_PARM_DESC(tdp_walk_budget,
+		 "most TDP MMU list entries walked under KVM's lock per VM and request (default 4096)");
 
+/*
+ * The scan's table of VMs found so far: vms[] in the order found, and an
+ * open-addressing hash of struct kvm pointers (slots hold index + 1) so a
+ * VM open under many fds takes one entry and one reference, however often
+ * it is dup()ed. Filled from iterate_fd() callbacks, which run under
+ * files->file_lock: nothing in them may sleep or allocate.
+ */
 struct memvirt_scan {
-	struct memvirt_ref *refs;
+	struct memvirt_vm *vms;
+	u32 *hash;
+	unsigned int hash_bits;
 	unsigned int nr;
 	unsigned int cap;
-	unsigned int needed;
-	pid_t pid;
+	bool full;			/* a new VM found no room: rescan */
+	struct task_struct *task;	/* the process being scanned */
+	struct mm_struct *task_mm;	/* its mm, read under task_lock() */
+	struct file *last_file;		/* compared only, never dereferenced */
 };
 
 int memvirt_key_cmp(const struct memvirt_key *a, const struct memvirt_key *b)
@@ -51,51 +74,116 @@ int memvirt_key_cmp(const struct memvirt_key *a, const struct memvirt_key *b)
 	return 0;
 }
 
-/* Parse "<pid>-<fd>", both non-negative decimal numbers. */
+/* A decimal number without sign or leading zeros, below 2^31. */
+static const char *memvirt_parse_nr(const char *s, s32 *out)
+{
+	u64 v = 0;
+
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return NULL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (*s - '0');
+		if (v > S32_MAX)
+			return NULL;
+	}
+	*out = v;
+	return s;
+}
+
+/*
+ * Parse "<pid>-<fd>" exactly as KVM prints it ("%d-%d" of two non-negative
+ * numbers): no sign, no leading zero, nothing before or after.
+ */
 int memvirt_id_parse(const char *id, struct memvirt_key *key)
 {
-	char buf[MEMVIRT_VM_ID_LEN];
-	char *dash;
-	int pid, fd;
+	struct memvirt_key k;
+	const char *s;
 
-	if (strscpy(buf, id, sizeof(buf)) < 0)
+	s = memvirt_parse_nr(id, &k.pid);
+	if (!s || *s != '-')
 		return -EINVAL;
-	dash = strchr(buf, '-');
-	if (!dash)
+	s = memvirt_parse_nr(s + 1, &k.fd);
+	if (!s || *s)
 		return -EINVAL;
-	*dash = '\0';
-	if (kstrtoint(buf, 10, &pid) || kstrtoint(dash + 1, 10, &fd))
-		return -EINVAL;
-	if (pid < 0 || fd < 0 || buf[0] == '+' || dash[1] == '+')
-		return -EINVAL;
-	key->pid = pid;
-	key->fd = fd;
+	*key = k;
 	return 0;
+}
+
+static u32 *memvirt_scan_slot(struct memvirt_scan *scan, struct kvm *kvm)
+{
+	unsigned int mask = (1U << scan->hash_bits) - 1;
+	unsigned int i = hash_ptr(kvm, scan->hash_bits);
+
+	/* At most half full, so an empty slot ends every probe. */
+	while (scan->hash[i] && scan->vms[scan->hash[i] - 1].kvm != kvm)
+		i = (i + 1) & mask;
+	return &scan->hash[i];
 }
 
 /* iterate_fd() callback: runs under files->file_lock, must not sleep. */
 static int memvirt_scan_fd(const void *arg, struct file *file, unsigned int fd)
 {
 	struct memvirt_scan *scan = (struct memvirt_scan *)arg;
+	struct memvirt_vm *vm;
+	struct module *owner;
 	struct kvm *kvm;
+	u32 *slot;
 
+	/* dup()s of one file sit side by side: nothing new in them. */
+	if (file == scan->last_file)
+		return 0;
+	scan->last_file = file;
 	if (!file_is_kvm(file))
 		return 0;
-	scan->needed++;
-	if (scan->nr >= scan->cap)
-		return 0;
 	kvm = file->private_data;
-	if (!kvm_get_kvm_safe(kvm))
+	slot = memvirt_scan_slot(scan, kvm);
+	if (*slot) {
+		/* Seen before: only a better VMM candidate is news. */
+		vm = &scan->vms[*slot - 1];
+		if (!vm->mm_owner && scan->task_mm == kvm->mm) {
+			get_task_struct(scan->task);
+			vm->mm_owner = scan->task;
+		}
 		return 0;
-	scan->refs[scan->nr].kvm = kvm;
-	scan->refs[scan->nr].where.pid = scan->pid;
-	scan->refs[scan->nr].where.fd = fd;
-	scan->nr++;
+	}
+	if (scan->nr >= scan->cap) {
+		scan->full = true;
+		return 0;
+	}
+	/*
+	 * The VM's code lives in the module that owns its file (kvm_amd or
+	 * kvm_intel); the file pins it, and so do we, for as long as we may
+	 * drop the last reference on the VM and run kvm_destroy_vm().
+	 */
+	owner = file->f_op->owner;
+	if (!try_module_get(owner))
+		return 0;
+	if (!kvm_get_kvm_safe(kvm)) {
+		module_put(owner);
+		return 0;
+	}
+	vm = &scan->vms[scan->nr++];
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm = kvm;
+	vm->owner = owner;
+	vm->key.fd = fd;
+	get_task_struct(scan->task);
+	vm->holder = scan->task;
+	if (scan->task_mm == kvm->mm) {
+		get_task_struct(scan->task);
+		vm->mm_owner = scan->task;
+	}
+	*slot = scan->nr;
 	return 0;
 }
 
-/* Visit every process of the host once, by ascending tgid. */
-static int memvirt_scan_tasks(struct memvirt_scan *scan)
+/*
+ * Visit every process of @ns once, by ascending pid, and look for VM files
+ * in its fd table. Processes outside the caller's pid namespace are never
+ * visited: a VM is found only through processes the caller can name.
+ */
+static int memvirt_scan_tasks(struct memvirt_scan *scan,
+			      struct pid_namespace *ns)
 {
 	struct task_struct *task;
 	struct pid *pid;
@@ -103,12 +191,12 @@ static int memvirt_scan_tasks(struct memvirt_scan *scan)
 
 	for (;;) {
 		rcu_read_lock();
-		pid = find_ge_pid(nr, &init_pid_ns);
+		pid = find_ge_pid(nr, ns);
 		if (!pid) {
 			rcu_read_unlock();
 			return 0;
 		}
-		nr = pid_nr(pid) + 1;
+		nr = pid_nr_ns(pid, ns) + 1;
 		task = pid_task(pid, PIDTYPE_TGID);
 		if (task && !(task->flags & PF_KTHREAD))
 			get_task_struct(task);
@@ -117,8 +205,10 @@ static int memvirt_scan_tasks(struct memvirt_scan *scan)
 		rcu_read_unlock();
 
 		if (task) {
-			scan->pid = task_tgid_nr(task);
+			scan->task = task;
 			task_lock(task);
+			scan->task_mm = task->mm;
+			scan->last_file = NULL;
 			if (task->files)
 				iterate_fd(task->files, 0, memvirt_scan_fd, scan);
 			task_unlock(task);
@@ -130,21 +220,68 @@ static int memvirt_scan_tasks(struct memvirt_scan *scan)
 	}
 }
 
-static void memvirt_refs_put(struct memvirt_ref *refs, unsigned int nr)
+/* Drop what one entry holds; the VM's own code stays until the last put. */
+void memvirt_vm_put(struct memvirt_vm *vm)
+{
+	if (!vm->kvm)
+		return;
+	if (vm->mm_owner)
+		put_task_struct(vm->mm_owner);
+	put_task_struct(vm->holder);
+	kvm_put_kvm(vm->kvm);
+	module_put(vm->owner);
+	vm->kvm = NULL;
+}
+
+static void memvirt_scan_free(struct memvirt_scan *scan)
 {
 	unsigned int i;
 
-	for (i = 0; i < nr; i++)
-		kvm_put_kvm(refs[i].kvm);
+	for (i = 0; i < scan->nr; i++) {
+		memvirt_vm_put(&scan->vms[i]);
+		cond_resched();
+	}
+	kvfree(scan->vms);
+	kvfree(scan->hash);
 }
 
-static int memvirt_ref_cmp(const void *a, const void *b)
+/*
+ * Could the caller read @task's /proc/PID/maps? The DAC and capability
+ * part of ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS), which is not
+ * exported to modules: same thread group; or the caller's fsuid and fsgid
+ * match all of the task's uids and gids and the task is dumpable; or the
+ * caller has CAP_SYS_PTRACE over the task's (and its mm's) user namespace.
+ * The LSM hook (SELinux, AppArmor, Yama) cannot be consulted from a module,
+ * so the rule here is never looser than the kernel's without an LSM.
+ */
+static bool memvirt_may_read(struct task_struct *task)
 {
-	const struct memvirt_ref *ra = a, *rb = b;
+	const struct cred *cred = current_cred(), *tcred;
+	struct mm_struct *mm;
+	bool ok;
 
-	if (ra->kvm != rb->kvm)
-		return (unsigned long)ra->kvm < (unsigned long)rb->kvm ? -1 : 1;
-	return memvirt_key_cmp(&ra->where, &rb->where);
+	if (same_thread_group(task, current))
+		return true;
+	rcu_read_lock();
+	tcred = __task_cred(task);
+	ok = (uid_eq(cred->fsuid, tcred->euid) &&
+	      uid_eq(cred->fsuid, tcred->suid) &&
+	      uid_eq(cred->fsuid, tcred->uid) &&
+	      gid_eq(cred->fsgid, tcred->egid) &&
+	      gid_eq(cred->fsgid, tcred->sgid) &&
+	      gid_eq(cred->fsgid, tcred->gid)) ||
+	     ns_capable_noaudit(tcred->user_ns, CAP_SYS_PTRACE);
+	rcu_read_unlock();
+	if (!ok)
+		return false;
+	/* Dumpability is read after the credentials, as ptrace.c does. */
+	smp_rmb();
+	task_lock(task);
+	mm = task->mm;
+	ok = !mm || get_dumpable(mm) == SUID_DUMP_USER ||
+	     ns_capable_noaudit(mm->user_ns, CAP_SYS_PTRACE);
+	task_unlock(task);
+	return ok;
 }
 
 static int memvirt_vm_cmp(const void *a, const void *b)
@@ -156,84 +293,94 @@ static int memvirt_vm_cmp(const void *a, const void *b)
 
 /*
  * Name a VM as KVM names its debugfs directory. Without that directory (no
- * debugfs, or a clash KVM refused), rebuild it: the creating pid and the
- * lowest fd under which the VM is open in that process. @refs are this VM's
- * references, sorted by (pid, fd).
+ * debugfs, or a clash KVM refused), rebuild it from the VMM's global pid and
+ * the first fd the scan found it under.
  */
-static void memvirt_vm_name(struct memvirt_vm *vm, const struct memvirt_ref *refs,
-			    unsigned int nr)
+static void memvirt_vm_name(struct memvirt_vm *vm)
 {
 	struct dentry *dentry = READ_ONCE(vm->kvm->debugfs_dentry);
-	pid_t creator = READ_ONCE(vm->kvm->userspace_pid);
-	unsigned int i;
 
 	if (!IS_ERR_OR_NULL(dentry) &&
 	    !memvirt_id_parse(dentry->d_name.name, &vm->key)) {
 		strscpy(vm->id, dentry->d_name.name, sizeof(vm->id));
 		return;
 	}
-	vm->key = refs[0].where;
-	for (i = 0; i < nr; i++) {
-		if (refs[i].where.pid == creator) {
-			vm->key = refs[i].where;
-			break;
-		}
-	}
+	vm->key.pid = task_tgid_nr(vm->mm_owner ?: vm->holder);
 	snprintf(vm->id, sizeof(vm->id), "%d-%d", vm->key.pid, vm->key.fd);
 }
 
+/* Most VMs one request collects; more is refused, never cut silently. */
+#define MEMVIRT_MAX_VMS		BIT(20)
+
+static int memvirt_scan_alloc(struct memvirt_scan *scan, unsigned int cap)
+{
+	scan->cap = cap;
+	scan->hash_bits = ilog2(cap) + 1;
+	scan->nr = 0;
+	scan->full = false;
+	scan->vms = kvmalloc_array(cap, sizeof(*scan->vms),
+				   GFP_KERNEL | __GFP_NOWARN);
+	scan->hash = kvcalloc(1U << scan->hash_bits, sizeof(*scan->hash),
+			      GFP_KERNEL | __GFP_NOWARN);
+	if (scan->vms && scan->hash)
+		return 0;
+	kvfree(scan->vms);
+	kvfree(scan->hash);
+	return -ENOMEM;
+}
+
 /*
- * Find every VM of the host. On success @list holds one reference per VM,
+ * Find every VM the caller may see (memvirt_may_read() of its VMM, which is
+ * the process running in the VM's mm if the scan met one, else the first
+ * process found holding it). On success @list holds one reference per VM,
  * sorted by key; drop them with memvirt_vms_release(). May sleep.
+ *
+ * Cost: one visit per process of the caller's pid namespace and one hash
+ * probe per open fd; memory: one entry per VM, however many fds name it.
  */
 int memvirt_vms_collect(struct memvirt_vm_list *list)
 {
-	struct memvirt_scan scan = { .cap = 32 };
-	struct memvirt_vm *vms;
-	unsigned int i, j, n;
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct memvirt_scan scan;
+	unsigned int i, n, cap = 64;
+	struct memvirt_vm *vm;
 	int err;
 
 	list->vms = NULL;
 	list->nr = 0;
 	for (;;) {
-		scan.refs = kvmalloc_array(scan.cap, sizeof(*scan.refs), GFP_KERNEL);
-		if (!scan.refs)
-			return -ENOMEM;
-		scan.nr = 0;
-		scan.needed = 0;
-		err = memvirt_scan_tasks(&scan);
-		if (!err && scan.needed <= scan.cap)
-			break;
-		memvirt_refs_put(scan.refs, scan.nr);
-		kvfree(scan.refs);
+		err = memvirt_scan_alloc(&scan, cap);
 		if (err)
 			return err;
-		/* More VM files than room: grow with some slack and rescan. */
-		if (scan.needed > INT_MAX / 2)
-			return -ENOMEM;
-		scan.cap = scan.needed + scan.needed / 2;
+		err = memvirt_scan_tasks(&scan, ns);
+		if (!err && !scan.full)
+			break;
+		memvirt_scan_free(&scan);
+		if (err)
+			return err;
+		/* More VMs than room: grow and rescan. */
+		if (cap >= MEMVIRT_MAX_VMS)
+			return -E2BIG;
+		cap *= 4;
 	}
+	kvfree(scan.hash);
 
-	vms = kvmalloc_array(max(scan.nr, 1U), sizeof(*vms), GFP_KERNEL);
-	if (!vms) {
-		memvirt_refs_put(scan.refs, scan.nr);
-		kvfree(scan.refs);
-		return -ENOMEM;
-	}
-
-	/* One entry per struct kvm; a VM may be open in many fds. */
-	sort(scan.refs, scan.nr, sizeof(*scan.refs), memvirt_ref_cmp, NULL);
-	for (i = 0, n = 0; i < scan.nr; i = j) {
-		for (j = i + 1; j < scan.nr && scan.refs[j].kvm == scan.refs[i].kvm; j++)
-			kvm_put_kvm(scan.refs[j].kvm);
-		vms[n].kvm = scan.refs[i].kvm;
-		memvirt_vm_name(&vms[n], &scan.refs[i], j - i);
+	for (i = 0, n = 0; i < scan.nr; i++) {
+		vm = &scan.vms[i];
+		vm->vmm = vm->mm_owner ?: vm->holder;
+		if (!memvirt_may_read(vm->vmm)) {
+			memvirt_vm_put(vm);
+			continue;
+		}
+		vm->pid = task_tgid_nr_ns(vm->vmm, ns);
+		memvirt_vm_name(vm);
+		if (n != i)
+			scan.vms[n] = *vm;
 		n++;
+		cond_resched();
 	}
-	kvfree(scan.refs);
-
-	sort(vms, n, sizeof(*vms), memvirt_vm_cmp, NULL);
-	list->vms = vms;
+	sort(scan.vms, n, sizeof(*scan.vms), memvirt_vm_cmp, NULL);
+	list->vms = scan.vms;
 	list->nr = n;
 	return 0;
 }
@@ -243,7 +390,7 @@ void memvirt_vms_release(struct memvirt_vm_list *list)
 	unsigned int i;
 
 	for (i = 0; i < list->nr; i++) {
-		kvm_put_kvm(list->vms[i].kvm);
+		memvirt_vm_put(&list->vms[i]);
 		cond_resched();
 	}
 	kvfree(list->vms);
@@ -251,15 +398,18 @@ void memvirt_vms_release(struct memvirt_vm_list *list)
 	list->nr = 0;
 }
 
+static int memvirt_vm_key_cmp(const void *key, const void *elt)
+{
+	const struct memvirt_vm *vm = elt;
+
+	return memvirt_key_cmp(key, &vm->key);
+}
+
 struct memvirt_vm *memvirt_vms_find(struct memvirt_vm_list *list,
 				    const struct memvirt_key *key)
 {
-	unsigned int i;
-
-	for (i = 0; i < list->nr; i++)
-		if (!memvirt_key_cmp(&list->vms[i].key, key))
-			return &list->vms[i];
-	return NULL;
+	return bsearch(key, list->vms, list->nr, sizeof(*list->vms),
+		       memvirt_vm_key_cmp);
 }
 
 /* Number of @level (1 = 4K, 2 = 2M, 3 = 1G) pages that @slot touches. */
@@ -308,11 +458,15 @@ static void memvirt_cache_add(struct memvirt_cache_stat *c,
  * Lower bound of what one vCPU allocates, from public structures only: the
  * generic struct kvm_vcpu (embedded in the vendor's VMX/SVM structure, whose
  * size is private), the kvm_run page, the PIO page, the local APIC register
- * page, the guest FPU state and the CPUID table.
+ * page, the guest FPU state at its smallest and the CPUID table.
+ *
+ * Nothing behind a pointer that the VMM can free is read: the FPU state
+ * (KVM_SET_CPUID2 with AMX vfree()s and replaces it) and the CPUID table
+ * count by their static size and the published entry count only. A torn
+ * (cpuid_nent, cpuid_entries) pair sizes one table wrongly for one read.
  */
 static u64 memvirt_vcpu_bytes(struct kvm_vcpu *vcpu)
 {
-	struct fpstate *fps = READ_ONCE(vcpu->arch.guest_fpu.fpstate);
 	u64 bytes = sizeof(*vcpu) + PAGE_SIZE;
 	int nent;
 
@@ -320,26 +474,13 @@ static u64 memvirt_vcpu_bytes(struct kvm_vcpu *vcpu)
 		bytes += PAGE_SIZE;
 	if (READ_ONCE(vcpu->arch.apic))
 		bytes += PAGE_SIZE;
-	if (fps)
-		bytes += offsetof(struct fpstate, regs) + READ_ONCE(fps->size);
+	if (READ_ONCE(vcpu->arch.guest_fpu.fpstate))
+		bytes += sizeof(struct fpstate);
 	nent = READ_ONCE(vcpu->arch.cpuid_nent);
 	if (nent > 0 && READ_ONCE(vcpu->arch.cpuid_entries))
-		bytes += (u64)nent * sizeof(struct kvm_cpuid_entry2);
+		bytes += (u64)min(nent, KVM_MAX_CPUID_ENTRIES) *
+			 sizeof(struct kvm_cpuid_entry2);
 	return bytes;
-}
-
-static void memvirt_vm_comm(const struct memvirt_vm *vm,
-			    struct memvirt_vm_stats *st)
-{
-	struct task_struct *task;
-
-	rcu_read_lock();
-	task = pid_task(find_pid_ns(vm->key.pid, &init_pid_ns), PIDTYPE_PID);
-	if (task) {
-		get_task_comm(st->comm, task->group_leader);
-		st->has_comm = true;
-	}
-	rcu_read_unlock();
 }
 
 /*
@@ -357,7 +498,8 @@ void memvirt_vm_stats(const struct memvirt_vm *vm, struct memvirt_vm_stats *st)
 	int as_id, nr_as, bkt, idx, i, online;
 
 	memset(st, 0, sizeof(*st));
-	memvirt_vm_comm(vm, st);
+	/* The VMM is referenced; comm is read under its task_lock(). */
+	get_task_comm(st->comm, vm->vmm);
 	st->vcpus_created = max(READ_ONCE(kvm->created_vcpus), 0);
 	online = atomic_read(&kvm->online_vcpus);
 	st->vcpus_online = max(online, 0);
@@ -385,7 +527,8 @@ void memvirt_vm_stats(const struct memvirt_vm *vm, struct memvirt_vm_stats *st)
 	/* Changed under mmu_lock; a plain 64-bit load is a whole value. */
 	st->nx_lpage_splits = READ_ONCE(kvm->stat.nx_lpage_splits);
 
-	st->tdp_pages = compat_tdp_mmu_pages(kvm);
+	st->tdp_pages = compat_tdp_mmu_pages(kvm, tdp_walk_budget,
+					     &st->tdp_pages_partial);
 	st->shadow_pages = READ_ONCE(kvm->arch.n_used_mmu_pages);
 
 	/* vCPUs below online_vcpus are fully created and never go away. */

@@ -119,7 +119,7 @@ static int handle_error(struct nlmsghdr *nlh, struct mv_err *err)
 	}
 	err->err = e->error;
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		off += NLMSG_ALIGN(e->msg.nlmsg_len) - sizeof(struct nlmsghdr);
 	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && off < len)
 		parse_tlvs(err, (char *)e + off, len - off);
 	return 1;
@@ -305,6 +305,13 @@ static int parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 			put_str(a, vm->comm, sizeof(vm->comm), &vm->bad);
 			break;
 		case MEMVIRT_A_VM_PAD:
+			break;
+		case MEMVIRT_A_VM_PID_IS_MM_OWNER:
+		case MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL:
+			/* Flags: present or not, and empty. */
+			vm->have |= 1ULL << t;
+			if (nla_len(a))
+				vm->bad |= 1ULL << t;
 			break;
 		case MEMVIRT_A_VM_CACHE:
 			vm->have |= 1ULL << t;

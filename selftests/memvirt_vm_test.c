@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -105,6 +108,158 @@ TEST_F(vm, identity)
 	EXPECT_STREQ(vm->id, got.id);
 	check_identity(_metadata, &got, getpid(), comm, 3, vmm_mem_bytes(vm), vm->nr_slots);
 	free(vms);
+	vmm_vm_destroy(vm);
+}
+
+/*
+ * The VMM is the process running in the VM's address space. When its
+ * creator exits and only a forked child (another mm) still holds the VM,
+ * the VM is reported with the child's pid and comm and without
+ * PID_IS_MM_OWNER: nothing may read the child's memory map as the VM's.
+ */
+TEST_F(vm, held_by_other_mm)
+{
+	int ready[2], go[2], status;
+	struct mv_vm got;
+	struct mv_err e;
+	char id[VMM_ID_LEN] = "", c;
+	pid_t creator, holder;
+	ssize_t n;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	creator = fork();
+	ASSERT_LE(0, creator);
+	if (!creator) {
+		struct vmm_vm *vm = vmm_vm_create(1);
+
+		close(go[1]);
+		close(ready[0]);
+		if (!vm)
+			_exit(1);
+		vmm_kvm_close();
+		/* The holder inherits the VM fd; the creator then exits. */
+		if (!fork()) {
+			prctl(PR_SET_NAME, "mv-holder");
+			if (read(go[0], &c, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		if (write(ready[1], vm->id, strlen(vm->id)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	n = read(ready[0], id, sizeof(id) - 1);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(creator, waitpid(creator, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	/* Wait for the holder to take its name. */
+	holder = -1;
+	for (int i = 0; i < 100 && holder < 0; i++) {
+		char path[64], comm[32] = "";
+		FILE *f;
+
+		for (pid_t p = creator + 1; p < creator + 64; p++) {
+			snprintf(path, sizeof(path), "/proc/%d/comm", p);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "mv-holder\n"))
+				holder = p;
+			fclose(f);
+		}
+		if (holder < 0)
+			usleep(20000);
+	}
+	ASSERT_LT(0, holder);
+
+	ASSERT_EQ(0, mv_get_vm(&self->nl, id, &got, &e)) TH_LOG("%s: %s", id, e.msg);
+	EXPECT_EQ(holder, got.val[MEMVIRT_A_VM_PID]);
+	EXPECT_STREQ("mv-holder", got.comm);
+	EXPECT_FALSE(MV_HAS(&got, MEMVIRT_A_VM_PID_IS_MM_OWNER));
+
+	close(go[1]);
+	waitpid(holder, NULL, 0);
+}
+
+/* The creator running in the VM's mm is flagged as such. */
+TEST_F(vm, creator_is_mm_owner)
+{
+	struct vmm_vm *vm = vmm_vm_create(1);
+	struct mv_vm got;
+	struct mv_err e;
+
+	ASSERT_NE(NULL, vm) TH_LOG("%s", vmm_error());
+	ASSERT_EQ(0, mv_get_vm(&self->nl, vm->id, &got, &e)) TH_LOG("%s", e.msg);
+	EXPECT_EQ(getpid(), got.val[MEMVIRT_A_VM_PID]);
+	EXPECT_TRUE(MV_HAS(&got, MEMVIRT_A_VM_PID_IS_MM_OWNER));
+	vmm_vm_destroy(vm);
+}
+
+static int write_param(const char *name, unsigned int v)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/memvirt/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%u\n", v) < 0 ? -EIO : 0;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+/*
+ * The TDP page count holds KVM's mmu_lock and tdp_mmu_pages_lock; on
+ * kernels without a counter (before 6.3) it walks a list, at most
+ * tdp_walk_budget entries. A VM with more page-table pages than the budget
+ * gets the budget as a lower bound, flagged; with room, the full count.
+ * 6.3+ reads a counter and never needs the flag.
+ */
+TEST_F(vm, tdp_walk_bounded)
+{
+	struct vmm_touch t = { .offset = 0, .count = 64, .stride = 2 << 20, .write = true };
+	struct vmm_vm *vm = vmm_vm_create(1);
+	struct mv_vm small, full;
+	struct utsname u;
+	struct mv_err e;
+	int maj = 0, min = 0;
+	bool listed;
+
+	ASSERT_NE(NULL, vm) TH_LOG("%s", vmm_error());
+	ASSERT_EQ(0, uname(&u));
+	sscanf(u.release, "%d.%d", &maj, &min);
+	listed = maj < 6 || (maj == 6 && min < 3);
+	/* One 4K page in each of 64 separate 2M ranges: 64+ page-table pages. */
+	t.slot = vmm_add_slot(vm, 0x10000000, 128 << 20, VMM_BACKING_NOTHP, 0);
+	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
+	ASSERT_EQ(0, vmm_touch(vm, &t)) TH_LOG("%s", vmm_error());
+
+	ASSERT_EQ(0, write_param("tdp_walk_budget", 8));
+	ASSERT_EQ(0, mv_get_vm(&self->nl, vm->id, &small, &e)) TH_LOG("%s", e.msg);
+	ASSERT_EQ(0, write_param("tdp_walk_budget", 4096));
+	ASSERT_EQ(0, mv_get_vm(&self->nl, vm->id, &full, &e)) TH_LOG("%s", e.msg);
+	TH_LOG("%s: TDP pages %llu with a budget of 8 (%s), %llu with 4096 (%s)",
+	       u.release, (unsigned long long)small.val[MEMVIRT_A_VM_MMU_TDP_PAGES],
+	       MV_HAS(&small, MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL) ? "partial" : "exact",
+	       (unsigned long long)full.val[MEMVIRT_A_VM_MMU_TDP_PAGES],
+	       MV_HAS(&full, MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL) ? "partial" : "exact");
+	EXPECT_FALSE(MV_HAS(&full, MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL));
+	EXPECT_LE(64, full.val[MEMVIRT_A_VM_MMU_TDP_PAGES]);
+	if (listed) {
+		EXPECT_TRUE(MV_HAS(&small, MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL));
+		EXPECT_EQ(8, small.val[MEMVIRT_A_VM_MMU_TDP_PAGES]);
+	} else {
+		EXPECT_FALSE(MV_HAS(&small, MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL));
+		EXPECT_EQ(full.val[MEMVIRT_A_VM_MMU_TDP_PAGES],
+			  small.val[MEMVIRT_A_VM_MMU_TDP_PAGES]);
+	}
 	vmm_vm_destroy(vm);
 }
 

@@ -87,6 +87,13 @@ static int kvm_open(void)
 	return 0;
 }
 
+void vmm_kvm_close(void)
+{
+	if (kvm_fd >= 0)
+		close(kvm_fd);
+	kvm_fd = -1;
+}
+
 int vmm_kvm_available(void)
 {
 	int fd;

@@ -83,6 +83,8 @@ const char *vmm_error(void);
 
 /* 0 if /dev/kvm can create VMs here; otherwise -1 with a reason. */
 int vmm_kvm_available(void);
+/* Closes the cached /dev/kvm fd (it pins the KVM vendor module). */
+void vmm_kvm_close(void);
 
 struct vmm_vm *vmm_vm_create(int nr_vcpus);
 void vmm_vm_destroy(struct vmm_vm *vm);

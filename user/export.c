@@ -119,7 +119,8 @@ static void export_usage(void)
 	      " memvirt_vm_page_fault_duration_seconds (histogram),\n"
 	      " memvirt_probe_lost_total{reason}, memvirt_probe_lost_measurable{reason}.\n"
 	      "\n"
-	      "Needs memvirt.ko loaded; VM metrics need root, fault counters BPF.\n"
+	      "Needs memvirt.ko loaded; shows the VMs whose VMM you could ptrace-read\n"
+	      "(all of them as root); fault counters need BPF.\n"
 	      "Documentation/memvirt.rst lists every metric.\n",
 	      stdout);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/genetlink.h>
@@ -74,6 +75,8 @@ static const struct nla_policy vm_policy[MEMVIRT_A_VM_MAX + 1] = {
 	[MEMVIRT_A_VM_VCPU_BYTES]	= { .type = NLA_U64 },
 	[MEMVIRT_A_VM_OVERHEAD_BYTES]	= { .type = NLA_U64 },
 	[MEMVIRT_A_VM_NX_LPAGE_SPLITS]	= { .type = NLA_U64 },
+	[MEMVIRT_A_VM_PID_IS_MM_OWNER]	= { .type = NLA_FLAG },
+	[MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy cache_policy[MEMVIRT_A_CACHE_MAX + 1] = {
@@ -324,6 +327,9 @@ static void mv_get_values(struct nlattr **tb, const struct nla_policy *pol,
 		case NLA_U64:
 			val[i] = nla_get_u64(tb[i]);
 			break;
+		case NLA_FLAG:
+			val[i] = 1;
+			break;
 		default:
 			continue;
 		}
@@ -417,8 +423,13 @@ struct mv_nl *mv_nl_open(void)
 
 	err = mv_nl_resolve(nl);
 	if (err == -ENOENT) {
-		fprintf(stderr, "memvirt: memvirt.ko is not loaded: "
-			"run `sudo insmod kmod/memvirt.ko`\n");
+		if (!access("/sys/module/memvirt", F_OK))
+			fprintf(stderr, "memvirt: memvirt.ko is loaded, but its "
+				"netlink family exists only in the host's initial "
+				"network namespace: run memvirt there\n");
+		else
+			fprintf(stderr, "memvirt: memvirt.ko is not loaded: "
+				"run `sudo insmod kmod/memvirt.ko`\n");
 		goto fail;
 	}
 	if (err) {
@@ -444,8 +455,8 @@ void mv_nl_close(struct mv_nl *nl)
 void mv_nl_perror(const struct mv_nl *nl, int err, const char *what)
 {
 	if (err == -EPERM || err == -EACCES) {
-		fprintf(stderr, "memvirt: permission denied: memvirt needs "
-			"CAP_NET_ADMIN (run as root)\n");
+		fprintf(stderr, "memvirt: %s: permission denied%s%s\n", what,
+			nl->msg[0] ? ": " : "", nl->msg);
 		return;
 	}
 	if (err == -EBADMSG && !nl->msg[0]) {

@@ -51,7 +51,7 @@ static const struct mv_field vm_fields[] = {
 	{ "ID", "VM", MEMVIRT_A_VM_ID, 0, MV_FMT_STR, 8, 0, true,
 	  "VM id, <pid>-<fd> (KVM's debugfs name)" },
 	{ "PID", "PID", MEMVIRT_A_VM_PID, 0, MV_FMT_NUM, 5, 0, true,
-	  "process that created the VM" },
+	  "the VM's VMM (pid in your pid namespace)" },
 	{ "COMM", "Command", MEMVIRT_A_VM_COMM, 0, MV_FMT_STR, 12, 0, true,
 	  "command name of that process" },
 	{ "VCPUS", "vCPUs created", MEMVIRT_A_VM_VCPUS_CREATED, 0, MV_FMT_NUM,
@@ -247,10 +247,15 @@ int mv_vm_backing_compute(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (mv_vm_has(vm, MEMVIRT_A_VM_PID))
-		pid = vm->val[MEMVIRT_A_VM_PID];
-	else
-		pid = strtoul(vm->id, NULL, 10);
+	/* Only the process running in the VM's mm maps its memslots. */
+	if (!mv_vm_has(vm, MEMVIRT_A_VM_PID) ||
+	    !mv_vm_has(vm, MEMVIRT_A_VM_PID_IS_MM_OWNER)) {
+		fprintf(stderr, "memvirt: VM %s: no process you can see runs in "
+			"the VM's address space (its creator exited or passed "
+			"it on): no host backing to show\n", vm->id);
+		return -ESRCH;
+	}
+	pid = vm->val[MEMVIRT_A_VM_PID];
 	r = calloc(nr ? nr : 1, sizeof(*r));
 	out->slot = calloc(nr ? nr : 1, sizeof(*out->slot));
 	if (!r || !out->slot) {

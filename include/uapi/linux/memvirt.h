@@ -12,13 +12,24 @@
  *   dump: one message per VM, ordered by (pid, fd) of the id. A dump that
  *         does not fit one skb resumes after the last VM sent; VMs created
  *         or destroyed between rounds appear or vanish, none is repeated.
- *   Needs CAP_NET_ADMIN in the initial user namespace (-EPERM otherwise).
+ *         A dump takes no attribute: MEMVIRT_A_VM_ID there is -EINVAL.
+ *   A malformed id (anything but "%d-%d" of two non-negative numbers
+ *   without sign or leading zeros) is -EINVAL with an extack message; an
+ *   id attribute the policy refuses (too long, no NUL) is -EINVAL or
+ *   -ERANGE, as the kernel's attribute validation decides.
+ *   Who sees what: a caller sees a VM only if it could read the maps of
+ *   the VM's VMM (/proc/PID/maps: same uids and gids and dumpable, or
+ *   CAP_SYS_PTRACE over it) and that process is in the caller's pid
+ *   namespace; others are left out (VM_GET: -ENOENT). Pids are reported
+ *   in the caller's pid namespace. The VMM is the process running in the
+ *   VM's address space if one holds the VM, else the first process found
+ *   holding it.
  *
  * MEMVIRT_CMD_MEMSLOT_GET
  *   dump: one message per memslot (attributes MEMVIRT_A_SLOT_*), ordered by
  *         VM, then address space, then slot id. With MEMVIRT_A_SLOT_VM_ID in
- *         the request only that VM's slots are dumped (-ENOENT if unknown).
- *   Needs CAP_NET_ADMIN in the initial user namespace.
+ *         the request only that VM's slots are dumped (-ENOENT if unknown
+ *         or not visible, -EINVAL if malformed). Same visibility as VM_GET.
  *
  * MEMVIRT_CMD_ZONE_GET
  *   dump: one message per populated zone of every online node (attributes
@@ -62,7 +73,7 @@ enum memvirt_vm_attr {
 	MEMVIRT_A_VM_UNSPEC,
 	MEMVIRT_A_VM_PAD,
 	MEMVIRT_A_VM_ID,		/* string: "<pid>-<fd>", KVM's debugfs name */
-	MEMVIRT_A_VM_PID,		/* u32: pid of the process that created it */
+	MEMVIRT_A_VM_PID,		/* u32: its VMM's pid, caller's pid ns */
 	MEMVIRT_A_VM_COMM,		/* string: comm of that process */
 	MEMVIRT_A_VM_VCPUS_CREATED,	/* u32 */
 	MEMVIRT_A_VM_VCPUS_ONLINE,	/* u32 */
@@ -97,6 +108,19 @@ enum memvirt_vm_attr {
 	 * for the NX huge-page mitigation
 	 */
 	MEMVIRT_A_VM_NX_LPAGE_SPLITS,
+	/*
+	 * flag: the process of MEMVIRT_A_VM_PID runs in the address space
+	 * that created the VM, so its memory map holds the VM's memslots.
+	 * Absent when the VM is held only by other processes (its fd was
+	 * passed on, or its creator exited).
+	 */
+	MEMVIRT_A_VM_PID_IS_MM_OWNER,
+	/*
+	 * flag: MMU_TDP_PAGES (and PAGE_TABLE_BYTES, OVERHEAD_BYTES) are
+	 * lower bounds: the kernel keeps no count and the walk of its list
+	 * stopped at a fixed budget (Linux before 6.3).
+	 */
+	MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL,
 
 	__MEMVIRT_A_VM_MAX,
 	MEMVIRT_A_VM_MAX = __MEMVIRT_A_VM_MAX - 1
