@@ -5,6 +5,8 @@
 #   make               kernel module (against KDIR) and the memvirt CLI
 #   make demo          boot a stock kernel in QEMU and show memvirt on real VMs
 #   make check         build and run the kselftests on every test kernel
+#   make check-debug   the same on the debug kernel only (KASAN, lockdep, ...)
+#   make stress        the fuzzer and the churn test at 10x their size
 #   make deps          install the Debian packages that are missing (as root)
 #   make style         checkpatch --strict on the module
 
@@ -21,7 +23,7 @@ endif
 
 export BUILD V
 
-.PHONY: all kmod user bpf selftests deps check demo style clean
+.PHONY: all kmod user bpf selftests deps check check-debug stress demo style clean
 
 all: kmod user
 
@@ -45,6 +47,20 @@ deps:
 
 check: deps
 	$(Q)./selftests/qemu/check.sh
+
+check-debug: deps
+	$(Q)MEMVIRT_KERNELS=debug MEMVIRT_DEBUG_KERNEL=build ./selftests/qemu/check.sh
+
+# 10x the sizes make check runs, on every kernel; seeds are printed.
+stress: deps
+	$(Q)MEMVIRT_TESTS="memvirt_fuzz memvirt_churn_test" \
+		MEMVIRT_FUZZ_COUNT=$${MEMVIRT_FUZZ_COUNT:-1000000} \
+		MEMVIRT_CHURN_CYCLES=$${MEMVIRT_CHURN_CYCLES:-10000} \
+		MEMVIRT_CHURN_RELOADS=$${MEMVIRT_CHURN_RELOADS:-500} \
+		MEMVIRT_KERNELS="$$(./scripts/kernels.sh | tr '\n' ' ') debug" \
+		MEMVIRT_QEMU_TIMEOUT=$${MEMVIRT_QEMU_TIMEOUT:-7200} \
+		MEMVIRT_TEST_TIMEOUT=$${MEMVIRT_TEST_TIMEOUT:-3600} \
+		./selftests/qemu/check.sh
 
 demo: deps
 	$(Q)./selftests/qemu/demo.sh

@@ -8,8 +8,13 @@ set -eu
 kver=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/.build}
-kdir=/usr/src/linux-headers-$kver
-[ -d "$kdir" ] || kdir=/lib/modules/$kver/build
+# MEMVIRT_KROOT: a kernel of our own (scripts/debug-kernel.sh's directory).
+if [ -n "${MEMVIRT_KROOT:-}" ]; then
+	kdir=$MEMVIRT_KROOT/build
+else
+	kdir=/usr/src/linux-headers-$kver
+	[ -d "$kdir" ] || kdir=/lib/modules/$kver/build
+fi
 [ -d "$kdir" ] || { echo "no headers for $kver: run 'make deps'" >&2; exit 1; }
 
 src=$build/$kver/src

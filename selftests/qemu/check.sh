@@ -7,7 +7,12 @@
 # all kernels; exits non-zero on any failure, including a kernel that does
 # not build, boot or finish in time.
 #
-#   MEMVIRT_KERNELS   space-separated kernel releases (default: scripts/kernels.sh)
+#   MEMVIRT_KERNELS   space-separated kernel releases, "debug" for the debug
+#                     kernel (default: scripts/kernels.sh, then debug)
+#   MEMVIRT_TESTS     run only these tests, e.g. "memvirt_vm_test memvirt_cli.sh"
+#   MEMVIRT_DEBUG_KERNEL  build (default), cached or off: see below
+#   MEMVIRT_FUZZ_*, MEMVIRT_CHURN_*, MEMVIRT_TEST_TIMEOUT (seconds per test
+#                     with MEMVIRT_TESTS)  passed to the guest
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +36,26 @@ if [ $# -lt 2 ] && [ -z "${MEMVIRT_KERNELS:-}" ]; then
 	fail "test kernels: want bookworm 6.1 and 6.12 with headers, found '${kernels}' (run 'make deps' as root)"
 fi
 [ $# -gt 0 ] || summary
+[ -n "${MEMVIRT_KERNELS:-}" ] || set -- "$@" debug
+
+# The debug kernel (KASAN, KFENCE, lockdep, ...; selftests/qemu/debug.config),
+# "debug" in the kernel list, runs the suite after the stock kernels.
+# MEMVIRT_DEBUG_KERNEL: "build" (the default: build it when it is not cached,
+# in the background while the stock kernels run), "cached" (use it only if
+# cached; say so otherwise) or "off".
+debug_mode=${MEMVIRT_DEBUG_KERNEL:-build}
+case " $* " in *" debug "*) ;; *) debug_mode=off ;; esac
+debug_job= debug_log=$BUILD/debug-kernel.out
+case "$debug_mode" in
+build)
+	if ! "$top/scripts/debug-kernel.sh" --cached-only > "$debug_log" 2>&1; then
+		echo "# debug kernel: not cached; building it in the background"
+		"$top/scripts/debug-kernel.sh" > "$debug_log" 2>&1 &
+		debug_job=$!
+	fi ;;
+cached|off) ;;
+*) fail "MEMVIRT_DEBUG_KERNEL=$debug_mode: want build, cached or off" ;;
+esac
 
 echo "# building userspace and selftests"
 if ! "$top/scripts/linux-source.sh" "$BUILD/linux-source" ||
@@ -40,15 +65,22 @@ if ! "$top/scripts/linux-source.sh" "$BUILD/linux-source" ||
 	summary
 fi
 
-for kver in "$@"; do
+# One kernel: build memvirt.ko for it, boot it, run the suite, count.
+# MEMVIRT_KROOT is set for a kernel of our own (the debug kernel).
+run_kernel() {
+	local kver=$1 ko dko job log rc p f s
+
 	echo
 	echo "# ==== kernel $kver ===="
 	if ! ko=$("$top/scripts/build-kmod.sh" "$kver"); then
 		fail "$kver: build memvirt.ko"
-		continue
+		return
 	fi
 	# The same sources the way a host gets them: through dkms.conf.
-	if ! dko=$("$top/scripts/build-dkms.sh" "$kver"); then
+	dko=
+	if [ -n "${MEMVIRT_KROOT:-}" ]; then
+		echo "# dkms: not run on the debug kernel (DKMS builds against installed headers)"
+	elif ! dko=$("$top/scripts/build-dkms.sh" "$kver"); then
 		fail "$kver: DKMS build of memvirt.ko (dkms.conf)"
 		dko=
 	fi
@@ -56,6 +88,8 @@ for kver in "$@"; do
 	cat > "$job" <<JOB
 export MEMVIRT_TOP='$top' MEMVIRT_KO='$ko' MEMVIRT_SELFTESTS='$BUILD/selftests'
 export MEMVIRT_DKMS_KO='$dko'
+export MEMVIRT_TESTS='${MEMVIRT_TESTS:-}'
+$(env | grep -E '^MEMVIRT_(FUZZ_[A-Z]+|CHURN_[A-Z]+|TEST_TIMEOUT)=[0-9a-fA-Fx]+$' | sed 's/^/export /')
 exec /bin/sh '$here/guest-check.sh'
 JOB
 	log=$BUILD/qemu/check-$kver.tap
@@ -69,5 +103,22 @@ JOB
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		fail "$kver: guest run exited $rc"
 	fi
+}
+
+for kver in "$@"; do
+	[ "$kver" = debug ] || run_kernel "$kver"
 done
+
+if [ "$debug_mode" != off ]; then
+	[ -z "$debug_job" ] || wait "$debug_job"
+	if droot=$("$top/scripts/debug-kernel.sh" --cached-only 2> /dev/null); then
+		[ -z "$debug_job" ] || echo "# debug kernel: built in $(cat "$droot/build-seconds") s"
+		MEMVIRT_KROOT=$droot MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-2400} \
+			run_kernel "$(cat "$droot/release")"
+	elif [ "$debug_mode" = cached ]; then
+		echo "# debug kernel: not cached, not run (MEMVIRT_DEBUG_KERNEL=cached; 'make check-debug' builds it)"
+	else
+		fail "debug kernel: build failed ($(tail -n 3 "$debug_log" | tr '\n' ' '))"
+	fi
+fi
 summary

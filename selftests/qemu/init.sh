@@ -25,10 +25,12 @@ fail() {
 
 job=
 keep=
+modules=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	memvirt.job=*) job=${arg#memvirt.job=} ;;
 	memvirt.keep=*) keep=${arg#memvirt.keep=} ;;
+	memvirt.modules=*) modules=${arg#memvirt.modules=} ;;
 	esac
 done
 
@@ -50,9 +52,17 @@ for p in $(echo "$keep" | tr ':' ' '); do
 			fail "cannot keep $p visible" ;;
 	esac
 done
+# A kernel of our own keeps its modules outside the host's /lib/modules.
+if [ -n "$modules" ]; then
+	mount -t tmpfs -o mode=755 tmpfs $r/lib/modules &&
+	mkdir -p "$r/lib/modules/$(uname -r)" &&
+	mount --bind "/host$modules" "$r/lib/modules/$(uname -r)" ||
+		fail "cannot mount the modules of $(uname -r)"
+fi
 mount -t proc proc $r/proc
 mount -t sysfs sysfs $r/sys
 mount -t devtmpfs devtmpfs $r/dev
+mkdir -p $r/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs $r/dev/shm
 # devtmpfs has no /dev/fd links; programs (the kselftest runner) need them.
 ln -sf /proc/self/fd $r/dev/fd

@@ -20,7 +20,9 @@ chmod 755 "$tmp/init"
 # cannot read .ko.xz).
 : > "$tmp/modules"
 for m in virtio_pci 9pnet_virtio 9p; do
-	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	# Built-in drivers (the debug kernel's) print "builtin", not "insmod".
+	modprobe ${MEMVIRT_KROOT:+-d "$MEMVIRT_KROOT/modules"} -S "$kver" \
+		--show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
 	name=$(basename "$ko")
 	case "$ko" in

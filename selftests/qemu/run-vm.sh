@@ -18,6 +18,8 @@
 #   MEMVIRT_QEMU_TIMEOUT  seconds before the guest is killed (default 1200)
 #   MEMVIRT_QEMU_ARGS     extra QEMU arguments (e.g. NUMA nodes)
 #   MEMVIRT_QEMU_APPEND   extra kernel command line
+#   MEMVIRT_KROOT         boot a kernel built by scripts/debug-kernel.sh (its
+#                         directory) instead of /boot/vmlinuz-KVER
 #   BUILD                 build directory (default <repo>/.build)
 set -u
 
@@ -31,10 +33,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BUILD:-$top/.build}
 
-kernel=/boot/vmlinuz-$kver
+if [ -n "${MEMVIRT_KROOT:-}" ]; then
+	# A kernel of our own: image and modules outside /boot and /lib/modules.
+	kernel=$MEMVIRT_KROOT/vmlinuz
+	moddir=$MEMVIRT_KROOT/modules/lib/modules/$kver
+	modarg="memvirt.modules=$moddir"
+else
+	kernel=/boot/vmlinuz-$kver
+	moddir=/lib/modules/$kver
+	modarg=
+fi
 [ -r "$kernel" ] || { echo "run-vm: no $kernel (run 'make deps')" >&2; exit 125; }
 [ -r "$script" ] || { echo "run-vm: cannot read $script" >&2; exit 125; }
-[ -d "/lib/modules/$kver/kernel" ] || { echo "run-vm: no modules for $kver" >&2; exit 125; }
+[ -d "$moddir/kernel" ] || { echo "run-vm: no modules for $kver" >&2; exit 125; }
 
 dir=$build/qemu/$kver
 mkdir -p "$dir" "$build/qemu/jobs"
@@ -111,7 +122,7 @@ timeout -k 10 "${MEMVIRT_QEMU_TIMEOUT:-1200}" qemu-system-x86_64 \
 	-accel "tcg,thread=${MEMVIRT_QEMU_TCG_THREAD:-single}" -cpu EPYC \
 	-smp "$topo" -m "$mem" "${numa[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=6 watchdog_thresh=60 memvirt.job=$job memvirt.keep=$top:$build ${MEMVIRT_QEMU_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 loglevel=6 watchdog_thresh=60 memvirt.job=$job memvirt.keep=$top:$build $modarg ${MEMVIRT_QEMU_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-serial "file:$console" -serial "file:$fifo" \
 	${MEMVIRT_QEMU_ARGS:-} < /dev/null > "$run/qemu.log" 2>&1
