@@ -126,6 +126,21 @@ static int vendor_load(const char *mod)
 	return system(cmd) ? -1 : 0;
 }
 
+/* Does a line of @path contain @word? */
+static bool file_has(const char *path, const char *word)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, word);
+	fclose(f);
+	return found;
+}
+
 static long meminfo_kb(const char *key)
 {
 	char line[256];
@@ -547,7 +562,7 @@ int main(void)
 	if (!rng)
 		rng = (uint64_t)time(NULL) * 2654435761ULL ^ getpid();
 	ksft_print_header();
-	ksft_set_plan(3);
+	ksft_set_plan(4);
 	ksft_print_msg("seed 0x%" PRIx64 " cycles %lu reloads %lu\n", rng, cycles, reloads);
 
 	why = memvirt_setup(&nl);
@@ -593,5 +608,11 @@ int main(void)
 			 free1 >= free0 - 8 * 1024,
 			 "after: %s refcnt at baseline, memvirt loaded, MemFree within 8 MiB\n",
 			 mod);
+
+	/* The module leaves nothing behind: no module, no slab cache of its. */
+	r = unload_memvirt();
+	ksft_test_result(!r && !kmod_loaded() && !file_has("/proc/slabinfo", "memvirt") &&
+			 !kmod_load(),
+			 "after: memvirt.ko unloads without a trace (no module, no slab cache) and loads again\n");
 	ksft_finished();
 }
