@@ -91,6 +91,21 @@ static char *read_all(const char *path)
 	return buf;
 }
 
+/* Is @sym a symbol of the running kernel or its modules? */
+static bool kallsyms_has(const char *sym)
+{
+	char line[512], name[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return true;	/* cannot tell: assume the usual kernel */
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, sym);
+	fclose(f);
+	return found;
+}
+
 static const char *cli(void)
 {
 	const char *c = getenv("MEMVIRT_CLI");
@@ -1087,9 +1102,19 @@ TEST_F_TIMEOUT(faults, churn_deltas_add_up, 300)
 	 * which takes one of the 2 slot entries: 3 data slots have none.
 	 */
 	EXPECT_GE(t.regions_full, 4 * P);
-	EXPECT_LE(t.regions_full, 4 * P + 2 * SLACK);
 	EXPECT_GE(t.slots_full, 6 * P);
-	EXPECT_LE(t.slots_full, 6 * P + 2 * SLACK);
+	/*
+	 * The first VM's entries make room for the second only if the
+	 * kvm_destroy_vm hook fires; where the compiler inlined that function
+	 * (the KASAN debug kernel) there is nothing to hook, the entries stay
+	 * until memvirt faults notices the VM is gone, and more is refused.
+	 */
+	if (kallsyms_has("kvm_destroy_vm")) {
+		EXPECT_LE(t.regions_full, 4 * P + 2 * SLACK);
+		EXPECT_LE(t.slots_full, 6 * P + 2 * SLACK);
+	} else {
+		TH_LOG("no kvm_destroy_vm symbol: the tables are not emptied between the VMs");
+	}
 	if (events >= 0) {
 		EXPECT_EQ(events, t.slots + t.slots_full);
 	} else {

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <libsmartcols.h>
 
@@ -136,6 +137,7 @@ struct state {
 	bool levels;		/* kvm_mmu_set_spte hook attached */
 	bool mmio_hook;		/* mark_mmio_spte hook attached */
 	bool destroy_hook;	/* kvm_destroy_vm hook attached */
+	bool destroy_kprobe;	/* ... as a kprobe, in fentry mode too */
 	int ncpus;
 	struct vm *vms;
 	size_t nvms;
@@ -564,7 +566,31 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 
 /* --- loading and attaching ---------------------------------------------- */
 
-static void set_autoload(struct faults_bpf *skel, enum attach_mode mode, const struct opts *o)
+/*
+ * Has the running kernel BTF for the function @name, in vmlinux or in the
+ * kvm module? fentry needs it; a compiler may have cloned or inlined a
+ * function (kvm_destroy_vm.constprop.0 in the KASAN debug kernel), and then
+ * pahole leaves it out.
+ */
+static bool kernel_btf_has_func(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *kvm;
+	bool found;
+
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) >= 0;
+	if (!found) {
+		kvm = btf__load_module_btf("kvm", vmlinux);
+		found = kvm && btf__find_by_name_kind(kvm, name, BTF_KIND_FUNC) >= 0;
+		btf__free(kvm);
+	}
+	btf__free(vmlinux);
+	return found;
+}
+
+static void set_autoload(struct faults_bpf *skel, enum attach_mode mode, const struct opts *o,
+			 bool destroy_kprobe)
 {
 	bool f = mode == ATTACH_FENTRY, k = mode == ATTACH_KPROBE;
 	bool entry = !o->lite, levels = !o->no_levels;
@@ -573,14 +599,14 @@ static void set_autoload(struct faults_bpf *skel, enum attach_mode mode, const s
 	bpf_program__set_autoload(skel->progs.fexit_kvm_mmu_page_fault, f);
 	bpf_program__set_autoload(skel->progs.tp_btf_kvm_mmu_set_spte, f && levels);
 	bpf_program__set_autoload(skel->progs.tp_btf_mark_mmio_spte, f && entry);
-	bpf_program__set_autoload(skel->progs.fentry_kvm_destroy_vm, f);
+	bpf_program__set_autoload(skel->progs.fentry_kvm_destroy_vm, f && !destroy_kprobe);
 	bpf_program__set_autoload(skel->progs.tp_btf_kvm_mmu_spte_requested, f && o->slots);
 	bpf_program__set_autoload(skel->progs.raw_tp_kvm_mmu_spte_requested, k && o->slots);
 	bpf_program__set_autoload(skel->progs.kprobe_kvm_mmu_page_fault, k);
 	bpf_program__set_autoload(skel->progs.kretprobe_kvm_mmu_page_fault, k);
 	bpf_program__set_autoload(skel->progs.raw_tp_kvm_mmu_set_spte, k && levels);
 	bpf_program__set_autoload(skel->progs.raw_tp_mark_mmio_spte, k);
-	bpf_program__set_autoload(skel->progs.kprobe_kvm_destroy_vm, k);
+	bpf_program__set_autoload(skel->progs.kprobe_kvm_destroy_vm, k || destroy_kprobe);
 }
 
 /* Links go in reverse order: the entry hook before the exit hook. */
@@ -655,7 +681,9 @@ static int try_method(struct state *st, enum attach_mode mode)
 	} else {
 		bpf_map__set_max_entries(skel->maps.trace_rb, getpagesize());
 	}
-	set_autoload(skel, mode, &st->o);
+	/* The destroy hook only cleans up: a kprobe does where fentry cannot. */
+	st->destroy_kprobe = f && !kernel_btf_has_func("kvm_destroy_vm");
+	set_autoload(skel, mode, &st->o, st->destroy_kprobe);
 	st->skel = skel;
 	err = faults_bpf__load(skel);
 	if (err) {
@@ -688,8 +716,10 @@ static int try_method(struct state *st, enum attach_mode mode)
 				   skel->progs.raw_tp_mark_mmio_spte,
 			   f ? "tp_btf mark_mmio_spte" : "raw_tp mark_mmio_spte", false,
 			   &st->mmio_hook);
-	attach_one(st, f ? skel->progs.fentry_kvm_destroy_vm : skel->progs.kprobe_kvm_destroy_vm,
-		   f ? "fentry kvm_destroy_vm" : "kprobe kvm_destroy_vm", false, &st->destroy_hook);
+	attach_one(st, f && !st->destroy_kprobe ? skel->progs.fentry_kvm_destroy_vm :
+						 skel->progs.kprobe_kvm_destroy_vm,
+		   f && !st->destroy_kprobe ? "fentry kvm_destroy_vm" : "kprobe kvm_destroy_vm",
+		   false, &st->destroy_hook);
 	if (!(st->o.lite && f) &&
 	    (err = attach_one(st, f ? skel->progs.fentry_kvm_mmu_page_fault :
 				      skel->progs.kprobe_kvm_mmu_page_fault,
