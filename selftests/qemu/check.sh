@@ -113,7 +113,7 @@ if [ "$debug_mode" != off ]; then
 	[ -z "$debug_job" ] || wait "$debug_job"
 	if droot=$("$top/scripts/debug-kernel.sh" --cached-only 2> /dev/null); then
 		[ -z "$debug_job" ] || echo "# debug kernel: built in $(cat "$droot/build-seconds") s"
-		MEMVIRT_KROOT=$droot MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-2400} \
+		MEMVIRT_KROOT=$droot MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-4800} \
 			run_kernel "$(cat "$droot/release")"
 	elif [ "$debug_mode" = cached ]; then
 		echo "ok - debug kernel # SKIP not cached on this machine (MEMVIRT_DEBUG_KERNEL=cached; 'make check-debug' builds it)"

@@ -15,7 +15,8 @@
 #   MEMVIRT_QEMU_NODES    NUMA nodes, one socket each, memory and vCPUs split
 #                         evenly (default 2); with fewer vCPUs than nodes,
 #                         the last nodes are memory-only
-#   MEMVIRT_QEMU_TIMEOUT  seconds before the guest is killed (default 1200)
+#   MEMVIRT_QEMU_TIMEOUT  seconds before the guest is killed (default 1200; check.sh
+#                         gives the debug kernel 4800)
 #   MEMVIRT_QEMU_ARGS     extra QEMU arguments (e.g. NUMA nodes)
 #   MEMVIRT_QEMU_APPEND   extra kernel command line
 #   MEMVIRT_KROOT         boot a kernel built by scripts/debug-kernel.sh (its
