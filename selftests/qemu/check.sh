@@ -96,6 +96,12 @@ JOB
 	mkdir -p "$BUILD/qemu"
 	"$here/run-vm.sh" "$kver" "$job" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 126 ]; then
+		# A boot that stalled before the job (TCG, rarely): once more.
+		echo "# $kver: the guest stalled before running the suite; booting it again"
+		"$here/run-vm.sh" "$kver" "$job" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+	fi
 	rm -f "$job"
 	read -r p f s < <(awk -f "$here/tapsum.awk" "$log")
 	echo "# $kver: $p passed, $f failed, $s skipped (guest exit $rc)"

@@ -7,7 +7,8 @@
 #
 # SCRIPT's output is streamed to stdout; its exit code is ours. A guest that
 # crashes, hangs or never reaches the job is reported with the tail of its
-# console log and exit code 125 (124 on timeout).
+# console log and exit code 125 (124 on timeout, 126 when it never started
+# the job within MEMVIRT_QEMU_BOOT_TIMEOUT seconds, default 300).
 #
 # Environment:
 #   MEMVIRT_QEMU_MEM      guest memory (default 3G)
@@ -105,6 +106,7 @@ exec 3< <(cat "$fifo")
 # Stream the result channel; remember the exit line.
 (
 	while IFS= read -r line <&3; do
+		[ -e "$run/started" ] || : > "$run/started"
 		case "$line" in
 		"MEMVIRT-EXIT "*) echo "${line#MEMVIRT-EXIT }" > "$run/rc" ;;
 		*) printf '%s\n' "$line" ;;
@@ -126,15 +128,34 @@ timeout -k 10 "${MEMVIRT_QEMU_TIMEOUT:-1200}" qemu-system-x86_64 \
 	-append "console=ttyS0 panic=-1 loglevel=6 watchdog_thresh=60 memvirt.job=$job memvirt.keep=$top:$build $modarg ${MEMVIRT_QEMU_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-serial "file:$console" -serial "file:$fifo" \
-	${MEMVIRT_QEMU_ARGS:-} < /dev/null > "$run/qemu.log" 2>&1
+	${MEMVIRT_QEMU_ARGS:-} < /dev/null > "$run/qemu.log" 2>&1 &
+qemu=$!
+# A guest that never starts its job (seen once in a while under TCG: a
+# boot that stalls before init runs the job) is stopped early, not after
+# the whole timeout.
+boot=${MEMVIRT_QEMU_BOOT_TIMEOUT:-300}
+(
+	for _ in $(seq "$boot"); do
+		[ -e "$run/started" ] && exit 0
+		sleep 1
+	done
+	: > "$run/stalled"
+	kill "$qemu" 2>/dev/null
+) &
+watchdog=$!
+wait "$qemu"
 qrc=$?
+kill "$watchdog" 2>/dev/null
 exec 3<&-
 wait "$reader" 2>/dev/null
 
 if [ -s "$run/rc" ]; then
 	exit "$(cat "$run/rc")"
 fi
-if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+if [ -e "$run/stalled" ]; then
+	echo "run-vm: $kver: the guest did not start its job within ${boot}s; console tail:" >&2
+	rc=126
+elif [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
 	echo "run-vm: $kver: guest timed out after ${MEMVIRT_QEMU_TIMEOUT:-1200}s; console tail:" >&2
 	rc=124
 else
