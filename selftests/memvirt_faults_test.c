@@ -210,6 +210,29 @@ static int probe_start(struct probe *p, const char *const *args, char *why, size
 	return probe_start_i(p, args, "3600", why, whylen);
 }
 
+/*
+ * Starts the two probe sets @mode0 and @mode1; bit i of *@started says which did.
+ * 1 (skip the test) when BPF is unavailable for the first, else 0.
+ */
+static int probes_start(struct __test_metadata *_metadata, struct probe p[2],
+			const char *const *mode0, const char *const *mode1,
+			const char *const names[2], char *why, size_t len, int *started)
+{
+	for (int i = 0; i < 2; i++) {
+		int r = probe_start(&p[i], i ? mode1 : mode0, why, len);
+
+		if (r == 1 && i == 0)
+			return 1;
+		if (r) {
+			TH_LOG("%s: %s", names[i], why);
+			EXPECT_EQ(0, r);
+			continue;
+		}
+		*started |= 1 << i;
+	}
+	return 0;
+}
+
 /* Interrupts it (it reports the window) and returns its stdout, or NULL. */
 static char *probe_stop(struct probe *p, int sig)
 {
@@ -814,19 +837,10 @@ TEST_F_TIMEOUT(faults, per_memslot, 300)
 	int started = 0;
 
 	ASSERT_EQ(0, vm_child_start(&c, 4 << 20, st, 2));
-	for (int i = 0; i < 2; i++) {
-		int r = probe_start(&p[i], modes[i], why, sizeof(why));
-
-		if (r == 1 && i == 0) {
-			vm_child_stop(&c);
-			SKIP(return, "BPF unavailable: %s", why);
-		}
-		if (r) {
-			TH_LOG("%s: %s", names[i], why);
-			EXPECT_EQ(0, r);
-			continue;
-		}
-		started |= 1 << i;
+	if (probes_start(_metadata, p, modes[0], modes[1], names, why, sizeof(why),
+			 &started)) {
+		vm_child_stop(&c);
+		SKIP(return, "BPF unavailable: %s", why);
 	}
 	vm_child_go(&c);
 	EXPECT_EQ(0, vm_child_wait_done(&c));
@@ -902,19 +916,10 @@ TEST_F_TIMEOUT(faults, slot_table_full_is_counted, 300)
 	int started = 0;
 
 	ASSERT_EQ(0, vm_child_start(&c, 4 << 20, st, 4));
-	for (int i = 0; i < 2; i++) {
-		int r = probe_start(&p[i], modes[i], why, sizeof(why));
-
-		if (r == 1 && i == 0) {
-			vm_child_stop(&c);
-			SKIP(return, "BPF unavailable: %s", why);
-		}
-		if (r) {
-			TH_LOG("%s: %s", names[i], why);
-			EXPECT_EQ(0, r);
-			continue;
-		}
-		started |= 1 << i;
+	if (probes_start(_metadata, p, modes[0], modes[1], names, why, sizeof(why),
+			 &started)) {
+		vm_child_stop(&c);
+		SKIP(return, "BPF unavailable: %s", why);
 	}
 	if (ev) {
 		write_file(self->trace, "trace", "");
