@@ -10,7 +10,9 @@ pkgs="make gcc libc6-dev pkg-config libnl-genl-3-dev libbpf-dev bpftool
 clang llvm libsmartcols-dev libjson-c-dev qemu-system-x86 busybox-static python3-yaml
 kmod xz-utils zstd cpio jq bpftrace python3-prometheus-client dkms
 linux-image-amd64 linux-headers-amd64
-linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12"
+linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
+flex bison bc libelf-dev libssl-dev dwarves"
+# The last line builds the debug test kernel (scripts/debug-kernel.sh).
 
 missing=
 for p in $pkgs; do
