@@ -16,6 +16,9 @@ static int __init memvirt_init(void)
 {
 	int err;
 
+	err = memvirt_vm_init();
+	if (err)
+		return err;
 	err = memvirt_netlink_init();
 	if (err) {
 		pr_err("cannot register generic netlink family: %d\n", err);

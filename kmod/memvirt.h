@@ -12,10 +12,15 @@
 #include <linux/sched.h>
 #include <linux/memvirt.h>
 
-/* A VM's stable identity: the pid and fd of its "<pid>-<fd>" id. */
+/*
+ * A VM's stable identity: the pid and fd of KVM's "<pid>-<fd>" name, or
+ * for a VM KVM did not name, its creator's pid, fd -1 and a tag
+ * ("<pid>-x<tag>"). Ordered by pid, fd, tag.
+ */
 struct memvirt_key {
 	s32 pid;
 	s32 fd;
+	u32 tag;
 };
 
 /*
@@ -29,6 +34,14 @@ struct memvirt_vm {
 	struct task_struct *mm_owner;	/* a holder running in kvm->mm, or NULL */
 	struct task_struct *vmm;	/* mm_owner ?: holder; no own reference */
 	pid_t pid;			/* vmm's tgid in the caller's pid ns */
+	u32 held_by;			/* MEMVIRT_HELD_* */
+	u32 nr_holders;			/* processes found holding it */
+	/* The first of them, referenced; pids in the caller's pid ns. */
+	struct task_struct *holders[MEMVIRT_MAX_HOLDERS];
+	pid_t holder_pids[MEMVIRT_MAX_HOLDERS];
+	u32 nr_holder_pids;		/* holder_pids[] the caller may see */
+	const struct task_struct *last_task; /* compared only: counted */
+	bool no_debugfs;		/* KVM gave it no debugfs directory */
 	struct memvirt_key key;
 	char id[MEMVIRT_VM_ID_LEN];
 };
@@ -122,6 +135,7 @@ void memvirt_vm_stats(const struct memvirt_vm *vm, struct memvirt_vm_stats *st);
 int memvirt_vm_slots(struct kvm *kvm, struct memvirt_slot **slots,
 		     unsigned int *nr);
 
+int memvirt_vm_init(void);
 int memvirt_netlink_init(void);
 void memvirt_netlink_exit(void);
 

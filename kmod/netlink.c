@@ -87,6 +87,16 @@ static int memvirt_fill_cache(struct sk_buff *skb, u32 type,
 }
 
 /* The one VM message, shared by VM_GET do and dump. May sleep. */
+static int memvirt_put_holders(struct sk_buff *skb, const struct memvirt_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_holder_pids; i++)
+		if (nla_put_u32(skb, MEMVIRT_A_VM_HOLDER, vm->holder_pids[i]))
+			return -EMSGSIZE;
+	return 0;
+}
+
 static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 			   u32 portid, u32 seq, int flags)
 {
@@ -123,6 +133,10 @@ static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 	if (nla_put_string(skb, MEMVIRT_A_VM_ID, vm->id) ||
 	    nla_put_u32(skb, MEMVIRT_A_VM_PID, vm->pid) ||
 	    (vm->mm_owner && nla_put_flag(skb, MEMVIRT_A_VM_PID_IS_MM_OWNER)) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_HELD_BY, vm->held_by) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_NR_HOLDERS, vm->nr_holders) ||
+	    memvirt_put_holders(skb, vm) ||
+	    (vm->no_debugfs && nla_put_flag(skb, MEMVIRT_A_VM_NO_DEBUGFS)) ||
 	    nla_put_string(skb, MEMVIRT_A_VM_COMM, st->comm) ||
 	    nla_put_u32(skb, MEMVIRT_A_VM_VCPUS_CREATED, st->vcpus_created) ||
 	    nla_put_u32(skb, MEMVIRT_A_VM_VCPUS_ONLINE, st->vcpus_online) ||
@@ -279,7 +293,7 @@ static int memvirt_parse_vm_attr(const struct nlattr *attr,
 {
 	if (memvirt_id_parse(nla_data(attr), key)) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "memvirt: malformed VM id (ids look like <pid>-<fd>)");
+				    "memvirt: malformed VM id (ids look like <pid>-<fd> or <pid>-x<tag>)");
 		return -EINVAL;
 	}
 	return 0;

@@ -2,10 +2,14 @@
 /*
  * memvirt: find every KVM VM of the host and read its memory pools.
  *
- * VMs are found from their file descriptors: every process is visited and
- * its fd table is searched for "kvm-vm" files (file_is_kvm()). This finds
- * VMs of any VMM, including VMs created before the module was loaded, and
- * needs nothing that KVM does not export.
+ * VMs are found from what keeps them alive: every process is visited, the
+ * fd tables of its threads are searched for "kvm-vm" files (file_is_kvm())
+ * and "kvm-vcpu:N" files, and its address space for mappings of either (a
+ * vCPU's kvm_run page outlives every fd once mapped). This finds VMs of any
+ * VMM, including VMs created before the module was loaded, VMs whose VM fd
+ * was closed, and VMs whose creator's main thread has exited, and needs
+ * nothing that KVM does not export. What can still hide a VM is listed in
+ * Documentation/memvirt.rst.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,16 +22,22 @@
 #include <linux/err.h>
 #include <linux/fdtable.h>
 #include <linux/hash.h>
+#include <linux/magic.h>
+#include <linux/mm_types.h>
+#include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/task.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/srcu.h>
@@ -60,10 +70,20 @@ struct memvirt_scan {
 	unsigned int nr;
 	unsigned int cap;
 	bool full;			/* a new VM found no room: rescan */
-	struct task_struct *task;	/* the process being scanned */
+	struct task_struct *task;	/* the thread being scanned */
+	struct task_struct *leader;	/* its group leader: counted holder */
 	struct mm_struct *task_mm;	/* its mm, read under task_lock() */
 	struct file *last_file;		/* compared only, never dereferenced */
 };
+
+/* Keys the tags of VMs KVM did not name (memvirt_vm_name()). */
+static siphash_key_t memvirt_tag_key __read_mostly;
+
+int memvirt_vm_init(void)
+{
+	get_random_bytes(&memvirt_tag_key, sizeof(memvirt_tag_key));
+	return 0;
+}
 
 int memvirt_key_cmp(const struct memvirt_key *a, const struct memvirt_key *b)
 {
@@ -71,6 +91,8 @@ int memvirt_key_cmp(const struct memvirt_key *a, const struct memvirt_key *b)
 		return a->pid < b->pid ? -1 : 1;
 	if (a->fd != b->fd)
 		return a->fd < b->fd ? -1 : 1;
+	if (a->tag != b->tag)
+		return a->tag < b->tag ? -1 : 1;
 	return 0;
 }
 
@@ -92,16 +114,31 @@ static const char *memvirt_parse_nr(const char *s, s32 *out)
 
 /*
  * Parse "<pid>-<fd>" exactly as KVM prints it ("%d-%d" of two non-negative
- * numbers): no sign, no leading zero, nothing before or after.
+ * numbers): no sign, no leading zero, nothing before or after; or
+ * memvirt's own "<pid>-x<tag>" ("%d-x%08x").
  */
 int memvirt_id_parse(const char *id, struct memvirt_key *key)
 {
-	struct memvirt_key k;
+	struct memvirt_key k = { .tag = 0 };
 	const char *s;
+	int i, d;
 
 	s = memvirt_parse_nr(id, &k.pid);
 	if (!s || *s != '-')
 		return -EINVAL;
+	if (s[1] == 'x') {
+		k.fd = -1;
+		for (i = 0, s += 2; i < 8; i++, s++) {
+			d = hex_to_bin(*s);
+			if (d < 0 || (*s >= 'A' && *s <= 'F'))
+				return -EINVAL;
+			k.tag = k.tag << 4 | d;
+		}
+		if (*s || !k.tag)
+			return -EINVAL;
+		*key = k;
+		return 0;
+	}
 	s = memvirt_parse_nr(s + 1, &k.fd);
 	if (!s || *s)
 		return -EINVAL;
@@ -120,74 +157,204 @@ static u32 *memvirt_scan_slot(struct memvirt_scan *scan, struct kvm *kvm)
 	return &scan->hash[i];
 }
 
+/*
+ * Is @file a "kvm-vcpu:N" file? KVM does not export kvm_vcpu_fops, so it
+ * is recognised as KVM's create_vcpu_fd() makes it: an anonymous-inode
+ * file of that name whose fops belong to KVM's module (kvm_init() sets
+ * kvm_vcpu_fops.owner to the vendor module). Only kernel code names
+ * anonymous-inode files. Its private_data is the struct kvm_vcpu, which
+ * lives until kvm_destroy_vm(), and the file holds a reference on the VM.
+ */
+static bool memvirt_file_is_vcpu(const struct file *file)
+{
+	const char *name = (const char *)file->f_path.dentry->d_name.name;
+	struct module *owner = file->f_op->owner;
+
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC || !owner ||
+	    strncmp(module_name(owner), "kvm", 3) ||
+	    strncmp(name, "kvm-vcpu:", 9) || !isdigit(name[9]))
+		return false;
+	for (name += 10; isdigit(*name); name++)
+		;
+	return !*name;
+}
+
+/* The VM @file keeps alive, if it is a VM or vCPU file, and how. */
+static struct kvm *memvirt_file_kvm(struct file *file, u32 *how)
+{
+	if (file_is_kvm(file)) {
+		*how = MEMVIRT_HELD_VM_FD;
+		return file->private_data;
+	}
+	if (memvirt_file_is_vcpu(file)) {
+		*how = MEMVIRT_HELD_VCPU_FD;
+		return ((struct kvm_vcpu *)file->private_data)->kvm;
+	}
+	return NULL;
+}
+
+/*
+ * Note that the process being scanned holds @kvm through @file. Called
+ * under files->file_lock or the mmap lock with @file pinned by them:
+ * nothing here may sleep or allocate.
+ */
+static void memvirt_scan_found(struct memvirt_scan *scan, struct file *file,
+			       struct kvm *kvm, u32 how)
+{
+	struct memvirt_vm *vm;
+	struct module *owner;
+	u32 *slot;
+
+	slot = memvirt_scan_slot(scan, kvm);
+	if (*slot) {
+		vm = &scan->vms[*slot - 1];
+	} else {
+		if (scan->nr >= scan->cap) {
+			scan->full = true;
+			return;
+		}
+		/*
+		 * The VM's code lives in the module that owns its files
+		 * (kvm_amd or kvm_intel); the file pins it, and so do we, for
+		 * as long as we may drop the last reference on the VM and run
+		 * kvm_destroy_vm().
+		 */
+		owner = file->f_op->owner;
+		if (!try_module_get(owner))
+			return;
+		if (!kvm_get_kvm_safe(kvm)) {
+			module_put(owner);
+			return;
+		}
+		vm = &scan->vms[scan->nr++];
+		memset(vm, 0, sizeof(*vm));
+		vm->kvm = kvm;
+		vm->owner = owner;
+		get_task_struct(scan->task);
+		vm->holder = scan->task;
+		*slot = scan->nr;
+	}
+	vm->held_by |= how;
+	if (!vm->mm_owner && scan->task_mm == kvm->mm) {
+		get_task_struct(scan->task);
+		vm->mm_owner = scan->task;
+	}
+	/* Each process is scanned once: a new leader is a new holder. */
+	if (vm->last_task != scan->leader) {
+		vm->last_task = scan->leader;
+		if (vm->nr_holders < MEMVIRT_MAX_HOLDERS) {
+			get_task_struct(scan->task);
+			vm->holders[vm->nr_holders] = scan->task;
+		}
+		vm->nr_holders++;
+	}
+}
+
 /* iterate_fd() callback: runs under files->file_lock, must not sleep. */
 static int memvirt_scan_fd(const void *arg, struct file *file, unsigned int fd)
 {
 	struct memvirt_scan *scan = (struct memvirt_scan *)arg;
-	struct memvirt_vm *vm;
-	struct module *owner;
 	struct kvm *kvm;
-	u32 *slot;
+	u32 how;
 
 	/* dup()s of one file sit side by side: nothing new in them. */
 	if (file == scan->last_file)
 		return 0;
 	scan->last_file = file;
-	if (!file_is_kvm(file))
-		return 0;
-	kvm = file->private_data;
-	slot = memvirt_scan_slot(scan, kvm);
-	if (*slot) {
-		/* Seen before: only a better VMM candidate is news. */
-		vm = &scan->vms[*slot - 1];
-		if (!vm->mm_owner && scan->task_mm == kvm->mm) {
-			get_task_struct(scan->task);
-			vm->mm_owner = scan->task;
-		}
-		return 0;
-	}
-	if (scan->nr >= scan->cap) {
-		scan->full = true;
-		return 0;
-	}
-	/*
-	 * The VM's code lives in the module that owns its file (kvm_amd or
-	 * kvm_intel); the file pins it, and so do we, for as long as we may
-	 * drop the last reference on the VM and run kvm_destroy_vm().
-	 */
-	owner = file->f_op->owner;
-	if (!try_module_get(owner))
-		return 0;
-	if (!kvm_get_kvm_safe(kvm)) {
-		module_put(owner);
-		return 0;
-	}
-	vm = &scan->vms[scan->nr++];
-	memset(vm, 0, sizeof(*vm));
-	vm->kvm = kvm;
-	vm->owner = owner;
-	vm->key.fd = fd;
-	get_task_struct(scan->task);
-	vm->holder = scan->task;
-	if (scan->task_mm == kvm->mm) {
-		get_task_struct(scan->task);
-		vm->mm_owner = scan->task;
-	}
-	*slot = scan->nr;
+	kvm = memvirt_file_kvm(file, &how);
+	if (kvm)
+		memvirt_scan_found(scan, file, kvm, how);
 	return 0;
 }
 
 /*
- * Visit every process of @ns once, by ascending pid, and look for VM files
- * in its fd table. Processes outside the caller's pid namespace are never
- * visited: a VM is found only through processes the caller can name.
+ * The address space of @task: every mapping of a VM or vCPU file (QEMU and
+ * every VMM map each vCPU's kvm_run page; the mapping holds the file, the
+ * file the VM). The mmap lock is taken for reading, as /proc/PID/maps does.
+ */
+static int memvirt_scan_mm(struct memvirt_scan *scan, struct task_struct *task,
+			   struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	struct kvm *kvm;
+	u32 how;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	scan->task = task;
+	scan->task_mm = mm;
+	scan->last_file = NULL;
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			if (!vma->vm_file || vma->vm_file == scan->last_file)
+				continue;
+			scan->last_file = vma->vm_file;
+			kvm = memvirt_file_kvm(vma->vm_file, &how);
+			if (kvm)
+				memvirt_scan_found(scan, vma->vm_file, kvm,
+						   MEMVIRT_HELD_MAPPING);
+		}
+	}
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+/*
+ * One process: the fd table of every thread (a leader that called
+ * pthread_exit() has none, its threads still share one; a thread may have
+ * unshared its own), then its address space.
+ */
+static int memvirt_scan_process(struct memvirt_scan *scan,
+				struct task_struct *leader)
+{
+	struct files_struct *files, *last_files = NULL;
+	struct task_struct *t, *mm_task = NULL;
+	struct mm_struct *mm = NULL;
+	int err = 0;
+
+	scan->leader = leader;
+	rcu_read_lock();
+	for_each_thread(leader, t) {
+		task_lock(t);
+		files = t->files;
+		if (files && files != last_files) {
+			scan->task = t;
+			scan->task_mm = t->mm;
+			scan->last_file = NULL;
+			iterate_fd(files, 0, memvirt_scan_fd, scan);
+			last_files = files;
+		}
+		if (!mm && t->mm) {
+			mm = t->mm;
+			mmget(mm);
+			get_task_struct(t);
+			mm_task = t;
+		}
+		task_unlock(t);
+	}
+	rcu_read_unlock();
+
+	if (mm) {
+		err = memvirt_scan_mm(scan, mm_task, mm);
+		mmput(mm);
+		put_task_struct(mm_task);
+	}
+	return err;
+}
+
+/*
+ * Visit every process of @ns once, by ascending pid. Processes outside the
+ * caller's pid namespace are never visited: a VM is found only through
+ * processes the caller can name.
  */
 static int memvirt_scan_tasks(struct memvirt_scan *scan,
 			      struct pid_namespace *ns)
 {
 	struct task_struct *task;
 	struct pid *pid;
-	int nr = 1;
+	int nr = 1, err;
 
 	for (;;) {
 		rcu_read_lock();
@@ -205,18 +372,25 @@ static int memvirt_scan_tasks(struct memvirt_scan *scan,
 		rcu_read_unlock();
 
 		if (task) {
-			scan->task = task;
-			task_lock(task);
-			scan->task_mm = task->mm;
-			scan->last_file = NULL;
-			if (task->files)
-				iterate_fd(task->files, 0, memvirt_scan_fd, scan);
-			task_unlock(task);
+			err = memvirt_scan_process(scan, task);
 			put_task_struct(task);
+			if (err)
+				return err;
 		}
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
+	}
+}
+
+static void memvirt_vm_put_holders(struct memvirt_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < MEMVIRT_MAX_HOLDERS; i++) {
+		if (vm->holders[i])
+			put_task_struct(vm->holders[i]);
+		vm->holders[i] = NULL;
 	}
 }
 
@@ -227,6 +401,7 @@ void memvirt_vm_put(struct memvirt_vm *vm)
 		return;
 	if (vm->mm_owner)
 		put_task_struct(vm->mm_owner);
+	memvirt_vm_put_holders(vm);
 	put_task_struct(vm->holder);
 	kvm_put_kvm(vm->kvm);
 	module_put(vm->owner);
@@ -291,22 +466,38 @@ static int memvirt_vm_cmp(const void *a, const void *b)
 	return memvirt_key_cmp(&va->key, &vb->key);
 }
 
+static void memvirt_vm_set_tag(struct memvirt_vm *vm, int pid, u32 tag)
+{
+	vm->key.pid = pid;
+	vm->key.fd = -1;
+	vm->key.tag = tag ?: 1;
+	snprintf(vm->id, sizeof(vm->id), "%d-x%08x", pid, vm->key.tag);
+}
+
 /*
- * Name a VM as KVM names its debugfs directory. Without that directory (no
- * debugfs, or a clash KVM refused), rebuild it from the VMM's global pid and
- * the first fd the scan found it under.
+ * Name a VM as KVM names its debugfs directory ("<pid>-<fd>", written once
+ * before the VM's fd is installed, removed only by kvm_destroy_vm()).
+ * Without that directory (debugfs off, or KVM refused a name an older VM
+ * still held) the id is "<creator pid>-x<tag>": the pid from stats_id
+ * ("kvm-<pid>", written once at creation), the tag a keyed hash of the
+ * VM's address, so that nothing about the address leaves the kernel.
  */
 static void memvirt_vm_name(struct memvirt_vm *vm)
 {
 	struct dentry *dentry = READ_ONCE(vm->kvm->debugfs_dentry);
+	int pid;
+	u32 tag;
 
 	if (!IS_ERR_OR_NULL(dentry) &&
-	    !memvirt_id_parse(dentry->d_name.name, &vm->key)) {
+	    !memvirt_id_parse(dentry->d_name.name, &vm->key) && vm->key.fd >= 0) {
 		strscpy(vm->id, dentry->d_name.name, sizeof(vm->id));
 		return;
 	}
-	vm->key.pid = task_tgid_nr(vm->mm_owner ?: vm->holder);
-	snprintf(vm->id, sizeof(vm->id), "%d-%d", vm->key.pid, vm->key.fd);
+	vm->no_debugfs = true;
+	if (sscanf(vm->kvm->stats_id, "kvm-%d", &pid) != 1 || pid < 0)
+		pid = task_tgid_nr(vm->mm_owner ?: vm->holder);
+	tag = siphash_1u64((unsigned long)vm->kvm, &memvirt_tag_key);
+	memvirt_vm_set_tag(vm, pid, tag);
 }
 
 /* Most VMs one request collects; more is refused, never cut silently. */
@@ -342,7 +533,7 @@ int memvirt_vms_collect(struct memvirt_vm_list *list)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct memvirt_scan scan;
-	unsigned int i, n, cap = 64;
+	unsigned int i, j, n, cap = 64;
 	struct memvirt_vm *vm;
 	int err;
 
@@ -373,6 +564,12 @@ int memvirt_vms_collect(struct memvirt_vm_list *list)
 			continue;
 		}
 		vm->pid = task_tgid_nr_ns(vm->vmm, ns);
+		/* Holders the caller may not read are counted, not named. */
+		for (j = 0; j < MEMVIRT_MAX_HOLDERS && vm->holders[j]; j++)
+			if (memvirt_may_read(vm->holders[j]))
+				vm->holder_pids[vm->nr_holder_pids++] =
+					task_tgid_nr_ns(vm->holders[j], ns);
+		memvirt_vm_put_holders(vm);
 		memvirt_vm_name(vm);
 		if (n != i)
 			scan.vms[n] = *vm;
@@ -380,6 +577,15 @@ int memvirt_vms_collect(struct memvirt_vm_list *list)
 		cond_resched();
 	}
 	sort(scan.vms, n, sizeof(*scan.vms), memvirt_vm_cmp, NULL);
+	/*
+	 * Keys are unique: KVM refuses a second directory of one name, and
+	 * two tags of one creator pid collide with odds of 2^-32; should they,
+	 * the later VM takes the next free tag, for as long as both live.
+	 */
+	for (i = 1; i < n; i++)
+		if (memvirt_key_cmp(&scan.vms[i].key, &scan.vms[i - 1].key) <= 0)
+			memvirt_vm_set_tag(&scan.vms[i], scan.vms[i].key.pid,
+					   scan.vms[i - 1].key.tag + 1);
 	list->vms = scan.vms;
 	list->nr = n;
 	return 0;
@@ -498,8 +704,13 @@ void memvirt_vm_stats(const struct memvirt_vm *vm, struct memvirt_vm_stats *st)
 	int as_id, nr_as, bkt, idx, i, online;
 
 	memset(st, 0, sizeof(*st));
-	/* The VMM is referenced; comm is read under its task_lock(). */
-	get_task_comm(st->comm, vm->vmm);
+	/*
+	 * The VMM is referenced; comm is its leader's (a zombie leader after
+	 * pthread_exit() keeps its name), read under RCU and task_lock().
+	 */
+	rcu_read_lock();
+	get_task_comm(st->comm, READ_ONCE(vm->vmm->group_leader));
+	rcu_read_unlock();
 	st->vcpus_created = max(READ_ONCE(kvm->created_vcpus), 0);
 	online = atomic_read(&kvm->online_vcpus);
 	st->vcpus_online = max(online, 0);

@@ -171,6 +171,62 @@ static long settled_memfree_kb(void)
 	return meminfo_kb("MemFree");
 }
 
+/* /proc/slabinfo as (name, bytes in active objects), to say what grew. */
+#define MAX_SLABS	512
+struct slab_use {
+	char name[64];
+	long kb;
+};
+
+static int slab_snapshot(struct slab_use *u)
+{
+	FILE *f = fopen("/proc/slabinfo", "r");
+	char line[512];
+	long active, total, size;
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (n < MAX_SLABS && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld %ld %ld", u[n].name, &active, &total, &size) == 4) {
+			u[n].kb = total * size / 1024;
+			n++;
+		}
+	fclose(f);
+	return n;
+}
+
+/* Print the slab caches and meminfo counters that grew most. */
+static void print_growth(const struct slab_use *a, int na, const struct slab_use *b, int nb)
+{
+	static const char *const keys[] = { "Slab", "SUnreclaim", "KernelStack",
+					    "PageTables", "Percpu", "VmallocUsed", "AnonPages" };
+	int i, j, k;
+
+	for (k = 0; k < 5; k++) {
+		long best = 0;
+		int bi = -1;
+
+		for (i = 0; i < nb; i++) {
+			long d = b[i].kb;
+
+			for (j = 0; j < na; j++)
+				if (!strcmp(a[j].name, b[i].name))
+					d -= a[j].kb;
+			if (d > best && d > 0) {
+				best = d;
+				bi = i;
+			}
+		}
+		if (bi < 0)
+			break;
+		ksft_print_msg("slab %s grew %ld kB\n", b[bi].name, best);
+		((struct slab_use *)b)[bi].kb -= best;	/* next largest */
+	}
+	for (i = 0; i < (int)(sizeof(keys) / sizeof(keys[0])); i++)
+		ksft_print_msg("%s now %ld kB\n", keys[i], meminfo_kb(keys[i]));
+}
+
 /* A process that loops VM, memslot and zone dumps until SIGTERM. */
 static volatile sig_atomic_t stop;
 
@@ -553,6 +609,8 @@ int main(void)
 	unsigned long reloads = env_ul("MEMVIRT_CHURN_RELOADS", 50);
 	struct rlimit rl = { BALLAST_FDS + 64, BALLAST_FDS + 64 };
 	long refcnt0, refcnt1, free0, free1;
+	static struct slab_use slab0[MAX_SLABS], slab1[MAX_SLABS];
+	int nslab0, nslab1;
 	const char *why, *mod;
 	struct mv_nl nl;
 	char msg[256];
@@ -595,6 +653,7 @@ int main(void)
 	if (test_churn(mod, cycles / 20, 0, msg, sizeof(msg)))
 		ksft_print_msg("warm-up churn: %s\n", msg);
 	free0 = settled_memfree_kb();
+	nslab0 = slab_snapshot(slab0);
 
 	msg[0] = '\0';
 	r = test_churn(mod, cycles, reloads, msg, sizeof(msg));
@@ -602,8 +661,11 @@ int main(void)
 
 	refcnt1 = module_refcnt(mod);
 	free1 = settled_memfree_kb();
+	nslab1 = slab_snapshot(slab1);
 	ksft_print_msg("%s refcnt %ld -> %ld; MemFree %ld -> %ld kB (%+ld kB)\n",
 		       mod, refcnt0, refcnt1, free0, free1, free1 - free0);
+	if (free1 < free0 - 8 * 1024)
+		print_growth(slab0, nslab0, slab1, nslab1);
 	ksft_test_result(refcnt1 == refcnt0 && kmod_loaded() &&
 			 free1 >= free0 - 8 * 1024,
 			 "after: %s refcnt at baseline, memvirt loaded, MemFree within 8 MiB\n",

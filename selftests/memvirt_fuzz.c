@@ -181,6 +181,10 @@ static const struct aspec vm_attrs[MEMVIRT_A_VM_MAX + 1] = {
 	[MEMVIRT_A_VM_NX_LPAGE_SPLITS]	= { K_U64 },
 	[MEMVIRT_A_VM_PID_IS_MM_OWNER]	= { K_FLAG },
 	[MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL] = { K_FLAG },
+	[MEMVIRT_A_VM_HELD_BY]		= { K_U32 },
+	[MEMVIRT_A_VM_HOLDER]		= { K_U32, 0, true },
+	[MEMVIRT_A_VM_NR_HOLDERS]	= { K_U32 },
+	[MEMVIRT_A_VM_NO_DEBUGFS]	= { K_FLAG },
 };
 
 static const struct aspec cache_attrs[MEMVIRT_A_CACHE_MAX + 1] = {
@@ -243,7 +247,7 @@ struct aset {
 
 static const struct aset sets[NR_SETS] = {
 	[SET_VM] = { "vm", MEMVIRT_A_VM_MAX, vm_attrs,
-		     BITS64(MEMVIRT_A_VM_ID, MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL),
+		     BITS64(MEMVIRT_A_VM_ID, MEMVIRT_A_VM_NO_DEBUGFS),
 		     BIT64(MEMVIRT_A_VM_ID) | BIT64(MEMVIRT_A_VM_PID) },
 	[SET_CACHE] = { "cache", MEMVIRT_A_CACHE_MAX, cache_attrs,
 			~0ULL, BIT64(MEMVIRT_A_CACHE_TYPE) },
@@ -452,7 +456,7 @@ struct kreq {
 	int slots[NR_TEST_VMS];		/* memslot messages per test VM */
 	int zones;
 	bool zone_bad, order_bad, have_last;
-	int64_t last[4];
+	int64_t last[5];
 };
 
 struct chan {
@@ -929,6 +933,7 @@ static void on_data(struct pass *p, struct chan *c, int cat, size_t off,
 	struct info in = { 0 };
 	bool dump;
 	int set, pid = 0, fd = 0, v;
+	uint32_t tag = 0;
 
 	if (h->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN) {
 		failf(p, cat, "memvirt message of %u bytes", h->nlmsg_len);
@@ -945,7 +950,7 @@ static void on_data(struct pass *p, struct chan *c, int cat, size_t off,
 		       off + h->nlmsg_len, set, 0, &in))
 		return;
 	p->data++;
-	if (in.has_id && mv_parse_id(in.id, &pid, &fd)) {
+	if (in.has_id && mv_parse_id_tag(in.id, &pid, &fd, &tag)) {
 		failf(p, cat, "malformed VM id \"%s\"", in.id);
 		return;
 	}
@@ -976,7 +981,7 @@ static void on_data(struct pass *p, struct chan *c, int cat, size_t off,
 		if (!dump && (k->sel != SEL_STR || strcmp(k->selstr, in.id)))
 			failf(p, cat, "VM_GET for \"%s\" answered VM %s",
 			      k->sel == SEL_STR ? k->selstr : "(no id)", in.id);
-		if (dump && !key_after(k, (int64_t[]){ pid, fd }, 2))
+		if (dump && !key_after(k, (int64_t[]){ pid, fd, tag }, 3))
 			k->order_bad = true;
 		if (v < 0)
 			break;
@@ -994,7 +999,7 @@ static void on_data(struct pass *p, struct chan *c, int cat, size_t off,
 	case SET_SLOT:
 		if (k->sel == SEL_STR && strcmp(k->selstr, in.id))
 			failf(p, cat, "memslot of %s in a dump for \"%s\"", in.id, k->selstr);
-		if (!key_after(k, (int64_t[]){ pid, fd, in.as_id, in.slot_id }, 4))
+		if (!key_after(k, (int64_t[]){ pid, fd, tag, in.as_id, in.slot_id }, 5))
 			k->order_bad = true;
 		v = find_test_vm(pid, fd);
 		if (v >= 0)
@@ -1435,6 +1440,9 @@ static const char *const bad_ids[] = {
 	"", "-", "1-", "-1", "-1-2", "01-2", "1-02", "1-2-3", "+1-2", "1 -2",
 	"1-2 ", " 1-2", "1-2\n", "abc", "0x10-1", "2147483648-1", "1-2147483648",
 	"99999999999999999999-1", "1-2x", "1--2", "\xef\xbc\x91-2", "4294967297-1",
+	/* memvirt's "<pid>-x<8 hex>" gone wrong */
+	"1-x", "1-x1234567", "1-x123456789", "1-xABCDEF01", "1-x00000000",
+	"1-X12345678", "1-x1234567g", "1-x 1234567", "x12345678-1", "1-x-1234567",
 };
 
 /* A string for an id attribute (no NUL). */
@@ -1687,7 +1695,11 @@ static int gen_probe(struct gen *g, int *pvm)
 		flags |= pct(50) ? NLM_F_ACK : 0;
 		break;
 	case P_VM_UNKNOWN:
-		snprintf(id, sizeof(id), "%d-%d", W.vm[*pvm].pid, 900 + rnd(100));
+		if (pct(50))
+			snprintf(id, sizeof(id), "%d-%d", W.vm[*pvm].pid, 900 + rnd(100));
+		else	/* well formed, and no test VM has a tag */
+			snprintf(id, sizeof(id), "%d-x%08x", W.vm[*pvm].pid,
+				 (uint32_t)rnd64() | 1);
 		flags |= NLM_F_ACK;
 		break;
 	case P_VM_MALFORMED:

@@ -217,6 +217,9 @@ static int attr_width_vm(int type)
 	case MEMVIRT_A_VM_VCPUS_ONLINE:
 	case MEMVIRT_A_VM_NR_MEMSLOTS:
 	case MEMVIRT_A_VM_HUGE_MAPPED_PPM:
+	case MEMVIRT_A_VM_HELD_BY:
+	case MEMVIRT_A_VM_NR_HOLDERS:
+	case MEMVIRT_A_VM_HOLDER:
 		return 4;
 	default:
 		return 8;
@@ -306,8 +309,17 @@ static int parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 			break;
 		case MEMVIRT_A_VM_PAD:
 			break;
+		case MEMVIRT_A_VM_HOLDER:
+			/* u32, repeated: one pid each */
+			vm->have |= 1ULL << t;
+			if (nla_len(a) != 4)
+				vm->bad |= 1ULL << t;
+			else if (vm->nr_holders < MV_MAX_HOLDERS)
+				vm->holders[vm->nr_holders++] = nla_get_u32(a);
+			break;
 		case MEMVIRT_A_VM_PID_IS_MM_OWNER:
 		case MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL:
+		case MEMVIRT_A_VM_NO_DEBUGFS:
 			/* Flags: present or not, and empty. */
 			vm->have |= 1ULL << t;
 			if (nla_len(a))
@@ -549,11 +561,28 @@ const struct mv_vm *mv_find_vm(const struct mv_vm *vms, int nr, const char *id)
 	return NULL;
 }
 
+int mv_parse_id_tag(const char *id, int *pid, int *fd, uint32_t *tag)
+{
+	unsigned int t;
+	char x, tail;
+	int n = 0;
+
+	*tag = 0;
+	if (sscanf(id, "%d-%d%c", pid, fd, &tail) == 2 && *pid > 0 && *fd >= 0)
+		return 0;
+	/* memvirt's own id of a VM KVM did not name: "<pid>-x<8 hex>" */
+	if (sscanf(id, "%d-%c%8x%n", pid, &x, &t, &n) == 3 && x == 'x' &&
+	    *pid > 0 && n > 0 && !id[n] && strlen(strchr(id, 'x') + 1) == 8 && t) {
+		*fd = -1;
+		*tag = t;
+		return 0;
+	}
+	return -1;
+}
+
 int mv_parse_id(const char *id, int *pid, int *fd)
 {
-	char tail;
+	uint32_t tag;
 
-	if (sscanf(id, "%d-%d%c", pid, fd, &tail) != 2 || *pid <= 0 || *fd < 0)
-		return -1;
-	return 0;
+	return mv_parse_id_tag(id, pid, fd, &tag);
 }

@@ -37,6 +37,7 @@ struct mv_stats {
 };
 
 #define MV_MAX_CACHES	16
+#define MV_MAX_HOLDERS	16
 
 struct mv_cache {
 	uint64_t have;
@@ -51,6 +52,8 @@ struct mv_vm {
 	uint64_t val[MEMVIRT_A_VM_MAX + 1];	/* numeric attributes by type */
 	int nr_caches;
 	struct mv_cache cache[MV_MAX_CACHES];
+	int nr_holders;			/* MEMVIRT_A_VM_HOLDER pids, in order */
+	uint32_t holders[MV_MAX_HOLDERS];
 };
 
 struct mv_slot {
@@ -112,5 +115,7 @@ int mv_dump_zones(struct mv_nl *nl, struct mv_zone **zones, int *nr,
 const struct mv_vm *mv_find_vm(const struct mv_vm *vms, int nr, const char *id);
 /* Splits "<pid>-<fd>"; -1 if malformed. */
 int mv_parse_id(const char *id, int *pid, int *fd);
+/* Also memvirt's "<pid>-x<tag>" ids: fd -1 and the tag (0 for KVM's). */
+int mv_parse_id_tag(const char *id, int *pid, int *fd, uint32_t *tag);
 
 #endif /* MEMVIRT_SELFTESTS_NL_H */

@@ -13,8 +13,14 @@
  *         does not fit one skb resumes after the last VM sent; VMs created
  *         or destroyed between rounds appear or vanish, none is repeated.
  *         A dump takes no attribute: MEMVIRT_A_VM_ID there is -EINVAL.
- *   A malformed id (anything but "%d-%d" of two non-negative numbers
- *   without sign or leading zeros) is -EINVAL with an extack message; an
+ *   Ids: a VM that KVM gave a debugfs directory has KVM's name for it,
+ *   "<pid>-<fd>" (the creating thread's pid and the VM's first fd). A VM
+ *   KVM gave none (debugfs off, or a name clash KVM refused: an older VM
+ *   of the same "<pid>-<fd>" still lived) gets memvirt's own id,
+ *   "<pid>-x<8 hex digits>": the creator's pid and a tag unique among
+ *   the live VMs of that pid, stable while the VM and memvirt.ko live.
+ *   A malformed id (anything but those two forms: decimal numbers without
+ *   sign or leading zeros, lowercase hex) is -EINVAL with extack; an
  *   id attribute the policy refuses (too long, no NUL) is -EINVAL or
  *   -ERANGE, as the kernel's attribute validation decides.
  *   Who sees what: a caller sees a VM only if it could read the maps of
@@ -24,6 +30,9 @@
  *   in the caller's pid namespace. The VMM is the process running in the
  *   VM's address space if one holds the VM, else the first process found
  *   holding it.
+ *   A process holds a VM through a VM fd, a vCPU fd or a memory mapping
+ *   of either (a vCPU's kvm_run page) in any of its threads' fd tables
+ *   or in its address space; MEMVIRT_A_VM_HELD_BY says which were found.
  *
  * MEMVIRT_CMD_MEMSLOT_GET
  *   dump: one message per memslot (attributes MEMVIRT_A_SLOT_*), ordered by
@@ -53,6 +62,14 @@
 
 /* Longest VM id, "<pid>-<fd>", including the terminating NUL. */
 #define MEMVIRT_VM_ID_LEN	32
+
+/* How processes hold a VM (MEMVIRT_A_VM_HELD_BY): a bit per way found. */
+#define MEMVIRT_HELD_VM_FD	(1U << 0)	/* a "kvm-vm" fd */
+#define MEMVIRT_HELD_VCPU_FD	(1U << 1)	/* a "kvm-vcpu:N" fd */
+#define MEMVIRT_HELD_MAPPING	(1U << 2)	/* a mapping of either file */
+
+/* Most holder pids one VM reports (MEMVIRT_A_VM_HOLDER). */
+#define MEMVIRT_MAX_HOLDERS	8
 
 enum memvirt_cmd {
 	MEMVIRT_CMD_UNSPEC,
@@ -121,6 +138,18 @@ enum memvirt_vm_attr {
 	 * stopped at a fixed budget (Linux before 6.3).
 	 */
 	MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL,
+	MEMVIRT_A_VM_HELD_BY,		/* u32: MEMVIRT_HELD_* */
+	/*
+	 * u32, multi: pid of a process holding the VM, in the caller's pid
+	 * namespace; the first MEMVIRT_MAX_HOLDERS in pid order.
+	 */
+	MEMVIRT_A_VM_HOLDER,
+	MEMVIRT_A_VM_NR_HOLDERS,	/* u32: processes holding it, all */
+	/*
+	 * flag: KVM gave the VM no debugfs directory (debugfs off, or a
+	 * name clash); the id is memvirt's own "<pid>-x<tag>".
+	 */
+	MEMVIRT_A_VM_NO_DEBUGFS,
 
 	__MEMVIRT_A_VM_MAX,
 	MEMVIRT_A_VM_MAX = __MEMVIRT_A_VM_MAX - 1
