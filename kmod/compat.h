@@ -39,6 +39,16 @@
 #define COMPAT_HAS_GFN_WRITE_TRACK 1
 #endif
 
+/*
+ * Before 6.7 kvm_create_vm() takes a reference on the vendor module for the
+ * VM's life and KVM's vCPU files have no owner; from 6.7 (measured: 6.12)
+ * the VM pins nothing and every KVM file is owned by the vendor module.
+ */
+static inline bool compat_kvm_vm_pins_module(void)
+{
+	return !COMPAT_AT_LEAST(6, 7);
+}
+
 /* 6.6: genl_dumpit_info carries a struct genl_info. */
 #if COMPAT_AT_LEAST(6, 6)
 #define COMPAT_HAS_GENL_INFO_DUMP 1

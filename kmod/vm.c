@@ -160,19 +160,22 @@ static u32 *memvirt_scan_slot(struct memvirt_scan *scan, struct kvm *kvm)
 /*
  * Is @file a "kvm-vcpu:N" file? KVM does not export kvm_vcpu_fops, so it
  * is recognised as KVM's create_vcpu_fd() makes it: an anonymous-inode
- * file of that name whose fops belong to KVM's module (kvm_init() sets
- * kvm_vcpu_fops.owner to the vendor module). Only kernel code names
- * anonymous-inode files. Its private_data is the struct kvm_vcpu, which
- * lives until kvm_destroy_vm(), and the file holds a reference on the VM.
+ * file of that name (only kernel code names anonymous-inode files) whose
+ * fops belong to KVM's vendor module (kvm_init() sets their owner), or
+ * have no owner where the VM pins that module itself (compat.h). Its
+ * private_data is the struct kvm_vcpu, which lives until kvm_destroy_vm(),
+ * and the file holds a reference on the VM.
  */
 static bool memvirt_file_is_vcpu(const struct file *file)
 {
 	const char *name = (const char *)file->f_path.dentry->d_name.name;
 	struct module *owner = file->f_op->owner;
 
-	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC || !owner ||
-	    strncmp(module_name(owner), "kvm", 3) ||
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
 	    strncmp(name, "kvm-vcpu:", 9) || !isdigit(name[9]))
+		return false;
+	if (owner ? strncmp(module_name(owner), "kvm", 3) :
+		    !compat_kvm_vm_pins_module())
 		return false;
 	for (name += 10; isdigit(*name); name++)
 		;

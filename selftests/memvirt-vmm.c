@@ -12,6 +12,11 @@
  * Prints "vm <id>" per VM and "ready", then reads commands from stdin:
  *   touch SPEC [vm=ID]   run a touch on every VM (or one), answers ok
  *   stats                "vm <id> pages_4k=.. pages_2m=.. pages_1g=.." per VM
+ *   hold vcpu-fd|mapping [vm=ID]
+ *                        keep the VM (or every VM) alive only by its vCPU fds
+ *                        (the VM fd closed) or only by the vCPUs' kvm_run
+ *                        mappings (every KVM fd closed): what a VMM that
+ *                        leaks a VM leaves; touches fail afterwards
  *   quit                 exit (so do EOF and SIGTERM)
  * Every command is answered by "ok" or "error: <reason>".
  * With --no-stdin it ignores stdin and waits for a signal instead.
@@ -158,6 +163,38 @@ static void print_stats(struct vmm_vm *vm)
 	printf("\n");
 }
 
+/* "hold vcpu-fd|mapping [vm=ID]": close what no longer holds the VM. */
+static int hold(struct vmm_vm **vms, int nr_vms, const char *how, const char *sel)
+{
+	bool mapping = how && !strcmp(how, "mapping");
+	int i, j, matched = 0;
+
+	if (!how || (!mapping && strcmp(how, "vcpu-fd")) || (sel && strncmp(sel, "vm=", 3))) {
+		printf("error: hold wants vcpu-fd|mapping [vm=ID]\n");
+		return 0;
+	}
+	for (i = 0; i < nr_vms; i++) {
+		if (sel && strcmp(sel + 3, vms[i]->id))
+			continue;
+		matched++;
+		if (vms[i]->vm_fd >= 0)
+			close(vms[i]->vm_fd);
+		vms[i]->vm_fd = -1;
+		for (j = 0; mapping && j < vms[i]->nr_vcpus; j++) {
+			if (vms[i]->vcpu_fd[j] >= 0)
+				close(vms[i]->vcpu_fd[j]);
+			vms[i]->vcpu_fd[j] = -1;
+		}
+	}
+	if (mapping)
+		vmm_kvm_close();
+	if (!matched)
+		printf("error: no vm %s\n", sel ? sel + 3 : "");
+	else
+		printf("ok\n");
+	return 0;
+}
+
 static int command(char *line, struct vmm_vm **vms, int nr_vms)
 {
 	char *cmd, *arg, *sel, *save;
@@ -177,6 +214,11 @@ static int command(char *line, struct vmm_vm **vms, int nr_vms)
 			print_stats(vms[i]);
 		printf("ok\n");
 		return 0;
+	}
+	if (!strcmp(cmd, "hold")) {
+		arg = strtok_r(NULL, " \t", &save);
+		sel = strtok_r(NULL, " \t", &save);
+		return hold(vms, nr_vms, arg, sel);
 	}
 	if (strcmp(cmd, "touch")) {
 		printf("error: unknown command '%s'\n", cmd);

@@ -100,11 +100,13 @@ static void export_usage(void)
 	      " -h, --help             display this help\n"
 	      "\n"
 	      "Metrics (label vm=\"<pid>-<fd>\", KVM's name for the VM):\n"
-	      " memvirt_vm_info{vm,pid,comm}, memvirt_vm_vcpus, memvirt_vm_memslots,\n"
+	      " memvirt_vm_info{vm,pid,comm,held_by}, memvirt_vm_vcpus, memvirt_vm_memslots,\n"
 	      " memvirt_vm_memory_bytes, memvirt_vm_mapped_bytes,\n"
 	      " memvirt_vm_mappings{size}, memvirt_vm_huge_mapped_ratio,\n"
 	      " memvirt_vm_page_table_pages{mmu}, memvirt_vm_overhead_bytes{part},\n"
-	      " memvirt_vm_nx_huge_page_splits; with --backing:\n"
+	      " memvirt_vm_nx_huge_page_splits; memvirt_host_vms,\n"
+	      " memvirt_host_vms_without_vm_fd, and where KVM's debugfs can be read\n"
+	      " memvirt_host_kvm_debugfs_vms, memvirt_host_unattributed_vms; with --backing:\n"
 	      " memvirt_vm_host_bytes{state}, memvirt_vm_host_huge_bytes{kind},\n"
 	      " memvirt_vm_host_node_bytes{node}, memvirt_vm_host_runs,\n"
 	      " memvirt_vm_host_longest_run_bytes; per zone (labels node, zone):\n"
@@ -282,21 +284,55 @@ static const struct {
 		    { "vcpus", MEMVIRT_A_VM_VCPU_BYTES } } },
 };
 
+/* The host's count of VMs, and KVM's own where its debugfs can be read. */
+static void host_metrics(struct emit *e, const struct export *x)
+{
+	struct mv_host_sum sum = { 0 };
+	int64_t dirs, unattributed;
+	size_t i;
+
+	for (i = 0; i < x->nr; i++)
+		if (mv_host_sum_add(&sum, &x->vms[i], NULL))
+			break;
+	family(e, "memvirt_host_vms", "gauge", "VMs memvirt found on this host.");
+	sample_u(e, "memvirt_host_vms", NULL, 0, x->nr);
+	family(e, "memvirt_host_vms_without_vm_fd", "gauge",
+	       "VMs that no VM fd names: held by vCPU fds or mappings only.");
+	sample_u(e, "memvirt_host_vms_without_vm_fd", NULL, 0, sum.no_vm_fd);
+	if (i == x->nr) {
+		mv_kvm_debugfs_count(&sum, &dirs, &unattributed);
+		if (dirs >= 0) {
+			family(e, "memvirt_host_kvm_debugfs_vms", "gauge",
+			       "VM directories in KVM's debugfs.");
+			sample_u(e, "memvirt_host_kvm_debugfs_vms", NULL, 0, dirs);
+			family(e, "memvirt_host_unattributed_vms", "gauge",
+			       "VM directories in KVM's debugfs that name no VM memvirt found.");
+			sample_u(e, "memvirt_host_unattributed_vms", NULL, 0, unattributed);
+		}
+	}
+	free(sum.ids);
+}
+
 static void vm_metrics(struct emit *e, const struct export *x)
 {
 	char pid[16];
 	size_t i, g, p;
 
 	family(e, "memvirt_vm_info", "gauge",
-	       "A KVM VM on this host: its VMM's pid and command.");
+	       "A KVM VM on this host: its VMM's pid and command, and how it is "
+	       "held (vm-fd; vcpu-fd-only or mapping-only: no VM fd names it).");
 	for (i = 0; i < x->nr; i++) {
 		const struct mv_vm *vm = &x->vms[i];
-		struct label l[] = { { "vm", vm->id }, { "pid", pid }, { "comm", vm->comm } };
+		char held[64];
+		const char *h = mv_vm_held_by(vm, held, sizeof(held));
+		struct label l[] = { { "vm", vm->id }, { "pid", pid }, { "comm", vm->comm },
+				     { "held_by", h ?: "" } };
 
 		snprintf(pid, sizeof(pid), "%" PRIu64,
 			 mv_vm_has(vm, MEMVIRT_A_VM_PID) ? vm->val[MEMVIRT_A_VM_PID] : 0);
-		sample_u(e, "memvirt_vm_info", l, 3, 1);
+		sample_u(e, "memvirt_vm_info", l, 4, 1);
 	}
+	host_metrics(e, x);
 	for (g = 0; g < ARRAY_SIZE(vm_gauges); g++) {
 		family(e, vm_gauges[g].name, "gauge", vm_gauges[g].help);
 		for (i = 0; i < x->nr; i++) {

@@ -8,6 +8,7 @@
  * messages are kept so the user sees the module's own explanation.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,10 @@ static const struct nla_policy vm_policy[MEMVIRT_A_VM_MAX + 1] = {
 	[MEMVIRT_A_VM_NX_LPAGE_SPLITS]	= { .type = NLA_U64 },
 	[MEMVIRT_A_VM_PID_IS_MM_OWNER]	= { .type = NLA_FLAG },
 	[MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL] = { .type = NLA_FLAG },
+	[MEMVIRT_A_VM_HELD_BY]		= { .type = NLA_U32 },
+	[MEMVIRT_A_VM_HOLDER]		= { .type = NLA_U32 },
+	[MEMVIRT_A_VM_NR_HOLDERS]	= { .type = NLA_U32 },
+	[MEMVIRT_A_VM_NO_DEBUGFS]	= { .type = NLA_FLAG },
 };
 
 static const struct nla_policy cache_policy[MEMVIRT_A_CACHE_MAX + 1] = {
@@ -514,6 +519,9 @@ static int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 	/* Multi-attribute: nla_parse only kept the last one. */
 	nla_for_each_attr(nla, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),
 			  rem) {
+		if (nla_type(nla) == MEMVIRT_A_VM_HOLDER &&
+		    vm->nr_holders < MEMVIRT_MAX_HOLDERS)
+			vm->holders[vm->nr_holders++] = nla_get_u32(nla);
 		if (nla_type(nla) != MEMVIRT_A_VM_CACHE)
 			continue;
 		err = mv_parse_cache(vm, nla);
@@ -521,6 +529,39 @@ static int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 			return err;
 	}
 	return 0;
+}
+
+const char *mv_vm_held_by(const struct mv_vm *vm, char *buf, size_t size)
+{
+	uint32_t h = vm->val[MEMVIRT_A_VM_HELD_BY];
+	const char *how;
+
+	if (!mv_vm_has(vm, MEMVIRT_A_VM_HELD_BY))
+		return NULL;
+	how = h & MEMVIRT_HELD_VM_FD ? "vm-fd" :
+	      h & MEMVIRT_HELD_VCPU_FD ? "vcpu-fd-only" :
+	      h & MEMVIRT_HELD_MAPPING ? "mapping-only" : "unknown";
+	snprintf(buf, size, "%s%s", how,
+		 mv_vm_has(vm, MEMVIRT_A_VM_NO_DEBUGFS) ? ",no-debugfs-dir" : "");
+	return buf;
+}
+
+const char *mv_vm_holders(const struct mv_vm *vm, char *buf, size_t size)
+{
+	uint64_t all = vm->val[MEMVIRT_A_VM_NR_HOLDERS];
+	size_t len = 0;
+	unsigned int i;
+
+	if (!mv_vm_has(vm, MEMVIRT_A_VM_NR_HOLDERS))
+		return NULL;
+	buf[0] = '\0';
+	for (i = 0; i < vm->nr_holders && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%" PRIu32,
+				i ? "," : "", vm->holders[i]);
+	if (all > vm->nr_holders && len < size)
+		snprintf(buf + len, size - len, "%s+%" PRIu64, len ? "," : "",
+			 all - vm->nr_holders);
+	return buf;
 }
 
 struct mv_vm_walk {

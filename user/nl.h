@@ -32,6 +32,8 @@ struct mv_vm {
 	char comm[MV_COMM_LEN];
 	unsigned int nr_caches;
 	struct mv_cache caches[MV_MAX_CACHES];
+	unsigned int nr_holders;		/* MEMVIRT_A_VM_HOLDER pids */
+	uint32_t holders[MEMVIRT_MAX_HOLDERS];
 };
 
 struct mv_slot {
@@ -66,6 +68,16 @@ static inline bool mv_vm_has(const struct mv_vm *vm, int attr)
 {
 	return vm->present & (1ULL << attr);
 }
+
+/*
+ * How the VM is held, as one word: "vm-fd", "vcpu-fd-only" or
+ * "mapping-only" (no VM fd names it: the VMM may believe it freed it), then
+ * ",no-debugfs-dir" when KVM gave it none. NULL from a module that does
+ * not say.
+ */
+const char *mv_vm_held_by(const struct mv_vm *vm, char *buf, size_t size);
+/* The holder pids as "1,2,3", "+N" for holders not named; NULL if none. */
+const char *mv_vm_holders(const struct mv_vm *vm, char *buf, size_t size);
 
 static inline bool mv_slot_has(const struct mv_slot *s, int attr)
 {

@@ -348,9 +348,28 @@ static int refresh(struct top *t, struct mv_nl *nl, double secs)
 				mv_fmt_losses(lost + strlen(lost), sizeof(lost) - strlen(lost), &l,
 					      true);
 			}
-			printf("memvirt top - %s, %zu VM%s, %.1f s interval, faults: %s%s\n",
-			       ts, t->nr, t->nr == 1 ? "" : "s", secs,
+			uint64_t mem = 0, ovh = 0, no_fd = 0;
+			char *mem_s, *ovh_s;
+			size_t i;
+
+			for (i = 0; i < t->nr; i++) {
+				const struct mv_vm *vm = &t->rows[i].vm;
+
+				mem += vm->val[MEMVIRT_A_VM_MEM_BYTES];
+				ovh += vm->val[MEMVIRT_A_VM_OVERHEAD_BYTES];
+				if (mv_vm_has(vm, MEMVIRT_A_VM_HELD_BY) &&
+				    !(vm->val[MEMVIRT_A_VM_HELD_BY] & MEMVIRT_HELD_VM_FD))
+					no_fd++;
+			}
+			mem_s = mv_format(MV_FMT_SIZE, mem, t->o);
+			ovh_s = mv_format(MV_FMT_SIZE, ovh, t->o);
+			printf("memvirt top - %s, %zu VM%s (%" PRIu64 " held by no VM fd), "
+			       "guest memory %s, KVM overhead %s, %.1f s interval, faults: %s%s\n",
+			       ts, t->nr, t->nr == 1 ? "" : "s", no_fd,
+			       mem_s ?: "?", ovh_s ?: "?", secs,
 			       t->faults ? mv_faults_method(t->faults) : "off", lost);
+			free(mem_s);
+			free(ovh_s);
 		}
 		err = print_table(t, secs);
 	}

@@ -7,6 +7,7 @@
  * has the same name everywhere.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -49,11 +50,16 @@ struct mv_field {
 
 static const struct mv_field vm_fields[] = {
 	{ "ID", "VM", MEMVIRT_A_VM_ID, 0, MV_FMT_STR, 8, 0, true,
-	  "VM id, <pid>-<fd> (KVM's debugfs name)" },
+	  "VM id: <pid>-<fd> (KVM's debugfs name), <pid>-x<tag> if KVM gave none" },
 	{ "PID", "PID", MEMVIRT_A_VM_PID, 0, MV_FMT_NUM, 5, 0, true,
 	  "the VM's VMM (pid in your pid namespace)" },
 	{ "COMM", "Command", MEMVIRT_A_VM_COMM, 0, MV_FMT_STR, 12, 0, true,
 	  "command name of that process" },
+	{ "HELD-BY", "Held by", MEMVIRT_A_VM_HELD_BY, 0, MV_FMT_STR, 8, 0, true,
+	  "vm-fd; vcpu-fd-only or mapping-only: no VM fd names it (a leak?); "
+	  "no-debugfs-dir" },
+	{ "HOLDERS", "Holder pids", MEMVIRT_A_VM_HOLDER, 0, MV_FMT_STR, 6, 0,
+	  false, "pids of the processes holding the VM (+N: not yours to see)" },
 	{ "VCPUS", "vCPUs created", MEMVIRT_A_VM_VCPUS_CREATED, 0, MV_FMT_NUM,
 	  3, 0, true, "vCPUs created" },
 	{ "ONLINE", "vCPUs online", MEMVIRT_A_VM_VCPUS_ONLINE, 0, MV_FMT_NUM,
@@ -142,8 +148,14 @@ static const char *const slot_meta_keys[] = {
 /* ---- field values ----------------------------------------------------- */
 
 static const char *vm_field_str(const struct mv_vm *vm,
-				const struct mv_field *f)
+				const struct mv_field *f, char *buf, size_t size)
 {
+	switch (f->attr) {
+	case MEMVIRT_A_VM_HELD_BY:
+		return mv_vm_held_by(vm, buf, size);
+	case MEMVIRT_A_VM_HOLDER:
+		return mv_vm_holders(vm, buf, size);
+	}
 	if (!mv_vm_has(vm, f->attr))
 		return NULL;
 	return f->attr == MEMVIRT_A_VM_ID ? vm->id : vm->comm;
@@ -178,11 +190,12 @@ static int vm_field_cell(struct libscols_line *ln, size_t col,
 			 const struct mv_vm *vm, const struct mv_backing *bk,
 			 const struct mv_field *f, const struct mv_opts *o)
 {
+	char buf[128];
 	uint64_t v = 0;
 	bool present;
 
 	if (f->fmt == MV_FMT_STR)
-		return mv_cell_str(ln, col, vm_field_str(vm, f), o);
+		return mv_cell_str(ln, col, vm_field_str(vm, f, buf, sizeof(buf)), o);
 	present = vm_field_num(vm, bk, f, &v);
 	return mv_cell_value(ln, col, f->fmt, present, v, o);
 }
@@ -192,7 +205,7 @@ static int vm_field_json(struct json_object *obj, const struct mv_vm *vm,
 {
 	struct json_object *j = NULL;
 	const char *s;
-	char key[32];
+	char key[32], buf[128];
 	uint64_t v = 0;
 	bool present;
 
@@ -201,7 +214,7 @@ static int vm_field_json(struct json_object *obj, const struct mv_vm *vm,
 		present = vm_field_num(vm, bk, f, &v);
 		return mv_json_add_value(obj, key, f->fmt, present, v);
 	}
-	s = vm_field_str(vm, f);
+	s = vm_field_str(vm, f, buf, sizeof(buf));
 	if (s) {
 		j = json_object_new_string(s);
 		if (!j)
@@ -321,7 +334,138 @@ struct list_ctx {
 	size_t ncols;
 	struct mv_backing_ctx *bctx;	/* host columns asked for and readable */
 	struct mv_slot_list slots;		/* then: every VM's memslots */
+	struct mv_host_sum *sum;	/* --summary */
 };
+
+int mv_host_sum_add(struct mv_host_sum *sum, const struct mv_vm *vm,
+			const struct mv_backing *bk)
+{
+	void *p;
+
+	sum->vms++;
+	sum->memory += vm->val[MEMVIRT_A_VM_MEM_BYTES];
+	sum->overhead += vm->val[MEMVIRT_A_VM_OVERHEAD_BYTES];
+	if (bk)
+		sum->resident += bk->resident;
+	else
+		sum->unreadable++;
+	if (mv_vm_has(vm, MEMVIRT_A_VM_HELD_BY) &&
+	    !(vm->val[MEMVIRT_A_VM_HELD_BY] & MEMVIRT_HELD_VM_FD))
+		sum->no_vm_fd++;
+	if (mv_vm_has(vm, MEMVIRT_A_VM_NO_DEBUGFS)) {
+		sum->no_debugfs++;
+		return 0;
+	}
+	p = realloc(sum->ids, (sum->nr_ids + 1) * sizeof(*sum->ids));
+	if (!p)
+		return -ENOMEM;
+	sum->ids = p;
+	snprintf(sum->ids[sum->nr_ids++], MEMVIRT_VM_ID_LEN, "%s", vm->id);
+	return 0;
+}
+
+/* "<pid>-<fd>", as KVM names a VM's debugfs directory. */
+static bool kvm_dir_name(const char *s)
+{
+	size_t a = strspn(s, "0123456789");
+
+	return a && s[a] == '-' && s[a + 1] && !s[a + 1 + strspn(s + a + 1, "0123456789")];
+}
+
+void mv_kvm_debugfs_count(const struct mv_host_sum *sum, int64_t *dirs,
+			      int64_t *unattributed)
+{
+	DIR *d = opendir("/sys/kernel/debug/kvm");
+	struct dirent *de;
+	size_t i;
+
+	*dirs = *unattributed = -1;
+	if (!d)
+		return;
+	*dirs = *unattributed = 0;
+	while ((de = readdir(d))) {
+		if (!kvm_dir_name(de->d_name))
+			continue;
+		(*dirs)++;
+		for (i = 0; i < sum->nr_ids; i++)
+			if (!strcmp(sum->ids[i], de->d_name))
+				break;
+		if (i == sum->nr_ids)
+			(*unattributed)++;
+	}
+	closedir(d);
+}
+
+static int host_sum_print(const struct mv_host_sum *sum, bool have_bk,
+			  const struct mv_opts *o)
+{
+	struct {
+		const char *label, *key;
+		enum mv_fmt fmt;
+		bool present;
+		uint64_t v;
+	} rows[] = {
+		{ "VMs", "vms", MV_FMT_NUM, true, sum->vms },
+		{ "Guest memory", "memory", MV_FMT_SIZE, true, sum->memory },
+		{ "Host resident", "resident", MV_FMT_SIZE,
+		  have_bk && !sum->unreadable, sum->resident },
+		{ "KVM overhead", "overhead", MV_FMT_SIZE, true, sum->overhead },
+		{ "Held by no VM fd", "vms_without_vm_fd", MV_FMT_NUM, true,
+		  sum->no_vm_fd },
+		{ "Without KVM debugfs dir", "vms_without_debugfs_dir",
+		  MV_FMT_NUM, true, sum->no_debugfs },
+		{ "KVM debugfs VM dirs", "kvm_debugfs_vms", MV_FMT_NUM, false, 0 },
+		{ "Not attributed", "unattributed_kvm_debugfs_vms", MV_FMT_NUM,
+		  false, 0 },
+	};
+	size_t i, nr = sizeof(rows) / sizeof(rows[0]);
+	struct libscols_table *tb;
+	struct libscols_line *ln;
+	struct json_object *obj, *host;
+	int64_t dirs, unattributed;
+	int err = -ENOMEM;
+
+	mv_kvm_debugfs_count(sum, &dirs, &unattributed);
+	rows[nr - 2].present = rows[nr - 1].present = dirs >= 0;
+	rows[nr - 2].v = dirs;
+	rows[nr - 1].v = unattributed;
+
+	if (o->json) {
+		obj = json_object_new_object();
+		host = json_object_new_object();
+		if (!obj || !host || mv_json_add(obj, "host", host)) {
+			json_object_put(obj);
+			return -ENOMEM;
+		}
+		for (i = 0, err = 0; i < nr && !err; i++)
+			err = mv_json_add_value(host, rows[i].key, rows[i].fmt,
+						rows[i].present, rows[i].v);
+		if (!err)
+			err = mv_json_print(obj);
+		json_object_put(obj);
+		return err;
+	}
+	tb = mv_table_new(o, "host");
+	if (!tb)
+		return -ENOMEM;
+	scols_table_enable_noheadings(tb, 1);
+	if (!scols_table_new_column(tb, "FIELD", 0, 0) ||
+	    !scols_table_new_column(tb, "DATA", 0, SCOLS_FL_RIGHT))
+		goto out;
+	for (i = 0; i < nr; i++) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "%s:", rows[i].label);
+		ln = scols_table_new_line(tb, NULL);
+		if (!ln || scols_line_set_data(ln, 0, label) ||
+		    mv_cell_value(ln, 1, rows[i].fmt, rows[i].present, rows[i].v, o))
+			goto out;
+	}
+	err = mv_table_print(tb);
+out:
+	scols_unref_table(tb);
+	return err;
+}
 
 static void list_usage(void)
 {
@@ -336,6 +480,9 @@ static void list_usage(void)
 	      MV_COMMON_HELP
 	      " -o, --output <list>    columns to print; \"+COL,...\" adds to the defaults\n"
 	      "     --output-all       print all columns\n"
+	      "     --summary          the host's totals instead: VMs, guest memory,\n"
+	      "                        host resident, KVM overhead, VMs no VM fd names,\n"
+	      "                        and KVM's debugfs VM directories none of them names\n"
 	      "\n"
 	      "Available output columns (* = default):\n", stdout);
 	for (i = 0; i < ARRAY_SIZE(vm_fields); i++)
@@ -417,6 +564,11 @@ static int list_add_vm(const struct mv_vm *vm, void *arg)
 			return err;
 		have_bk = !err;
 	}
+	if (ctx->sum) {
+		err = mv_host_sum_add(ctx->sum, vm, have_bk ? &vb.total : NULL);
+		mv_vm_backing_free(&vb);
+		return err;
+	}
 	ln = scols_table_new_line(ctx->tb, NULL);
 	err = ln ? 0 : -ENOMEM;
 	for (i = 0; i < ctx->ncols && !err; i++)
@@ -447,13 +599,13 @@ static int list_run(struct list_ctx *ctx)
 	for (i = 0; i < ctx->ncols; i++)
 		if (IS_HOST_ATTR(ctx->cols[i]->attr))
 			break;
-	if (i < ctx->ncols) {
+	if (i < ctx->ncols || ctx->sum) {
 		char why[256];
 
 		ctx->bctx = mv_backing_open(why, sizeof(why));
 		if (!ctx->bctx)
-			fprintf(stderr, "memvirt: %s; RESIDENT and HOST-HUGE "
-				"left empty\n", why);
+			fprintf(stderr, "memvirt: %s; %s left empty\n", why,
+				ctx->sum ? "host resident" : "RESIDENT and HOST-HUGE");
 	}
 	if (ctx->bctx) {
 		/* All slots first: no request can run inside the VM dump. */
@@ -472,7 +624,10 @@ static int list_run(struct list_ctx *ctx)
 	}
 	mv_nl_close(nl);
 
-	err = mv_table_print(ctx->tb);
+	if (ctx->sum)
+		err = host_sum_print(ctx->sum, ctx->bctx, ctx->o);
+	else
+		err = mv_table_print(ctx->tb);
 	if (err) {
 		fprintf(stderr, "memvirt: cannot print: %s\n", strerror(-err));
 		return MV_EXIT_FAILURE;
@@ -485,15 +640,17 @@ nomem:
 
 int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
 {
-	enum { OPT_OUTPUT_ALL = 0x100 };
+	enum { OPT_OUTPUT_ALL = 0x100, OPT_SUMMARY };
 	static const struct option longopts[] = {
 		MV_COMMON_LONGOPTS,
 		{ "output",	required_argument, NULL, 'o' },
 		{ "output-all",	no_argument,	NULL, OPT_OUTPUT_ALL },
+		{ "summary",	no_argument,	NULL, OPT_SUMMARY },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct mv_field *cols[2 * ARRAY_SIZE(vm_fields)];
 	struct list_ctx ctx = { .o = o, .cols = cols };
+	struct mv_host_sum sum = { 0 };
 	const char *output = NULL;
 	bool all = false;
 	ssize_t n;
@@ -509,6 +666,9 @@ int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
 			break;
 		case OPT_OUTPUT_ALL:
 			all = true;
+			break;
+		case OPT_SUMMARY:
+			ctx.sum = &sum;
 			break;
 		case 'h':
 			list_usage();
@@ -535,6 +695,7 @@ int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
 	ctx.ncols = n;
 
 	ret = list_run(&ctx);
+	free(sum.ids);
 	scols_unref_table(ctx.tb);
 	mv_backing_close(ctx.bctx);
 	free(ctx.slots.v);
@@ -611,12 +772,18 @@ static bool all_digits(const char *s, size_t len)
 	return true;
 }
 
-/* Returns 1 for "<pid>-<fd>", 0 for "<pid>" (stored in @pid), -1 else. */
+/*
+ * Returns 1 for an id ("<pid>-<fd>" or "<pid>-x<tag>"), 0 for "<pid>"
+ * (stored in @pid), -1 else.
+ */
 static int parse_vm_arg(const char *arg, uint32_t *pid)
 {
 	const char *dash = strchr(arg, '-');
 	unsigned long v;
 
+	if (dash && dash[1] == 'x')	/* memvirt's "<pid>-x<tag>" */
+		return all_digits(arg, dash - arg) && strlen(dash + 2) == 8 &&
+		       strspn(dash + 2, "0123456789abcdef") == 8 ? 1 : -1;
 	if (dash)
 		return all_digits(arg, dash - arg) &&
 		       all_digits(dash + 1, strlen(dash + 1)) ? 1 : -1;
@@ -1357,7 +1524,7 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 		return mv_usage_error("show", "--json and --raw are mutually exclusive");
 	if (parse_vm_arg(argv[optind], &pid) < 0)
 		return mv_usage_error("show", "invalid VM '%s': expected "
-				      "<pid>-<fd> or a pid", argv[optind]);
+				      "<pid>-<fd>, <pid>-x<tag> or a pid", argv[optind]);
 
 	vm = calloc(1, sizeof(*vm));
 	if (!vm) {

@@ -7,6 +7,7 @@
 #define MEMVIRT_VM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backing.h"
 #include "nl.h"
@@ -40,5 +41,26 @@ int mv_vm_backing_compute(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
 int mv_vm_backing_of(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
 		     const struct mv_slot_list *all, struct mv_vm_backing *out);
 void mv_vm_backing_free(struct mv_vm_backing *b);
+
+/* The host's totals ("list --summary", export): every VM found, summed. */
+struct mv_host_sum {
+	uint64_t vms, memory, overhead;
+	uint64_t resident;		/* when the backing could be read */
+	uint64_t unreadable;		/* VMs whose backing could not */
+	uint64_t no_vm_fd;		/* held by vCPU fds or mappings only */
+	uint64_t no_debugfs;		/* KVM gave no debugfs directory */
+	char (*ids)[MEMVIRT_VM_ID_LEN];	/* of the VMs KVM named */
+	size_t nr_ids;
+};
+
+/* Adds @vm (@bk: its backing total, NULL if not read); 0 or -ENOMEM. */
+int mv_host_sum_add(struct mv_host_sum *sum, const struct mv_vm *vm,
+		    const struct mv_backing *bk);
+/*
+ * KVM's own count: the VM directories in its debugfs, and how many of them
+ * name no VM of @sum. Both -1 when debugfs cannot be read.
+ */
+void mv_kvm_debugfs_count(const struct mv_host_sum *sum, int64_t *dirs,
+			  int64_t *unattributed);
 
 #endif /* MEMVIRT_VM_H */
