@@ -21,7 +21,7 @@ start_vmm() {
 insmod "$ko" || exit 1
 echo always > /sys/kernel/mm/transparent_hugepage/enabled
 
-echo "Starting three VMs:"
+echo "Starting four VMs:"
 echo " 1. test VMM: 1 vCPU, 64 MiB without THP, 1000 scattered 4K pages written"
 start_vmm vm1 --vcpus 1 --slot gpa=0x100000,size=64M,backing=nothp \
 	--touch 0,0,1000,0x10000,w || exit 1
@@ -56,7 +56,20 @@ if ! grep 'demo-guest:' /tmp/demo-guest.log; then
 	tail -n 20 /tmp/demo-guest.log /tmp/demo-qemu.log
 fi
 
+echo " 4. test VMM that leaks its VM: every KVM fd closed, only the vCPU's kvm_run mapping left"
+mkfifo /tmp/vm4.in
+"$vmm" --vcpus 1 --slot gpa=0x100000,size=16M,backing=nothp --touch 0,0,100,4096,w \
+	< /tmp/vm4.in > /tmp/vm4.out 2>&1 &
+exec 5> /tmp/vm4.in
+for i in $(seq 1 60); do grep -q '^ready' /tmp/vm4.out && break; sleep 1; done
+echo "hold mapping" >&5
+for i in $(seq 1 60); do grep -q '^ok' /tmp/vm4.out && break; sleep 1; done
+sed 's/^/vmm: /' /tmp/vm4.out
+echo "    its fds now: $(ls -l /proc/$!/fd | grep -c 'anon_inode:kvm') KVM files;" \
+	"its maps: $(grep -c 'anon_inode:kvm-vcpu' /proc/$!/maps) kvm_run mapping"
+
 say memvirt list
+say memvirt list --summary
 ids=$(memvirt list --json | jq -r '.vms[].id')
 for id in $ids; do
 	say memvirt show "$id"
@@ -68,7 +81,7 @@ say memvirt show "$(sed -n 's/^vm //p' /tmp/vm1.out)" --backing
 say memvirt list -o ID,COMM,MEMORY,HUGE,RESIDENT,HOST-HUGE
 say memvirt frag
 
-# Page faults per VM while a fourth VM writes 3000 new pages.
+# Page faults per VM while a fifth VM writes 3000 new pages.
 printf '\n$ memvirt faults -d 8 -i 8   # while a VM writes 3000 new 4K pages\n'
 memvirt faults -d 8 -i 8 &
 fpid=$!
@@ -91,6 +104,7 @@ wait "$fpid"
 printf '\n$ memvirt export | grep -m 12 "^memvirt_vm_"   # Prometheus text format\n'
 memvirt export | grep -m 12 '^memvirt_vm_'
 
+exec 5>&-
 kill $(jobs -p) 2>/dev/null
 wait
 rmmod memvirt

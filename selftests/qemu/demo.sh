@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # demo.sh - "make demo": boot the stock 6.12 kernel in QEMU, load memvirt.ko,
-# start three VMs of different shapes (two from the test VMM, one a real
-# QEMU -enable-kvm guest booting Linux) and show what memvirt sees.
+# start four VMs of different shapes (three from the test VMM, one of them
+# leaked by it, and a real QEMU -enable-kvm guest booting Linux) and show
+# what memvirt sees.
 #
 #   MEMVIRT_DEMO_KERNEL   kernel release (default: the newest 6.12 installed)
 set -u
