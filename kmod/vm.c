@@ -319,7 +319,12 @@ static int memvirt_scan_process(struct memvirt_scan *scan,
 
 	scan->leader = leader;
 	rcu_read_lock();
-	for_each_thread(leader, t) {
+	/*
+	 * for_each_thread() without its lockdep condition, which names the
+	 * unexported tasklist_lock: under RCU the list may be walked while
+	 * threads come and go; leader->signal lives as long as leader.
+	 */
+	list_for_each_entry_rcu(t, &leader->signal->thread_head, thread_node) {
 		task_lock(t);
 		files = t->files;
 		if (files && files != last_files) {
