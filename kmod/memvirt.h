@@ -81,6 +81,12 @@ struct memvirt_vm_stats {
 	u64 vcpu_bytes;
 	u64 nx_lpage_splits;
 	char comm[TASK_COMM_LEN];
+	/* Derived from the above by memvirt_vm_stats(). */
+	u64 mapped_bytes;	/* covered by the leaf mappings */
+	u32 huge_ppm;		/* of mapped_bytes, by 2M and 1G mappings */
+	u64 page_table_bytes;	/* (TDP + shadow pages) * PAGE_SIZE */
+	u64 cache_bytes;	/* objects held in the MMU caches */
+	u64 overhead_bytes;	/* metadata + page tables + caches + vCPUs */
 };
 
 struct memvirt_slot {

@@ -101,8 +101,6 @@ static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 			   u32 portid, u32 seq, int flags)
 {
 	struct memvirt_vm_stats *st;
-	u64 mapped, huge, page_table, cache_bytes = 0, overhead;
-	u32 ppm = 0;
 	void *hdr;
 	int err = -EMSGSIZE;
 	u32 type;
@@ -111,19 +109,6 @@ static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 	if (!st)
 		return -ENOMEM;
 	memvirt_vm_stats(vm, st);
-
-	huge = (st->map[1] << PMD_SHIFT) + (st->map[2] << PUD_SHIFT);
-	mapped = (st->map[0] << PAGE_SHIFT) + huge;
-	if (mapped)
-		ppm = mul_u64_u64_div_u64(huge, 1000000, mapped);
-	page_table = (st->tdp_pages + st->shadow_pages) * PAGE_SIZE;
-	for (type = 0; type <= MEMVIRT_CACHE_MAX; type++)
-		if (st->cache[type].present)
-			cache_bytes += st->cache[type].objects *
-				       st->cache[type].object_size;
-	overhead = st->meta.rmap + st->meta.lpage_info + st->meta.dirty_bitmap +
-		   st->meta.write_track + page_table + cache_bytes +
-		   st->vcpu_bytes;
 
 	hdr = genlmsg_put(skb, portid, seq, &memvirt_family, flags,
 			  MEMVIRT_CMD_VM_GET);
@@ -149,9 +134,9 @@ static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 			    MEMVIRT_A_VM_PAD) ||
 	    memvirt_put_u64(skb, MEMVIRT_A_VM_MAP_1G, st->map[2],
 			    MEMVIRT_A_VM_PAD) ||
-	    memvirt_put_u64(skb, MEMVIRT_A_VM_MAPPED_BYTES, mapped,
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_MAPPED_BYTES, st->mapped_bytes,
 			    MEMVIRT_A_VM_PAD) ||
-	    nla_put_u32(skb, MEMVIRT_A_VM_HUGE_MAPPED_PPM, ppm) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_HUGE_MAPPED_PPM, st->huge_ppm) ||
 	    memvirt_put_u64(skb, MEMVIRT_A_VM_MMU_TDP_PAGES, st->tdp_pages,
 			    MEMVIRT_A_VM_PAD) ||
 	    (st->tdp_pages_partial &&
@@ -173,14 +158,14 @@ static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 			    st->meta.dirty_bitmap, MEMVIRT_A_VM_PAD) ||
 	    memvirt_put_u64(skb, MEMVIRT_A_VM_WRITE_TRACK_BYTES,
 			    st->meta.write_track, MEMVIRT_A_VM_PAD) ||
-	    memvirt_put_u64(skb, MEMVIRT_A_VM_PAGE_TABLE_BYTES, page_table,
-			    MEMVIRT_A_VM_PAD) ||
-	    memvirt_put_u64(skb, MEMVIRT_A_VM_CACHE_BYTES, cache_bytes,
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_PAGE_TABLE_BYTES,
+			    st->page_table_bytes, MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_CACHE_BYTES, st->cache_bytes,
 			    MEMVIRT_A_VM_PAD) ||
 	    memvirt_put_u64(skb, MEMVIRT_A_VM_VCPU_BYTES, st->vcpu_bytes,
 			    MEMVIRT_A_VM_PAD) ||
-	    memvirt_put_u64(skb, MEMVIRT_A_VM_OVERHEAD_BYTES, overhead,
-			    MEMVIRT_A_VM_PAD) ||
+	    memvirt_put_u64(skb, MEMVIRT_A_VM_OVERHEAD_BYTES,
+			    st->overhead_bytes, MEMVIRT_A_VM_PAD) ||
 	    memvirt_put_u64(skb, MEMVIRT_A_VM_NX_LPAGE_SPLITS,
 			    st->nx_lpage_splits, MEMVIRT_A_VM_PAD))
 		goto cancel;

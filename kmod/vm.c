@@ -702,6 +702,27 @@ static u64 memvirt_vcpu_bytes(struct kvm_vcpu *vcpu)
  * values are read without KVM's locks (see Documentation/memvirt.rst); the
  * memslots are stable under kvm->srcu. May sleep.
  */
+/* The values the family reports that follow from those read. */
+static void memvirt_vm_derive(struct memvirt_vm_stats *st)
+{
+	u64 huge = (st->map[1] << PMD_SHIFT) + (st->map[2] << PUD_SHIFT);
+	u32 type;
+
+	st->mapped_bytes = (st->map[0] << PAGE_SHIFT) + huge;
+	if (st->mapped_bytes)
+		st->huge_ppm = mul_u64_u64_div_u64(huge, 1000000,
+						   st->mapped_bytes);
+	st->page_table_bytes = (st->tdp_pages + st->shadow_pages) * PAGE_SIZE;
+	for (type = 0; type <= MEMVIRT_CACHE_MAX; type++)
+		if (st->cache[type].present)
+			st->cache_bytes += st->cache[type].objects *
+					   st->cache[type].object_size;
+	st->overhead_bytes = st->meta.rmap + st->meta.lpage_info +
+			     st->meta.dirty_bitmap + st->meta.write_track +
+			     st->page_table_bytes + st->cache_bytes +
+			     st->vcpu_bytes;
+}
+
 void memvirt_vm_stats(const struct memvirt_vm *vm, struct memvirt_vm_stats *st)
 {
 	struct kvm *kvm = vm->kvm;
@@ -771,6 +792,7 @@ void memvirt_vm_stats(const struct memvirt_vm *vm, struct memvirt_vm_stats *st)
 			  &kvm->arch.split_page_header_cache);
 	memvirt_cache_add(&st->cache[MEMVIRT_CACHE_SPLIT_DESC],
 			  &kvm->arch.split_desc_cache);
+	memvirt_vm_derive(st);
 }
 
 static u32 memvirt_slot_flags(const struct kvm_memory_slot *slot)

@@ -27,7 +27,9 @@
  *   the VM's VMM (/proc/PID/maps: same uids and gids and dumpable, or
  *   CAP_SYS_PTRACE over it) and that process is in the caller's pid
  *   namespace; others are left out (VM_GET: -ENOENT). Pids are reported
- *   in the caller's pid namespace. The VMM is the process running in the
+ *   in the caller's pid namespace. No genetlink op flag expresses this
+ *   rule (GENL_ADMIN_PERM asks for CAP_NET_ADMIN), so the operations carry
+ *   none and the module checks each VM. The VMM is the process running in the
  *   VM's address space if one holds the VM, else the first process found
  *   holding it.
  *   A process holds a VM through a VM fd, a vCPU fd or a memory mapping
