@@ -490,6 +490,29 @@ static void kid_unmap_run(struct vmm_vm *vm)
 	vm->run[0] = NULL;
 }
 
+/* Both fixtures: the module and KVM's debugfs, or why not. */
+static const char *kvm_fixture_setup(struct mv_nl *nl, struct kids *ks)
+{
+	const char *why = memvirt_setup(nl);
+
+	memset(ks, 0, sizeof(*ks));
+	if (why)
+		return why;
+	if (access("/sys/kernel/debug/kvm", F_OK))
+		return "KVM debugfs not mounted at /sys/kernel/debug/kvm";
+	/* memvirt_setup() opened /dev/kvm; kids open their own. */
+	vmm_kvm_close();
+	/* A kid that died early makes a command fail, not the test. */
+	signal(SIGPIPE, SIG_IGN);
+	return NULL;
+}
+
+static void kvm_fixture_teardown(struct mv_nl *nl, struct kids *ks)
+{
+	kids_cleanup(ks);
+	memvirt_teardown(nl);
+}
+
 FIXTURE(holders) {
 	struct mv_nl nl;
 	struct kids ks;
@@ -497,23 +520,15 @@ FIXTURE(holders) {
 
 FIXTURE_SETUP(holders)
 {
-	const char *why = memvirt_setup(&self->nl);
+	const char *why = kvm_fixture_setup(&self->nl, &self->ks);
 
-	memset(&self->ks, 0, sizeof(self->ks));
 	if (why)
 		SKIP(return, "%s", why);
-	if (access("/sys/kernel/debug/kvm", F_OK))
-		SKIP(return, "KVM debugfs not mounted at /sys/kernel/debug/kvm");
-	/* memvirt_setup() opened /dev/kvm; kids open their own. */
-	vmm_kvm_close();
-	/* A kid that died early makes a command fail, not the test. */
-	signal(SIGPIPE, SIG_IGN);
 }
 
 FIXTURE_TEARDOWN(holders)
 {
-	kids_cleanup(&self->ks);
-	memvirt_teardown(&self->nl);
+	kvm_fixture_teardown(&self->nl, &self->ks);
 }
 
 /* ---- 1. leader_exit ---- */
@@ -1079,21 +1094,15 @@ FIXTURE_VARIANT_ADD(passed, fork) {
 
 FIXTURE_SETUP(passed)
 {
-	const char *why = memvirt_setup(&self->nl);
+	const char *why = kvm_fixture_setup(&self->nl, &self->ks);
 
-	memset(&self->ks, 0, sizeof(self->ks));
 	if (why)
 		SKIP(return, "%s", why);
-	if (access("/sys/kernel/debug/kvm", F_OK))
-		SKIP(return, "KVM debugfs not mounted at /sys/kernel/debug/kvm");
-	vmm_kvm_close();
-	signal(SIGPIPE, SIG_IGN);
 }
 
 FIXTURE_TEARDOWN(passed)
 {
-	kids_cleanup(&self->ks);
-	memvirt_teardown(&self->nl);
+	kvm_fixture_teardown(&self->nl, &self->ks);
 }
 
 TEST_F_TIMEOUT(passed, passed_fd, 180)
