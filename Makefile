@@ -9,6 +9,9 @@
 #   make stress        the fuzzer and the churn test at 10x their size
 #   make deps          install the Debian packages that are missing (as root)
 #   make style         checkpatch --strict on the module
+#   make install       the CLI, the module (modules_install + depmod), bash
+#                      completion, the systemd unit and examples, under
+#                      DESTDIR and PREFIX (default /usr/local); make uninstall
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD ?= $(CURDIR)/.build
@@ -23,7 +26,20 @@ endif
 
 export BUILD V
 
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+DOCDIR ?= $(DATADIR)/doc/memvirt
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+# The release KDIR builds for: where modules_install puts memvirt.ko. From
+# the path when KDIR is /lib/modules/<release>/build (Debian's 6.1 headers
+# report the upstream release, 6.1.N, not the package's).
+KREL ?= $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))),$(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null))
+
 .PHONY: all kmod user bpf selftests deps check check-debug stress demo style clean
+.PHONY: install install-user install-kmod uninstall
 
 all: kmod user
 
@@ -69,6 +85,41 @@ style:
 	$(Q)./scripts/linux-source.sh $(BUILD)/linux-source
 	$(Q)$(BUILD)/linux-source/scripts/checkpatch.pl --strict --no-tree \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f kmod/*.c kmod/*.h include/uapi/linux/memvirt.h
+
+install: install-user install-kmod
+
+install-user: user
+	$(Q)install -D -m 0755 user/memvirt $(DESTDIR)$(SBINDIR)/memvirt
+	$(Q)install -D -m 0644 contrib/bash-completion/memvirt \
+		$(DESTDIR)$(COMPLETIONDIR)/memvirt
+	$(Q)mkdir -p $(DESTDIR)$(UNITDIR)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+		contrib/systemd/memvirt-export.service.in \
+		> $(DESTDIR)$(UNITDIR)/memvirt-export.service
+	$(Q)install -D -m 0644 contrib/modules-load.d/memvirt.conf \
+		$(DESTDIR)$(DOCDIR)/examples/modules-load.d/memvirt.conf
+	$(Q)install -m 0644 README.md Documentation/memvirt.rst \
+		Documentation/faults.rst $(DESTDIR)$(DOCDIR)/
+
+# modules_install puts memvirt.ko (compressed as the kernel's modules are)
+# under $(DESTDIR)/lib/modules/<release>/updates/kmod, unsigned (the
+# kernel's signing key is not in its headers: on a Secure Boot host sign it,
+# or install through DKMS, which signs with its own key); depmod then
+# indexes that tree only (-b), never the host's when DESTDIR is set.
+install-kmod: kmod
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates KERNELRELEASE=$(KREL) \
+		CONFIG_MODULE_SIG_ALL= modules_install
+	$(Q)depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KREL)
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/memvirt $(DESTDIR)$(COMPLETIONDIR)/memvirt \
+		$(DESTDIR)$(UNITDIR)/memvirt-export.service
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
+	$(Q)rm -f $(DESTDIR)/lib/modules/$(KREL)/updates/kmod/memvirt.ko*
+	$(Q)rmdir $(DESTDIR)/lib/modules/$(KREL)/updates/kmod 2>/dev/null || true
+	$(Q)if [ -d $(DESTDIR)/lib/modules/$(KREL) ]; then \
+		depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KREL); fi
 
 clean:
 	$(Q)if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

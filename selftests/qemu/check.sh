@@ -68,7 +68,7 @@ fi
 # One kernel: build memvirt.ko for it, boot it, run the suite, count.
 # MEMVIRT_KROOT is set for a kernel of our own (the debug kernel).
 run_kernel() {
-	local kver=$1 ko dko job log rc p f s
+	local kver=$1 ko dko ino job log rc p f s
 
 	echo
 	echo "# ==== kernel $kver ===="
@@ -84,10 +84,16 @@ run_kernel() {
 		fail "$kver: DKMS build of memvirt.ko (dkms.conf)"
 		dko=
 	fi
+	# And as `make install` leaves it in a throwaway root.
+	ino=
+	if [ -z "${MEMVIRT_KROOT:-}" ] && ! ino=$("$top/scripts/check-install.sh" "$kver"); then
+		fail "$kver: make install DESTDIR=... (the tree, then make uninstall)"
+		ino=
+	fi
 	job=$(mktemp)
 	cat > "$job" <<JOB
 export MEMVIRT_TOP='$top' MEMVIRT_KO='$ko' MEMVIRT_SELFTESTS='$BUILD/selftests'
-export MEMVIRT_DKMS_KO='$dko'
+export MEMVIRT_DKMS_KO='$dko' MEMVIRT_INSTALL_ROOT='$ino'
 export MEMVIRT_TESTS='${MEMVIRT_TESTS:-}'
 $(env | grep -E '^MEMVIRT_(FUZZ_[A-Z]+|CHURN_[A-Z]+|TEST_TIMEOUT)=[0-9a-fA-Fx]+$' | sed 's/^/export /')
 exec /bin/sh '$here/guest-check.sh'
