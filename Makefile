@@ -7,7 +7,8 @@
 #   make check         build and run the kselftests on every test kernel
 #   make check-debug   the same on the debug kernel only (KASAN, lockdep, ...)
 #   make stress        the fuzzer and the churn test at 10x their size
-#   make deps          install the Debian packages that are missing (as root)
+#   make deps          install the Debian packages building and running need
+#   make deps-test     ... and those the tests and the demo need (as root)
 #   make style         checkpatch --strict on the module
 #   make install       the CLI, the module (modules_install + depmod), bash
 #                      completion, the systemd unit and examples, under
@@ -38,7 +39,7 @@ COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 # report the upstream release, 6.1.N, not the package's).
 KREL ?= $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))),$(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null))
 
-.PHONY: all kmod user bpf selftests deps check check-debug stress demo style clean
+.PHONY: all kmod user bpf selftests deps deps-test check check-debug stress demo style clean
 .PHONY: install install-user install-kmod uninstall
 
 all: kmod user
@@ -59,16 +60,19 @@ selftests: user
 	$(Q)$(MAKE) -C selftests
 
 deps:
-	$(Q)./scripts/deps.sh
+	$(Q)./scripts/deps.sh build
 
-check: deps
+deps-test:
+	$(Q)./scripts/deps.sh test
+
+check: deps-test
 	$(Q)./selftests/qemu/check.sh
 
-check-debug: deps
+check-debug: deps-test
 	$(Q)MEMVIRT_KERNELS=debug MEMVIRT_DEBUG_KERNEL=build ./selftests/qemu/check.sh
 
 # 10x the sizes make check runs, on every kernel; seeds are printed.
-stress: deps
+stress: deps-test
 	$(Q)MEMVIRT_TESTS="memvirt_fuzz memvirt_churn_test" \
 		MEMVIRT_FUZZ_COUNT=$${MEMVIRT_FUZZ_COUNT:-1000000} \
 		MEMVIRT_CHURN_CYCLES=$${MEMVIRT_CHURN_CYCLES:-10000} \
@@ -78,7 +82,7 @@ stress: deps
 		MEMVIRT_TEST_TIMEOUT=$${MEMVIRT_TEST_TIMEOUT:-3600} \
 		./selftests/qemu/check.sh
 
-demo: deps
+demo: deps-test
 	$(Q)./selftests/qemu/demo.sh
 
 style:

@@ -22,7 +22,7 @@ cached_only=0
 [ "${1:-}" = --cached-only ] && cached_only=1
 
 tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1 || true)
-[ -n "$tarball" ] || { echo "debug-kernel: linux-source-6.12 is not installed: run 'make deps'" >&2; exit 1; }
+[ -n "$tarball" ] || { echo "debug-kernel: linux-source-6.12 is not installed: run 'make deps-test'" >&2; exit 1; }
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || stat -c %Y "$tarball")
 # Bump when the way the kernel is built changes.
 recipe=1

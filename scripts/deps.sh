@@ -1,18 +1,29 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Install the Debian packages memvirt needs to build, test and demo.
+# deps.sh [build|test] - install the Debian packages memvirt needs:
+#   build  what building and running it needs (make deps)
+#   test   that, plus what the tests, the demo and the debug kernel need
+#          (make deps-test; make check and make demo run it)
 # Idempotent: does nothing when everything is there. Runs apt only as root;
 # otherwise prints the command to run. Versions are resolved by apt at run
 # time through Debian's meta-packages, never pinned here.
 set -eu
 
-pkgs="make gcc libc6-dev pkg-config libnl-genl-3-dev libbpf-dev bpftool
-clang llvm libsmartcols-dev libjson-c-dev qemu-system-x86 busybox-static python3-yaml
-kmod xz-utils zstd cpio jq bpftrace python3-prometheus-client dkms
-linux-image-amd64 linux-headers-amd64
+build="make gcc libc6-dev pkg-config libnl-genl-3-dev libbpf-dev bpftool
+clang llvm libsmartcols-dev libjson-c-dev kmod dkms linux-headers-amd64"
+# The test guests: both bookworm kernels, QEMU, the kselftest headers and
+# ynl from linux-source, the tools the tests drive; the last line builds
+# the debug test kernel (scripts/debug-kernel.sh).
+test="qemu-system-x86 busybox-static python3-yaml xz-utils zstd cpio jq bpftrace
+python3-prometheus-client linux-image-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
 flex bison bc libelf-dev libssl-dev dwarves"
-# The last line builds the debug test kernel (scripts/debug-kernel.sh).
+
+case "${1:-test}" in
+build) pkgs=$build ;;
+test) pkgs="$build $test" ;;
+*) echo "usage: deps.sh [build|test]" >&2; exit 2 ;;
+esac
 
 missing=
 for p in $pkgs; do

@@ -33,7 +33,7 @@ summary() {
 kernels=${MEMVIRT_KERNELS:-$("$top/scripts/kernels.sh" | tr '\n' ' ')}
 set -- $kernels
 if [ $# -lt 2 ] && [ -z "${MEMVIRT_KERNELS:-}" ]; then
-	fail "test kernels: want bookworm 6.1 and 6.12 with headers, found '${kernels}' (run 'make deps' as root)"
+	fail "test kernels: want bookworm 6.1 and 6.12 with headers, found '${kernels}' (run 'make deps-test' as root)"
 fi
 [ $# -gt 0 ] || summary
 [ -n "${MEMVIRT_KERNELS:-}" ] || set -- "$@" debug

@@ -15,7 +15,7 @@ export BUILD=${BUILD:-$top/.build}
 mkdir -p "$BUILD/qemu"
 
 kver=${MEMVIRT_DEMO_KERNEL:-$("$top/scripts/kernels.sh" | grep '^6\.12\.' | tail -n 1)}
-[ -n "$kver" ] || { echo "demo: no 6.12 kernel installed: run 'make deps' as root" >&2; exit 1; }
+[ -n "$kver" ] || { echo "demo: no 6.12 kernel installed: run 'make deps-test' as root" >&2; exit 1; }
 
 echo "memvirt demo: building for $kver"
 "$top/scripts/linux-source.sh" "$BUILD/linux-source" || exit 1

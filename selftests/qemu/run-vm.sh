@@ -45,7 +45,7 @@ else
 	moddir=/lib/modules/$kver
 	modarg=
 fi
-[ -r "$kernel" ] || { echo "run-vm: no $kernel (run 'make deps')" >&2; exit 125; }
+[ -r "$kernel" ] || { echo "run-vm: no $kernel (run 'make deps-test')" >&2; exit 125; }
 [ -r "$script" ] || { echo "run-vm: cannot read $script" >&2; exit 125; }
 [ -d "$moddir/kernel" ] || { echo "run-vm: no modules for $kver" >&2; exit 125; }
 
