@@ -10,6 +10,7 @@
 #   make deps          install the Debian packages building and running need
 #   make deps-test     ... and those the tests and the demo need (as root)
 #   make style         checkpatch --strict on the module
+#   make deb           Debian packages memvirt and memvirt-dkms, lintian-checked
 #   make install       the CLI, the module (modules_install + depmod), bash
 #                      completion, the systemd unit and examples, under
 #                      DESTDIR and PREFIX (default /usr/local); make uninstall
@@ -40,7 +41,7 @@ COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 KREL ?= $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))),$(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null))
 
 .PHONY: all kmod user bpf selftests deps deps-test check check-debug stress demo style clean
-.PHONY: install install-user install-kmod uninstall
+.PHONY: install install-user install-kmod uninstall deb
 
 all: kmod user
 
@@ -115,6 +116,16 @@ install-kmod: kmod
 		INSTALL_MOD_DIR=updates KERNELRELEASE=$(KREL) \
 		CONFIG_MODULE_SIG_ALL= modules_install
 	$(Q)depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KREL)
+
+# Debian packages (memvirt, memvirt-dkms) from the working tree, built in a
+# copy under $(BUILD)/deb, where the .debs land; lintian must find no error.
+deb: deps-test
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	$(Q)git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C $(BUILD)/deb/src
+	$(Q)cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	$(Q)lintian --fail-on error --suppress-tags no-manual-page $(BUILD)/deb/*.changes
+	$(Q)ls $(BUILD)/deb/*.deb
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/memvirt $(DESTDIR)$(COMPLETIONDIR)/memvirt \

@@ -65,10 +65,26 @@ if ! "$top/scripts/linux-source.sh" "$BUILD/linux-source" ||
 	summary
 fi
 
+# The Debian packages, once for all kernels (not for the debug kernel
+# alone: DKMS builds against installed headers); lintian must pass.
+debs=no
+case " ${MEMVIRT_KERNELS:-x} " in
+" debug ") ;;
+*)
+	if make -s -C "$top" deb > "$BUILD/deb.log" 2>&1; then
+		debs=ok
+		echo "ok - make deb: memvirt and memvirt-dkms built, lintian finds no error"
+		passed=$((passed + 1))
+	else
+		sed 's/^/# /' "$BUILD/deb.log" | tail -n 40
+		fail "make deb: memvirt and memvirt-dkms built, lintian finds no error"
+	fi ;;
+esac
+
 # One kernel: build memvirt.ko for it, boot it, run the suite, count.
 # MEMVIRT_KROOT is set for a kernel of our own (the debug kernel).
 run_kernel() {
-	local kver=$1 ko dko ino job log rc p f s
+	local kver=$1 ko dko ino deb job log rc p f s
 
 	echo
 	echo "# ==== kernel $kver ===="
@@ -84,16 +100,23 @@ run_kernel() {
 		fail "$kver: DKMS build of memvirt.ko (dkms.conf)"
 		dko=
 	fi
-	# And as `make install` leaves it in a throwaway root.
-	ino=
+	# And as `make install` leaves it in a throwaway root, and as the
+	# Debian packages bring it.
+	ino= deb=
 	if [ -z "${MEMVIRT_KROOT:-}" ] && ! ino=$("$top/scripts/check-install.sh" "$kver"); then
 		fail "$kver: make install DESTDIR=... (the tree, then make uninstall)"
 		ino=
+	fi
+	if [ -z "${MEMVIRT_KROOT:-}" ] && [ "$debs" = ok ] &&
+	   ! deb=$("$top/scripts/check-deb.sh" "$kver"); then
+		fail "$kver: the packages unpacked, memvirt.ko built by DKMS from memvirt-dkms"
+		deb=
 	fi
 	job=$(mktemp)
 	cat > "$job" <<JOB
 export MEMVIRT_TOP='$top' MEMVIRT_KO='$ko' MEMVIRT_SELFTESTS='$BUILD/selftests'
 export MEMVIRT_DKMS_KO='$dko' MEMVIRT_INSTALL_ROOT='$ino'
+export MEMVIRT_DEB_ROOT='${deb% *}' MEMVIRT_DEB_KO='${deb#* }'
 export MEMVIRT_TESTS='${MEMVIRT_TESTS:-}'
 $(env | grep -E '^MEMVIRT_(FUZZ_[A-Z]+|CHURN_[A-Z]+|TEST_TIMEOUT)=[0-9a-fA-Fx]+$' | sed 's/^/export /')
 exec /bin/sh '$here/guest-check.sh'

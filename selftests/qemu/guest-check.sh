@@ -88,31 +88,38 @@ if [ -n "${MEMVIRT_DKMS_KO:-}" ]; then
 	fi
 fi
 
-# The module and CLI as `make install DESTDIR=...` left them (the tree was
-# checked on the host): the installed memvirt lists a VM of the installed
-# module, and the module unloads.
-if [ -n "${MEMVIRT_INSTALL_ROOT:-}" ]; then
-	r=$MEMVIRT_INSTALL_ROOT
-	what="install: make install's memvirt.ko loads, its memvirt lists a VM, its completion completes"
+# installed ROOT KO WHAT: the memvirt under ROOT (an install or unpacked
+# packages; the tree was checked on the host) lists a VM of the module KO,
+# the installed bash completion offers that VM's id, and the module unloads.
+installed() {
+	r=$1
 	"$MEMVIRT_SELFTESTS/memvirt-vmm" --no-stdin > /tmp/inst-vmm.out 2>&1 &
 	vpid=$!
 	for _ in $(seq 100); do grep -q '^ready' /tmp/inst-vmm.out && break; sleep 0.1; done
 	id=$(sed -n 's/^vm //p' /tmp/inst-vmm.out)
 	comp=
-	if insmod "$(ls "$r"/lib/modules/*/updates/kmod/memvirt.ko*)" &&
-	   "$r/usr/sbin/memvirt" list -r -n -o ID > /tmp/inst.out 2>&1 &&
+	if insmod "$2" && "$r/usr/sbin/memvirt" list -r -n -o ID > /tmp/inst.out 2>&1 &&
 	   [ -n "$id" ] && grep -qx -- "$id" /tmp/inst.out &&
 	   comp=$(PATH=$r/usr/sbin:$PATH bash -c ". '$r/usr/share/bash-completion/completions/memvirt'
 		COMP_WORDS=(memvirt show ''); COMP_CWORD=2; _memvirt; echo \"\${COMPREPLY[*]}\"" 2>&1) &&
 	   echo " $comp " | grep -q " $id " && rmmod memvirt; then
-		result OK "$what"
+		result OK "$3"
 	else
-		result FAIL "$what"
+		result FAIL "$3"
 		echo "# VM '$id'; list: $(cat /tmp/inst.out 2>/dev/null); completion of 'show': $comp"
 		rmmod memvirt 2>/dev/null
 	fi
 	kill "$vpid" 2>/dev/null
 	wait "$vpid" 2>/dev/null
+}
+if [ -n "${MEMVIRT_INSTALL_ROOT:-}" ]; then
+	installed "$MEMVIRT_INSTALL_ROOT" \
+		"$(ls "$MEMVIRT_INSTALL_ROOT"/lib/modules/*/updates/kmod/memvirt.ko*)" \
+		"install: make install's memvirt.ko loads, its memvirt lists a VM, its completion completes"
+fi
+if [ -n "${MEMVIRT_DEB_ROOT:-}" ]; then
+	installed "$MEMVIRT_DEB_ROOT" "$MEMVIRT_DEB_KO" \
+		"deb: memvirt-dkms's module (DKMS) loads, memvirt's memvirt lists a VM, its completion completes"
 fi
 
 bad=$(dmesg | sed -n '/memvirt-check: start/,$p' |

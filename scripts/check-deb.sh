@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# check-deb.sh KVER: unpack the packages `make deb` left in $BUILD/deb
+# (memvirt, memvirt-dkms) into a throwaway root and build memvirt.ko for
+# kernel release KVER with DKMS from the unpacked /usr/src, as the
+# package's postinst does on a host. Prints "ROOT KO" (the test guest loads
+# KO and runs ROOT/usr/sbin/memvirt); exit 1 with the reason on stderr.
+set -eu
+
+kver=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$top/.build}
+root=$build/deb/root-$kver
+
+set -- "$build"/deb/memvirt_*.deb "$build"/deb/memvirt-dkms_*.deb
+for f; do [ -f "$f" ] || { echo "no $f: run 'make deb'" >&2; exit 1; }; done
+rm -rf "$root"
+mkdir -p "$root"
+for f; do dpkg-deb -x "$f" "$root"; done
+[ -x "$root/usr/sbin/memvirt" ] || { echo "memvirt package: no usr/sbin/memvirt" >&2; exit 1; }
+ko=$(BUILD=$build "$top/scripts/build-dkms.sh" "$kver" "$root/usr/src") || exit 1
+echo "$root $ko"
