@@ -7,6 +7,8 @@
 #   make check         build and run the kselftests on every test kernel
 #   make check-debug   the same on the debug kernel only (KASAN, lockdep, ...)
 #   make stress        the fuzzer and the churn test at 10x their size
+#   make bench         performance figures on every test kernel (QUICK=1: a
+#                      few minutes); Documentation/performance.rst
 #   make deps          install the Debian packages that are missing (as root)
 #   make style         checkpatch --strict on the module
 
@@ -23,7 +25,7 @@ endif
 
 export BUILD V
 
-.PHONY: all kmod user bpf selftests deps check check-debug stress demo style clean
+.PHONY: all kmod user bpf selftests deps check check-debug stress bench demo style clean
 
 all: kmod user
 
@@ -61,6 +63,10 @@ stress: deps
 		MEMVIRT_QEMU_TIMEOUT=$${MEMVIRT_QEMU_TIMEOUT:-7200} \
 		MEMVIRT_TEST_TIMEOUT=$${MEMVIRT_TEST_TIMEOUT:-3600} \
 		./selftests/qemu/check.sh
+
+# Not part of check: figures, not verdicts (selftests/bench/bench.sh).
+bench: deps
+	$(Q)QUICK=$(QUICK) ./selftests/bench/bench.sh
 
 demo: deps
 	$(Q)./selftests/qemu/demo.sh
