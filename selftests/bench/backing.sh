@@ -18,7 +18,9 @@
 # variant reserves SIZE of 2M pages for itself and gives them back.
 #
 # Environment: SIZE (default 1G), ROUNDS (default 5), MEMVIRT_VMM,
-# MEMVIRT_CLI, BUILD.
+# MEMVIRT_CLI, BUILD; MEMVIRT_BENCH_TIMER, a command that runs the words
+# after it once and prints "<ns> ..." (bench.sh: benchtool in its tmpfs
+# root), with MEMVIRT_BENCH_CLI the CLI as that command sees it.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -77,9 +79,19 @@ echo "# $size slot ($pages pages) written in full, $rounds rounds per figure"
 
 now() { date +%s%N; }
 
+timer=${MEMVIRT_BENCH_TIMER:-}
+tcli=${MEMVIRT_BENCH_CLI:-$cli}
+
 # ns of one run of "$@"
 once_ns() {
 	local t0 t1
+	if [ -n "$timer" ]; then
+		[ "$1" = "$cli" ] && shift && set -- "$tcli" "$@"
+		# shellcheck disable=SC2086
+		$timer "$@" | awk '$3 != 0 { exit 1 } { print $1 }' ||
+			{ echo "#   $* failed" >&2; return 1; }
+		return
+	fi
 	t0=$(now)
 	"$@" > "$tmp/out" 2> "$tmp/err" || { sed 's/^/#   /' "$tmp/err" >&2; return 1; }
 	t1=$(now)

@@ -71,7 +71,7 @@ if [ "${1:-}" != "--guest" ]; then
 		cat > "$job" <<JOB
 export QUICK='$quick' RUNS='${RUNS:-}' MEMVIRT_BENCH_SECTIONS='${MEMVIRT_BENCH_SECTIONS:-}' MEMVIRT_BENCH_VMS='${MEMVIRT_BENCH_VMS:-}'
 export MEMVIRT_VMM='$build/selftests/memvirt-vmm' MEMVIRT_CLI='$top/user/memvirt'
-export MEMVIRT_KO='$ko' BENCH_OUT='$out' BUILD='$build'
+export MEMVIRT_KO='$ko' BENCH_OUT='$out' BUILD='$build' MEMVIRT_BENCH_ICOUNT='${MEMVIRT_BENCH_ICOUNT:-1}'
 exec bash '$here/bench.sh' --guest
 JOB
 		echo "# ==== $kver ====" | tee "$log"
@@ -150,7 +150,7 @@ has() { case " $sections " in *" $1 "*) return 0 ;; esac; return 1; }
 
 echo "# kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo)," \
      "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)," \
-     "$(grep -o 'icount[^ ]*' /proc/cmdline || echo 'wall clock')"
+     "$([ "${MEMVIRT_BENCH_ICOUNT:-1}" = 1 ] && echo 'icount shift=0: 1 ns = 1 instruction' || echo 'wall clock')"
 echo "# QUICK=$quick, $runs runs per figure, sections: $sections"
 [ -c /dev/kvm ] || { echo "# no /dev/kvm"; exit 1; }
 
@@ -225,7 +225,7 @@ declare -A F	# floors (medians, ms)
 
 # timed KEY LABEL FLOORKEY REFKEY CMD... : RUNS runs of CMD in the chroot; ms
 timed() {
-	local key=$1 label=$2 fk=$3 ref=$4 mn md mx r bad
+	local key=$1 label=$2 fk=$3 ref=$4 mn md mx r bad fl
 	shift 4
 	bt run "$runs" "$@" > "$tmp/$key.runs" 2> "$tmp/$key.err" || { fig "$key" "$label" ms - - - - "failed"; return 1; }
 	bad=$(awk '$3 != 0' "$tmp/$key.runs" | head -n 1)
@@ -234,7 +234,9 @@ timed() {
 	r=-
 	[ -n "$ref" ] && [ -n "${M[$ref]:-}" ] && r="$(ratio "$md" "${M[$ref]}")x $ref"
 	[ -z "$bad" ] || r="$r (exit $(echo "$bad" | cut -d' ' -f3))"
-	fig "$key" "$label" ms "$mn" "$md" "$mx" "${F[$fk]:--} $fk" "$r"
+	fl=-
+	[ -n "$fk" ] && fl="${F[$fk]:--} $fk"
+	fig "$key" "$label" ms "$mn" "$md" "$mx" "$fl" "$r"
 }
 
 floors() {
@@ -341,7 +343,7 @@ if has query; then
 		timed "top.$n" "memvirt top --batch -i 0.1 -d 0.1 (1 frame)" true "list.$n" \
 			/usr/bin/memvirt top --batch -i 0.1 -d 0.1
 		timed "export.$n" "memvirt export" true "list.$n" /usr/bin/memvirt export
-		timed "debugfs.$n" "cat debugfs kvm/*-*/*" sh "list.$n" /bin/sh -c 'cat /sys/kernel/debug/kvm/*-*/*'
+		timed "debugfs.$n" "cat debugfs kvm/*-*/* (all files)" sh "list.$n" /bin/sh -c 'cat /sys/kernel/debug/kvm/*-*/*; true'
 		case " $kvmstat_at " in
 		*" $n "*)
 			timed "ksd.$n" "kvm_stat -1 -d (incl. its 1 s sample)" py "list.$n" /usr/bin/kvm_stat -1 -d
@@ -409,7 +411,11 @@ fi
 if has backing; then
 	echo "SECTION|4 backing walk (memvirt show --backing minus show), $bsize slot"
 	echo "# backing: SIZE=$bsize ROUNDS=$runs"
-	SIZE=$bsize ROUNDS=$runs MEMVIRT_VMM=$vmm MEMVIRT_CLI=$cli bash "$here/backing.sh" --guest > "$tmp/backing.out" 2>&1
+	# Timed runs from the tmpfs root: a 9p exec would add I/O waits, which
+	# under -icount jump the guest clock by whole timer periods.
+	SIZE=$bsize ROUNDS=$runs MEMVIRT_VMM=$vmm MEMVIRT_CLI=$cli \
+	MEMVIRT_BENCH_TIMER="chroot $R /usr/bin/benchtool run 1" MEMVIRT_BENCH_CLI=/usr/bin/memvirt \
+		bash "$here/backing.sh" --guest > "$tmp/backing.out" 2>&1
 	sed 's/^/# backing: /' "$tmp/backing.out"
 	for v in 4k thp hugetlb; do
 		awk -v v="$v" '$1 == "round" && $3 == v { print $NF }' "$tmp/backing.out" > "$tmp/bk.$v"
