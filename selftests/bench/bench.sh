@@ -42,6 +42,38 @@ build=${BUILD:-$top/.build}
 quick=${QUICK:-0}
 [ "$quick" = 0 ] || quick=1
 
+# The guest's tmpfs root: the commands, their libraries, python's stdlib.
+mkroot() {	# DIR
+	local R=$1 d pylib
+	rm -rf "$R" && mkdir -p "$R/usr/bin" "$R/usr/lib" "$R/usr/lib64" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/etc" || return 1
+	for d in bin:bin sbin:bin lib:lib lib64:lib64; do
+		ln -s "usr/${d#*:}" "$R/${d%:*}"
+	done
+	copy_libs() {
+		local f l
+		for f; do
+			ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | while read -r l; do
+				[ -e "$R$l" ] && continue
+				mkdir -p "$R$(dirname "$l")" && cp -L "$l" "$R$l"
+			done
+		done
+	}
+	copy_bin() {	# path [name]
+		cp -L "$1" "$R/usr/bin/${2:-$(basename "$1")}" && copy_libs "$1"
+	}
+	copy_bin "$top/user/memvirt" memvirt &&
+	copy_bin "$out/benchtool" benchtool &&
+	copy_bin /bin/true && copy_bin /bin/sh && copy_bin /bin/cat && copy_bin /usr/bin/env &&
+	copy_bin "$(readlink -f /usr/bin/python3)" python3 &&
+	cp "$out/kvm_stat" "$R/usr/bin/kvm_stat" || return 1
+	pylib=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+	tar -C / -cf - --exclude=test --exclude=idlelib --exclude=tkinter --exclude=ensurepip \
+		--exclude=lib2to3 --exclude=pydoc_data --exclude=turtledemo --exclude='config-3*' \
+		--exclude=site-packages --exclude=dist-packages "${pylib#/}" | tar -C "$R" -xf - || return 1
+	copy_libs "$pylib"/lib-dynload/*.so
+	cp /etc/ld.so.cache "$R/etc/"
+}
+
 if [ "${1:-}" != "--guest" ]; then
 	t_start=$(date +%s)
 	kernels=("$@")
@@ -62,6 +94,8 @@ if [ "${1:-}" != "--guest" ]; then
 		tar -xf "$tarball" -O linux-source-6.12/tools/kvm/kvm_stat/kvm_stat > "$out/kvm_stat.tmp" &&
 			chmod 755 "$out/kvm_stat.tmp" && mv "$out/kvm_stat.tmp" "$out/kvm_stat" || exit 1
 	fi
+	mkroot "$out/broot" && tar -C "$out/broot" -cf "$out/broot.tar" . ||
+		{ echo "bench: cannot build the guest's tmpfs root"; exit 1; }
 	rc=0
 	: > "$out/tables.txt"
 	for kver in "${kernels[@]}"; do
@@ -162,41 +196,12 @@ insmod "$MEMVIRT_KO" || { echo "# insmod memvirt.ko failed"; exit 1; }
 slab1=$(slab)
 modsize=$(awk '$1 == "memvirt" { print $2 }' /proc/modules)
 
-# ---- the tmpfs root: binaries and their libraries ----
-t0=$(date +%s)
-mkdir -p "$R/usr/bin" "$R/usr/lib" "$R/usr/lib64" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/etc"
-for d in bin:bin sbin:bin lib:lib lib64:lib64; do
-	[ -e "$R/${d%:*}" ] || ln -s "usr/${d#*:}" "$R/${d%:*}"
-done
-copy_libs() {
-	local f l
-	for f; do
-		ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | while read -r l; do
-			[ -e "$R$l" ] && continue
-			mkdir -p "$R$(dirname "$l")" && cp -L "$l" "$R$l"
-		done
-	done
-}
-copy_bin() {	# path [name]
-	cp -L "$1" "$R/usr/bin/${2:-$(basename "$1")}" && copy_libs "$1"
-}
-copy_bin "$cli" memvirt
-copy_bin "$bout/benchtool" benchtool
-copy_bin /bin/true
-copy_bin /bin/sh
-copy_bin /bin/cat
-copy_bin /usr/bin/env
-copy_bin "$(readlink -f /usr/bin/python3)" python3
-cp "$bout/kvm_stat" "$R/usr/bin/kvm_stat"
-pylib=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
-tar -C / -cf - --exclude=test --exclude=idlelib --exclude=tkinter --exclude=ensurepip \
-	--exclude=lib2to3 --exclude=pydoc_data --exclude=turtledemo --exclude='config-3*' \
-	--exclude=site-packages --exclude=dist-packages "${pylib#/}" | tar -C "$R" -xf -
-copy_libs "$pylib"/lib-dynload/*.so
-cp /etc/ld.so.cache "$R/etc/" 2>/dev/null
+# ---- the tmpfs root (packed on the host: one 9p read, not thousands) ----
+mkdir -p "$R" && tar -C "$R" -xf "$bout/broot.tar" ||
+	{ echo "# cannot unpack $bout/broot.tar"; exit 1; }
 mount --rbind /proc "$R/proc" && mount --rbind /sys "$R/sys" && mount --rbind /dev "$R/dev" ||
 	{ echo "# cannot bind /proc, /sys, /dev into $R"; exit 1; }
-echo "# tmpfs root $R: $(du -sm "$R" --exclude=proc --exclude=sys --exclude=dev 2>/dev/null | cut -f1) MiB, built in $(( $(date +%s) - t0 )) s"
+echo "# tmpfs root $R: $(du -sm "$R" --exclude=proc --exclude=sys --exclude=dev 2>/dev/null | cut -f1) MiB"
 bt() { chroot "$R" /usr/bin/benchtool "$@"; }
 
 # ---- statistics ----
@@ -333,7 +338,7 @@ if has query; then
 		bt dump "$runs" > "$tmp/q$n.dump" 2> "$tmp/q.err" || sed 's/^/#   /' "$tmp/q.err"
 		read -r mn md mx < <(stats "$tmp/q$n.dump" 1 1e6)
 		M[dump.$n]=$md
-		fig "dump.$n" "VM dump alone (in-process), $n VMs ($(awk 'NR == 1 { print $2 }' "$tmp/q$n.dump") seen)" \
+		fig "dump.$n" "VM dump alone (in-process), $n VMs ($(awk 'NR == 1 { print $2 " seen, " $3 " rounds" }' "$tmp/q$n.dump"))" \
 			ms "$mn" "$md" "$mx" - -
 		timed "list.$n" "memvirt list" true "" /usr/bin/memvirt list
 		read -r mn md mx < <(stats "$tmp/list.$n.runs" 2 1024)

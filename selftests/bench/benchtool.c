@@ -7,7 +7,8 @@
  *                                  "<ns> <maxrss_kib> <exit>": the time from
  *                                  fork() to wait4() and the child's peak RSS
  *   benchtool dump N               N VM dumps (MEMVIRT_CMD_VM_GET) in this
- *                                  process, one open socket: "<ns> <vms>"
+ *                                  process, one open socket: "<ns> <vms>
+ *                                  <rounds>" (recvmsg() batches with data)
  *   benchtool zones N              the same for MEMVIRT_CMD_ZONE_GET
  *   benchtool procs NPROC NFDS     NPROC idle processes holding NFDS open
  *                                  fds each; prints "ready", then waits
@@ -105,7 +106,7 @@ static int cmd_dump(int n, int zones)
 			fprintf(stderr, "benchtool: dump failed: %d %s\n", err.err, err.msg);
 			return 1;
 		}
-		printf("%lld %d\n", t1 - t0, nr);
+		printf("%lld %d %u\n", t1 - t0, nr, st.data_batches);
 		fflush(stdout);
 	}
 	mv_nl_close(&nl);
