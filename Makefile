@@ -7,6 +7,8 @@
 #   make check         build and run the kselftests on every test kernel
 #   make check-debug   the same on the debug kernel only (KASAN, lockdep, ...)
 #   make stress        the fuzzer and the churn test at 10x their size
+#   make bench         performance figures on every test kernel (QUICK=1: a
+#                      shorter run); Documentation/performance.rst
 #   make deps          install the Debian packages building and running need
 #   make deps-test     ... and those the tests and the demo need (as root)
 #   make style         checkpatch --strict on the module
@@ -40,7 +42,7 @@ COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 # report the upstream release, 6.1.N, not the package's).
 KREL ?= $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))),$(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null))
 
-.PHONY: all kmod user bpf selftests deps deps-test check check-debug stress demo style clean
+.PHONY: all kmod user bpf selftests deps deps-test check check-debug stress bench demo style clean
 .PHONY: install install-user install-kmod uninstall deb
 
 all: kmod user
@@ -82,6 +84,10 @@ stress: deps-test
 		MEMVIRT_QEMU_TIMEOUT=$${MEMVIRT_QEMU_TIMEOUT:-7200} \
 		MEMVIRT_TEST_TIMEOUT=$${MEMVIRT_TEST_TIMEOUT:-3600} \
 		./selftests/qemu/check.sh
+
+# Not part of check: figures, not verdicts (selftests/bench/bench.sh).
+bench: deps-test
+	$(Q)QUICK=$(QUICK) ./selftests/bench/bench.sh
 
 demo: deps-test
 	$(Q)./selftests/qemu/demo.sh

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # backing.sh - how fast "memvirt show --backing" reads the host backing of a
-# 1 GiB memslot, fully touched, THP-backed and 4K-backed. A benchmark, not a
-# test: it prints figures and judges nothing.
+# 1 GiB memslot, fully touched, 4K-, THP- and hugetlb-backed. A benchmark,
+# not a test: it prints figures and judges nothing ("make bench" runs it).
 #
 #   selftests/bench/backing.sh [KVER...]     on the host: boot each kernel
 #                                            with run-vm.sh (default: all)
@@ -11,12 +11,16 @@
 #                                            memvirt.ko loaded
 #
 # For each variant a memvirt-vmm VM gets one SIZE slot, every 4K page
-# written once. Then ROUNDS times each: "memvirt show ID --json" (netlink
-# only) and "memvirt show ID --backing --json"; the difference of the means
-# is the cost of the backing walk, printed as GiB/s of guest memory.
+# written once. Then ROUNDS times, in turn: "memvirt show ID --json" (netlink
+# only) and "memvirt show ID --backing --json"; the difference is the cost of
+# the backing walk, printed as GiB/s of guest memory per round ("round R
+# VARIANT SHOW_NS BACKING_NS GIB/S") and from the means. The hugetlb
+# variant reserves SIZE of 2M pages for itself and gives them back.
 #
 # Environment: SIZE (default 1G), ROUNDS (default 5), MEMVIRT_VMM,
-# MEMVIRT_CLI, BUILD.
+# MEMVIRT_CLI, BUILD; MEMVIRT_BENCH_TIMER, a command that runs the words
+# after it once and prints "<ns> ..." (bench.sh: benchtool in its tmpfs
+# root), with MEMVIRT_BENCH_CLI the CLI as that command sees it.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -75,14 +79,31 @@ echo "# $size slot ($pages pages) written in full, $rounds rounds per figure"
 
 now() { date +%s%N; }
 
+timer=${MEMVIRT_BENCH_TIMER:-}
+tcli=${MEMVIRT_BENCH_CLI:-$cli}
+
+# ns of one run of "$@"
+once_ns() {
+	local t0 t1
+	if [ -n "$timer" ]; then
+		[ "$1" = "$cli" ] && shift && set -- "$tcli" "$@"
+		# shellcheck disable=SC2086
+		$timer "$@" | awk '$3 != 0 { exit 1 } { print $1 }' ||
+			{ echo "#   $* failed" >&2; return 1; }
+		return
+	fi
+	t0=$(now)
+	"$@" > "$tmp/out" 2> "$tmp/err" || { sed 's/^/#   /' "$tmp/err" >&2; return 1; }
+	t1=$(now)
+	echo $((t1 - t0))
+}
+
 # mean ns of ROUNDS runs of "$@"
 mean_ns() {
-	local t0 t1 r sum=0
+	local r ns sum=0
 	for r in $(seq "$rounds"); do
-		t0=$(now)
-		"$@" > "$tmp/out" 2> "$tmp/err" || { sed 's/^/#   /' "$tmp/err" >&2; return 1; }
-		t1=$(now)
-		sum=$((sum + t1 - t0))
+		ns=$(once_ns "$@") || return 1
+		sum=$((sum + ns))
 	done
 	echo $((sum / rounds))
 }
@@ -105,8 +126,17 @@ variant() {	# name backing
 	echo "# $name: VM $id ready in $(((t1 - t0) / 1000000)) ms"
 	"$cli" show "$id" --backing > "$tmp/show"
 	sed -n '/^Host backing/,$p' "$tmp/show" | sed 's/^/#   /'
-	plain=$(mean_ns "$cli" show "$id" --json) || return 1
-	bk=$(mean_ns "$cli" show "$id" --backing --json) || return 1
+	plain=0 bk=0
+	for r in $(seq "$rounds"); do
+		p=$(once_ns "$cli" show "$id" --json) || return 1
+		b=$(once_ns "$cli" show "$id" --backing --json) || return 1
+		plain=$((plain + p)) bk=$((bk + b))
+		awk -v r="$r" -v name="$name" -v p="$p" -v b="$b" -v bytes="$bytes" 'BEGIN {
+			d = b - p; if (d <= 0) d = 1
+			printf "round %d %s %d %d %.3f\n", r, name, p, b, (bytes / 1073741824) / (d / 1e9)
+		}'
+	done
+	plain=$((plain / rounds)) bk=$((bk / rounds))
 	awk -v name="$name" -v p="$plain" -v b="$bk" -v bytes="$bytes" 'BEGIN {
 		d = b - p; if (d <= 0) d = 1
 		printf "%-6s show %8.1f ms, show --backing %8.1f ms: backing %8.1f ms = %6.2f GiB/s\n",
@@ -122,3 +152,12 @@ variant() {	# name backing
 
 variant thp thp
 variant 4k nothp
+hp=/proc/sys/vm/nr_hugepages
+hp0=$(cat $hp)
+echo $((hp0 + bytes / (2 << 20))) > $hp
+if [ "$(cat $hp)" -ge $((hp0 + bytes / (2 << 20))) ]; then
+	variant hugetlb hugetlb
+else
+	echo "# hugetlb: only $(cat $hp) of $((hp0 + bytes / (2 << 20))) 2M pages reserved; skipped"
+fi
+echo "$hp0" > $hp
