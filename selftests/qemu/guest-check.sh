@@ -36,6 +36,9 @@ fi
 
 export MEMVIRT_KO
 export PATH="$MEMVIRT_TOP/user:$PATH"
+# A per-test time limit from the host (the debug kernel's) holds for the
+# kselftest runner too.
+[ -z "${MEMVIRT_TEST_TIMEOUT:-}" ] || export kselftest_override_timeout=$MEMVIRT_TEST_TIMEOUT
 # MEMVIRT_TESTS: run only these tests (names as in selftests/Makefile), in
 # the kselftest runner's nested TAP.
 run_some() {

@@ -17,7 +17,7 @@
 #                         evenly (default 2); with fewer vCPUs than nodes,
 #                         the last nodes are memory-only
 #   MEMVIRT_QEMU_TIMEOUT  seconds before the guest is killed (default 1200; check.sh
-#                         gives the debug kernel 4800)
+#                         gives the debug kernel 7200)
 #   MEMVIRT_QEMU_ARGS     extra QEMU arguments (e.g. NUMA nodes)
 #   MEMVIRT_QEMU_APPEND   extra kernel command line
 #   MEMVIRT_KROOT         boot a kernel built by scripts/debug-kernel.sh (its
