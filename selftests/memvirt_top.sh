@@ -19,7 +19,9 @@ echo "# VM $id"
 
 "$cli" top -J -i 1 -d 6 > "$tmp/top.json" 2> "$tmp/top.err" &
 top_pid=$!
-sleep 2
+# The touch starts once the probes are attached: after top's first interval
+# (on the debug kernel attaching alone can take seconds).
+for _ in $(seq 300); do [ -s "$tmp/top.json" ] && break; sleep 0.1; done
 echo "touch 0,0,$pages,4096,w" >&3
 for _ in $(seq 100); do grep -q '^ok$' "$tmp/out" && break; sleep 0.1; done
 wait "$top_pid"
