@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backing.h"
+#include "lib/backing.h"
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1ULL << PAGE_SHIFT)
