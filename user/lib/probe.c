@@ -174,6 +174,76 @@ static int attach_one(struct mv_faults *st, struct bpf_program *prog, const char
 	return 0;
 }
 
+/* The object's constants and map sizes after the options @o. */
+static void configure(struct faults_bpf *skel, const struct mv_probe_opts *o, bool f)
+{
+	skel->rodata->vm_mask = o->max_vms - 1;
+	skel->rodata->vm_shift = 64 - __builtin_ctz(o->max_vms);
+	skel->rodata->region_shift = o->region_shift;
+	skel->rodata->track_regions = o->regions;
+	skel->rodata->measure_latency = !o->no_latency;
+	skel->rodata->track_pagein = !o->lite;
+	skel->rodata->use_entry = !(o->lite && f);
+	skel->rodata->track_levels = !o->no_levels;
+	bpf_map__set_max_entries(skel->maps.vms, o->max_vms);
+	bpf_map__set_max_entries(skel->maps.vm_stats, o->max_vms);
+	bpf_map__set_max_entries(skel->maps.vm_regions, o->regions ? o->max_regions : 1);
+	bpf_map__set_max_entries(skel->maps.vm_slots, o->slots ? o->max_slots : 1);
+	if (o->trace) {
+		skel->rodata->trace_on = true;
+		skel->rodata->trace_rate = o->trace_rate;
+		/* "<pid>-<fd>": the pid matches when BPF cannot read the debugfs name. */
+		skel->rodata->trace_pid = strtoul(o->vm, NULL, 10);
+		memcpy((char *)skel->rodata->trace_name, o->vm, strlen(o->vm) + 1);
+	} else {
+		bpf_map__set_max_entries(skel->maps.trace_rb, getpagesize());
+	}
+}
+
+/* The hooks, in order; 0 or -errno if a required one would not attach. */
+static int attach_all(struct mv_faults *st, bool f)
+{
+	struct faults_bpf *skel = st->skel;
+	int err;
+
+	/*
+	 * Exit before entry: a fault whose entry we saw always has its exit seen
+	 * too, so no in-flight slot is left claimed.
+	 */
+	if ((err = attach_one(st, f ? skel->progs.fexit_kvm_mmu_page_fault :
+				      skel->progs.kretprobe_kvm_mmu_page_fault,
+			      f ? "fexit kvm_mmu_page_fault" : "kretprobe kvm_mmu_page_fault",
+			      true, NULL)))
+		return err;
+	if (!st->o.no_levels)
+		attach_one(st, f ? skel->progs.tp_btf_kvm_mmu_set_spte :
+				   skel->progs.raw_tp_kvm_mmu_set_spte,
+			   f ? "tp_btf kvm_mmu_set_spte" : "raw_tp kvm_mmu_set_spte", false,
+			   &st->levels);
+	if (st->o.slots &&
+	    (err = attach_one(st, f ? skel->progs.tp_btf_kvm_mmu_spte_requested :
+				      skel->progs.raw_tp_kvm_mmu_spte_requested,
+			      f ? "tp_btf kvm_mmu_spte_requested" : "raw_tp kvm_mmu_spte_requested",
+			      true, NULL)))
+		return err;
+	if (!(st->o.lite && f))
+		attach_one(st, f ? skel->progs.tp_btf_mark_mmio_spte :
+				   skel->progs.raw_tp_mark_mmio_spte,
+			   f ? "tp_btf mark_mmio_spte" : "raw_tp mark_mmio_spte", false,
+			   &st->mmio_hook);
+	attach_one(st, f && !st->destroy_kprobe ? skel->progs.fentry_kvm_destroy_vm :
+						 skel->progs.kprobe_kvm_destroy_vm,
+		   f && !st->destroy_kprobe ? "fentry kvm_destroy_vm" : "kprobe kvm_destroy_vm",
+		   false, &st->destroy_hook);
+	if (!(st->o.lite && f) &&
+	    (err = attach_one(st, f ? skel->progs.fentry_kvm_mmu_page_fault :
+				      skel->progs.kprobe_kvm_mmu_page_fault,
+			      f ? "fentry kvm_mmu_page_fault" : "kprobe kvm_mmu_page_fault",
+			      true, NULL)))
+		return err;
+	return 0;
+}
+
 static int try_method(struct mv_faults *st, enum attach_mode mode)
 {
 	bool f = mode == ATTACH_FENTRY;
@@ -190,27 +260,7 @@ static int try_method(struct mv_faults *st, enum attach_mode mode)
 			 strerror(errno));
 		return -1;
 	}
-	skel->rodata->vm_mask = st->o.max_vms - 1;
-	skel->rodata->vm_shift = 64 - __builtin_ctz(st->o.max_vms);
-	skel->rodata->region_shift = st->o.region_shift;
-	skel->rodata->track_regions = st->o.regions;
-	skel->rodata->measure_latency = !st->o.no_latency;
-	skel->rodata->track_pagein = !st->o.lite;
-	skel->rodata->use_entry = !(st->o.lite && f);
-	skel->rodata->track_levels = !st->o.no_levels;
-	bpf_map__set_max_entries(skel->maps.vms, st->o.max_vms);
-	bpf_map__set_max_entries(skel->maps.vm_stats, st->o.max_vms);
-	bpf_map__set_max_entries(skel->maps.vm_regions, st->o.regions ? st->o.max_regions : 1);
-	bpf_map__set_max_entries(skel->maps.vm_slots, st->o.slots ? st->o.max_slots : 1);
-	if (st->o.trace) {
-		skel->rodata->trace_on = true;
-		skel->rodata->trace_rate = st->o.trace_rate;
-		/* "<pid>-<fd>": the pid matches when BPF cannot read the debugfs name. */
-		skel->rodata->trace_pid = strtoul(st->o.vm, NULL, 10);
-		memcpy((char *)skel->rodata->trace_name, st->o.vm, strlen(st->o.vm) + 1);
-	} else {
-		bpf_map__set_max_entries(skel->maps.trace_rb, getpagesize());
-	}
+	configure(skel, &st->o, f);
 	/* The destroy hook only cleans up: a kprobe does where fentry cannot. */
 	st->destroy_kprobe = f && !kernel_btf_has_func("kvm_destroy_vm");
 	set_autoload(skel, mode, &st->o, st->destroy_kprobe);
@@ -221,40 +271,8 @@ static int try_method(struct mv_faults *st, enum attach_mode mode)
 			 load_why[0] ? ": " : "", load_why);
 		goto fail;
 	}
-	/*
-	 * Exit before entry: a fault whose entry we saw always has its exit seen
-	 * too, so no in-flight slot is left claimed.
-	 */
-	if ((err = attach_one(st, f ? skel->progs.fexit_kvm_mmu_page_fault :
-				      skel->progs.kretprobe_kvm_mmu_page_fault,
-			      f ? "fexit kvm_mmu_page_fault" : "kretprobe kvm_mmu_page_fault",
-			      true, NULL)))
-		goto fail;
-	if (!st->o.no_levels)
-		attach_one(st, f ? skel->progs.tp_btf_kvm_mmu_set_spte :
-				   skel->progs.raw_tp_kvm_mmu_set_spte,
-			   f ? "tp_btf kvm_mmu_set_spte" : "raw_tp kvm_mmu_set_spte", false,
-			   &st->levels);
-	if (st->o.slots &&
-	    (err = attach_one(st, f ? skel->progs.tp_btf_kvm_mmu_spte_requested :
-				      skel->progs.raw_tp_kvm_mmu_spte_requested,
-			      f ? "tp_btf kvm_mmu_spte_requested" : "raw_tp kvm_mmu_spte_requested",
-			      true, NULL)))
-		goto fail;
-	if (!(st->o.lite && f))
-		attach_one(st, f ? skel->progs.tp_btf_mark_mmio_spte :
-				   skel->progs.raw_tp_mark_mmio_spte,
-			   f ? "tp_btf mark_mmio_spte" : "raw_tp mark_mmio_spte", false,
-			   &st->mmio_hook);
-	attach_one(st, f && !st->destroy_kprobe ? skel->progs.fentry_kvm_destroy_vm :
-						 skel->progs.kprobe_kvm_destroy_vm,
-		   f && !st->destroy_kprobe ? "fentry kvm_destroy_vm" : "kprobe kvm_destroy_vm",
-		   false, &st->destroy_hook);
-	if (!(st->o.lite && f) &&
-	    (err = attach_one(st, f ? skel->progs.fentry_kvm_mmu_page_fault :
-				      skel->progs.kprobe_kvm_mmu_page_fault,
-			      f ? "fentry kvm_mmu_page_fault" : "kprobe kvm_mmu_page_fault",
-			      true, NULL)))
+	err = attach_all(st, f);
+	if (err)
 		goto fail;
 	st->pagein = !st->o.lite;
 	/* Does the kernel report kprobe misses (and count kprobe programs')? */

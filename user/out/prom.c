@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,23 +285,16 @@ static const char *const access_names[MV_FA_NR] = { "read", "write", "fetch" };
 static const char *const cause_names[MV_FK_NR] = { "not_present", "protection", "rsvd" };
 static const char *const level_names[MV_FL_NR] = { "4K", "2M", "1G", "other" };
 
-static void fault_metrics(struct mv_prom *e, const struct mv_host *h)
+/* Losses: a reason this kernel does not report has no counter, measurable 0. */
+static void loss_metrics(struct mv_prom *e, const struct mv_host *h)
 {
-	const struct mv_vm_faults *t = h->vf;
-	struct mv_fault_totals caps;
-	struct mv_fault_losses lost;
 	struct label pl[] = { { "method", mv_faults_method(h->faults) } };
+	struct mv_fault_losses lost;
 	size_t i;
-	int b;
-
-	/* A VM the probes have not seen yet has faulted nothing since: zeros. */
-	mv_faults_totals(h->faults, "", &caps);
 
 	family(e, "memvirt_faults_probe_info", "gauge",
 	       "The page-fault probes are attached, and how (fentry or kprobe).");
 	sample_u(e, "memvirt_faults_probe_info", pl, 1, 1);
-
-	/* Losses: a reason this kernel does not report has no counter, measurable 0. */
 	mv_faults_losses(h->faults, true, &lost);
 	family(e, "memvirt_probe_lost_total", "counter",
 	       "Page faults (or probe hits) the fault probes could not count since they "
@@ -321,6 +315,27 @@ static void fault_metrics(struct mv_prom *e, const struct mv_host *h)
 			sample_u(e, "memvirt_probe_lost_measurable", l, 1,
 				 lost.state[i] == MV_LOSS_OK);
 	}
+}
+
+/* A counter family of one value per VM: the field at @off of its totals. */
+static void vm_counter(struct mv_prom *e, const struct mv_host *h, const char *name,
+		       const char *help, size_t off)
+{
+	size_t i;
+
+	family(e, name, "counter", help);
+	for (i = 0; i < h->nr_vms; i++) {
+		struct label l[] = { { "vm", h->vms[i].id } };
+
+		sample_u(e, name, l, 1, *(const unsigned long long *)
+			 ((const char *)&h->vf[i].total + off));
+	}
+}
+
+static void fault_counts(struct mv_prom *e, const struct mv_host *h,
+			 const struct mv_fault_totals *caps)
+{
+	size_t i;
 
 	family(e, "memvirt_vm_page_faults_total", "counter",
 	       "KVM page faults (EPT/NPT violations) handled, by access and cause.");
@@ -331,68 +346,75 @@ static void fault_metrics(struct mv_prom *e, const struct mv_host *h)
 						     { "access", access_names[a] },
 						     { "cause", cause_names[k] } };
 
-				sample_u(e, "memvirt_vm_page_faults_total", l, 3, t[i].total.cls[a][k]);
+				sample_u(e, "memvirt_vm_page_faults_total", l, 3,
+					 h->vf[i].total.cls[a][k]);
 			}
-
-	family(e, "memvirt_vm_page_faults_mmio_total", "counter",
-	       "KVM page faults handled as MMIO (emulated or exited to the VMM).");
-	for (i = 0; i < h->nr_vms; i++) {
-		struct label l[] = { { "vm", h->vms[i].id } };
-
-		sample_u(e, "memvirt_vm_page_faults_mmio_total", l, 1, t[i].total.mmio);
+	vm_counter(e, h, "memvirt_vm_page_faults_mmio_total",
+		   "KVM page faults handled as MMIO (emulated or exited to the VMM).",
+		   offsetof(struct mv_fault_totals, mmio));
+	if (caps->has_pagein) {
+		vm_counter(e, h, "memvirt_vm_page_faults_pagein_total",
+			   "KVM page faults that had to fault host memory in.",
+			   offsetof(struct mv_fault_totals, pagein));
+		vm_counter(e, h, "memvirt_vm_page_faults_pagein_major_total",
+			   "KVM page faults that took a major host fault (I/O: swap, file).",
+			   offsetof(struct mv_fault_totals, pagein_major));
 	}
-
-	if (caps.has_pagein) {
-		family(e, "memvirt_vm_page_faults_pagein_total", "counter",
-		       "KVM page faults that had to fault host memory in.");
-		for (i = 0; i < h->nr_vms; i++) {
-			struct label l[] = { { "vm", h->vms[i].id } };
-
-			sample_u(e, "memvirt_vm_page_faults_pagein_total", l, 1, t[i].total.pagein);
-		}
-		family(e, "memvirt_vm_page_faults_pagein_major_total", "counter",
-		       "KVM page faults that took a major host fault (I/O: swap, file).");
-		for (i = 0; i < h->nr_vms; i++) {
-			struct label l[] = { { "vm", h->vms[i].id } };
-
-			sample_u(e, "memvirt_vm_page_faults_pagein_major_total", l, 1,
-				 t[i].total.pagein_major);
-		}
-	}
-
-	if (caps.has_levels) {
-		family(e, "memvirt_vm_fault_mappings_total", "counter",
-		       "Leaf mappings KVM's page faults installed, by page size.");
-		for (i = 0; i < h->nr_vms; i++)
-			for (int s = 0; s < MV_FL_NR; s++) {
-				struct label l[] = { { "vm", h->vms[i].id },
-						     { "size", level_names[s] } };
-
-				sample_u(e, "memvirt_vm_fault_mappings_total", l, 2, t[i].total.spte[s]);
-			}
-	}
-
-	if (!caps.has_latency)
+	if (!caps->has_levels)
 		return;
-	family(e, "memvirt_vm_page_fault_duration_seconds", "histogram",
-	       "Time in KVM's page-fault handler (log2 buckets).");
+	family(e, "memvirt_vm_fault_mappings_total", "counter",
+	       "Leaf mappings KVM's page faults installed, by page size.");
+	for (i = 0; i < h->nr_vms; i++)
+		for (int s = 0; s < MV_FL_NR; s++) {
+			struct label l[] = { { "vm", h->vms[i].id },
+					     { "size", level_names[s] } };
+
+			sample_u(e, "memvirt_vm_fault_mappings_total", l, 2,
+				 h->vf[i].total.spte[s]);
+		}
+}
+
+static void fault_latency(struct mv_prom *e, const struct mv_host *h)
+{
+	const char *name = "memvirt_vm_page_fault_duration_seconds";
+	char n[96];
+	size_t i;
+	int b;
+
+	family(e, name, "histogram", "Time in KVM's page-fault handler (log2 buckets).");
 	for (i = 0; i < h->nr_vms; i++) {
+		const struct mv_fault_totals *t = &h->vf[i].total;
 		uint64_t cum = 0;
 		char le[32];
 		struct label l[] = { { "vm", h->vms[i].id }, { "le", le } };
 
-		/* Slot h counts [2^h, 2^(h+1)) ns: bucket le=2^(h+1) ns. */
-		for (b = 0; b < MV_FAULTS_HIST_SLOTS; b++) {
-			cum += t[i].total.hist[b];
-			snprintf(le, sizeof(le), "%.10g", (double)(2ULL << b) / 1e9);
-			sample_u(e, "memvirt_vm_page_fault_duration_seconds_bucket", l, 2, cum);
+		/* Slot b counts [2^b, 2^(b+1)) ns: bucket le=2^(b+1) ns. */
+		snprintf(n, sizeof(n), "%s_bucket", name);
+		for (b = 0; b <= MV_FAULTS_HIST_SLOTS; b++) {
+			cum += b < MV_FAULTS_HIST_SLOTS ? t->hist[b] : 0;
+			if (b < MV_FAULTS_HIST_SLOTS)
+				snprintf(le, sizeof(le), "%.10g", (double)(2ULL << b) / 1e9);
+			else
+				snprintf(le, sizeof(le), "+Inf");
+			sample_u(e, n, l, 2, cum);
 		}
-		snprintf(le, sizeof(le), "+Inf");
-		sample_u(e, "memvirt_vm_page_fault_duration_seconds_bucket", l, 2, cum);
-		sample_d(e, "memvirt_vm_page_fault_duration_seconds_sum", l, 1,
-			 t[i].total.lat_ns / 1e9);
-		sample_u(e, "memvirt_vm_page_fault_duration_seconds_count", l, 1, cum);
+		snprintf(n, sizeof(n), "%s_sum", name);
+		sample_d(e, n, l, 1, t->lat_ns / 1e9);
+		snprintf(n, sizeof(n), "%s_count", name);
+		sample_u(e, n, l, 1, cum);
 	}
+}
+
+static void fault_metrics(struct mv_prom *e, const struct mv_host *h)
+{
+	struct mv_fault_totals caps;
+
+	/* A VM the probes have not seen yet has faulted nothing since: zeros. */
+	mv_faults_totals(h->faults, "", &caps);
+	loss_metrics(e, h);
+	fault_counts(e, h, &caps);
+	if (caps.has_latency)
+		fault_latency(e, h);
 }
 
 /* ---- per zone ---------------------------------------------------------- */
