@@ -210,9 +210,6 @@ int mv_cmd_export(int argc, char **argv, struct mv_opts *o)
 			mv_err("exporting without page-fault counters");
 	}
 	rc = mv_loop(&x.loop, export_once, &x) ? MV_EXIT_FAILURE : MV_EXIT_OK;
-	mv_faults_stop(x.h.faults);
-	mv_host_free(&x.h);
-	mv_backing_close(x.h.bctx);
-	mv_nl_close(x.h.nl);
+	mv_host_close(&x.h);
 	return rc;
 }

@@ -123,18 +123,9 @@ int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
 	}
 	if (a.summary)
 		what |= MV_HOST_SUM;
-	if (mv_host_read(&h, what))
-		goto out;
-	err = a.summary ? summary_print(&h, o) :
-	      mv_fields_table(&h, NULL, cols, n, 0, "vms", o);
-	if (err) {
-		mv_err_errno(err, "cannot print");
-		goto out;
-	}
-	ret = MV_EXIT_OK;
-out:
-	mv_host_free(&h);
-	mv_backing_close(h.bctx);
-	mv_nl_close(h.nl);
+	if (!mv_host_read(&h, what))
+		ret = mv_print_status(a.summary ? summary_print(&h, o) :
+				      mv_fields_table(&h, NULL, cols, n, 0, "vms", o));
+	mv_host_close(&h);
 	return ret;
 }

@@ -260,15 +260,8 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 	if (show_read(&h, argv[optind], a.backing))
 		goto out;
 	mv_show_parts(&h, o, a.backing, parts);
-	err = o->json ? show_json(&h, parts) : show_human(&h, parts, o);
-	if (err) {
-		mv_err_errno(err, "cannot print");
-		goto out;
-	}
-	ret = MV_EXIT_OK;
+	ret = mv_print_status(o->json ? show_json(&h, parts) : show_human(&h, parts, o));
 out:
-	mv_host_free(&h);
-	mv_backing_close(h.bctx);
-	mv_nl_close(h.nl);
+	mv_host_close(&h);
 	return ret;
 }

@@ -159,7 +159,7 @@ static int add_losses(struct json_object *doc, const struct top *t)
 	struct mv_fault_losses l;
 
 	if (!t->h.faults)
-		return 0;
+		return mv_json_add(doc, "faults_lost", NULL);
 	mv_faults_losses(t->h.faults, false, &l);
 	return mv_json_add(doc, "faults_lost", mv_losses_json(&l));
 }
@@ -287,9 +287,7 @@ int mv_cmd_top(int argc, char **argv, struct mv_opts *o)
 			       "--no-faults hides this)");
 	}
 	rc = mv_loop(&t.loop, refresh, &t) ? MV_EXIT_FAILURE : MV_EXIT_OK;
-	mv_faults_stop(t.h.faults);
-	mv_host_free(&t.h);
-	mv_nl_close(t.h.nl);
+	mv_host_close(&t.h);
 	free(t.order);
 	return rc;
 }

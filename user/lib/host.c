@@ -344,3 +344,14 @@ void mv_host_free(struct mv_host *h)
 	h->nr_vms = h->nr_slots = h->nr_zones = 0;
 	h->cap_vms = h->cap_slots = h->cap_zones = 0;
 }
+
+void mv_host_close(struct mv_host *h)
+{
+	mv_host_free(h);
+	mv_faults_stop(h->faults);
+	mv_backing_close(h->bctx);
+	mv_nl_close(h->nl);
+	h->faults = NULL;
+	h->bctx = NULL;
+	h->nl = NULL;
+}

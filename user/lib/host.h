@@ -76,6 +76,8 @@ struct mv_vm_faults {
 /* Reads @what; says why on failure. 0 or a negative errno. */
 int mv_host_read(struct mv_host *h, unsigned int what);
 void mv_host_free(struct mv_host *h);
+/* mv_host_free(), then closes what the verb opened: nl, bctx, faults. */
+void mv_host_close(struct mv_host *h);
 
 /* VM @i's backing total, NULL if not read. */
 const struct mv_backing *mv_host_vm_backing(const struct mv_host *h, size_t i);

@@ -200,6 +200,8 @@ struct keyed_map {
 	void (*fold)(void *cur, const void *vals, int ncpus);
 };
 
+_Static_assert(offsetof(struct faults_region_key, vm) == 0 &&
+	       offsetof(struct faults_slot_key, vm) == 0, "keys start with the VM");
 _Static_assert(offsetof(struct mv_probe_region, key) == 0 && offsetof(struct mv_probe_slot, key) == 0,
 	       "read_keyed() finds a record's key at its start");
 
@@ -349,6 +351,35 @@ double mv_probe_percentile(const struct faults_stats *d, double p)
 	return (double)(1ULL << FAULTS_HIST_SLOTS);
 }
 /*
+ * Rolls the records of a keyed map over: cur into prev. Records gone from
+ * the map, or of a VM reported gone or dead, are deleted from it and from
+ * @recs; those of a VM not reported yet keep their prev. Returns how many
+ * records are left.
+ */
+static size_t prune_keyed(struct mv_faults *st, const struct keyed_map *km, int fd,
+			  void *recs, size_t n)
+{
+	char *r = recs;
+	size_t i, out = 0;
+
+	for (i = 0; i < n; i++) {
+		char *rec = r + i * km->rec_size;
+		/* Both keys start with the vms[] index. */
+		struct mv_probe_vm *vm = find_vm(st, *(const __u32 *)rec);
+
+		if (!*(bool *)(rec + km->present_off) ||
+		    (vm && (!vm->present || vm->ident.state == FAULTS_VM_STATE_DEAD))) {
+			bpf_map_delete_elem(fd, rec);
+			continue;
+		}
+		if (vm)
+			memcpy(rec + km->prev_off, rec + km->cur_off, km->val_size);
+		memmove(r + out++ * km->rec_size, rec, km->rec_size);
+	}
+	return out;
+}
+
+/*
  * Roll cur into prev. A VM reported dead gives its entry back: its regions
  * and slots deleted, stats zeroed, then .kvm = 0 lets BPF claim the entry
  * again. Records of a VM not read yet (claimed after read_vms()) stay: the
@@ -363,35 +394,9 @@ void mv_faults_advance(struct mv_faults *st)
 	static const struct faults_vm free_vm;
 	size_t n = 0;
 
-	for (size_t i = 0; i < st->nregions; i++) {
-		struct mv_probe_region *r = &st->regions[i];
-		struct mv_probe_vm *vm = find_vm(st, r->key.vm);
-
-		if (!r->present || (vm && (!vm->present ||
-					   vm->ident.state == FAULTS_VM_STATE_DEAD))) {
-			bpf_map_delete_elem(rfd, &r->key);
-			continue;
-		}
-		if (vm)			/* else not reported yet: keep prev */
-			r->prev = r->cur;
-		st->regions[n++] = *r;
-	}
-	st->nregions = n;
-	n = 0;
-	for (size_t i = 0; i < st->nslots; i++) {
-		struct mv_probe_slot *r = &st->slots[i];
-		struct mv_probe_vm *vm = find_vm(st, r->key.vm);
-
-		if (!r->present || (vm && (!vm->present ||
-					   vm->ident.state == FAULTS_VM_STATE_DEAD))) {
-			bpf_map_delete_elem(bpf_map__fd(st->skel->maps.vm_slots), &r->key);
-			continue;
-		}
-		if (vm)			/* else not reported yet: keep prev */
-			r->prev = r->cur;
-		st->slots[n++] = *r;
-	}
-	st->nslots = n;
+	st->nregions = prune_keyed(st, &region_map, rfd, st->regions, st->nregions);
+	st->nslots = prune_keyed(st, &slot_map, bpf_map__fd(st->skel->maps.vm_slots),
+				 st->slots, st->nslots);
 	n = 0;
 	for (size_t i = 0; i < st->nvms; i++) {
 		struct mv_probe_vm *vm = &st->vms[i];

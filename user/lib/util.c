@@ -44,6 +44,15 @@ int mv_err_nomem(void)
 	return -ENOMEM;
 }
 
+int mv_print_status(int err)
+{
+	if (!err)
+		return MV_EXIT_OK;
+	if (err != -1)
+		mv_err_errno(err, "cannot print");
+	return MV_EXIT_FAILURE;
+}
+
 int mv_usage_error(const char *verb, const char *fmt, ...)
 {
 	va_list ap;

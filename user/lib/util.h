@@ -26,6 +26,9 @@ void mv_err_errno(int err, const char *fmt, ...)
 /* mv_err("out of memory"); returns -ENOMEM. */
 int mv_err_nomem(void);
 
+/* A verb's exit code after printing: says why if @err (-errno). */
+int mv_print_status(int err);
+
 /* Prints "memvirt: <msg>" and the --help hint; returns MV_EXIT_USAGE. */
 int mv_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

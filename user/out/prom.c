@@ -161,13 +161,17 @@ static void field_family(struct mv_prom *e, const struct mv_host *h, size_t firs
 		}
 }
 
-static bool family_seen(const char *name, size_t before)
+/* Is @name the prom of an entry before @before of the table @tab (stride @size)? */
+static bool family_seen(const void *tab, size_t size, size_t before, const char *name)
 {
 	size_t k;
 
-	for (k = 0; k < before; k++)
-		if (mv_fields[k].prom && !strcmp(mv_fields[k].prom, name))
+	for (k = 0; k < before; k++) {
+		const char *p = *(const char *const *)((const char *)tab + k * size);
+
+		if (p && !strcmp(p, name))
 			return true;
+	}
 	return false;
 }
 
@@ -220,21 +224,12 @@ static void vm_metrics(struct mv_prom *e, const struct mv_host *h)
 	}
 	host_metrics(e, h);
 	for (i = 0; i < mv_nr_fields; i++)
-		if (mv_fields[i].prom && !family_seen(mv_fields[i].prom, i))
+		if (mv_fields[i].prom &&
+		    !family_seen(&mv_fields[0].prom, sizeof(mv_fields[0]), i, mv_fields[i].prom))
 			field_family(e, h, i);
 }
 
 /* ---- host backing ----------------------------------------------------- */
-
-static bool bk_family_seen(const char *name, size_t before)
-{
-	size_t k;
-
-	for (k = 0; k < before; k++)
-		if (mv_bk_fields[k].prom && !strcmp(mv_bk_fields[k].prom, name))
-			return true;
-	return false;
-}
 
 static void bk_family(struct mv_prom *e, const struct mv_host *h, size_t first)
 {
@@ -262,7 +257,9 @@ static void backing_metrics(struct mv_prom *e, const struct mv_host *h)
 	size_t i;
 
 	for (i = 0; i < mv_nr_bk_fields; i++)
-		if (mv_bk_fields[i].prom && !bk_family_seen(mv_bk_fields[i].prom, i))
+		if (mv_bk_fields[i].prom &&
+		    !family_seen(&mv_bk_fields[0].prom, sizeof(mv_bk_fields[0]), i,
+				 mv_bk_fields[i].prom))
 			bk_family(e, h, i);
 	family(e, "memvirt_vm_host_node_bytes", "gauge",
 	       "Resident guest memory by the host NUMA node it is on.");
