@@ -32,7 +32,8 @@ static void show_help(FILE *f)
 	fputs("With --json the output is one object: the VM's fields (named as\n"
 	      "'memvirt list' columns, in snake_case) plus arrays \"caches\" and\n"
 	      "\"memslots\", and with --backing an object \"backing\" (\"slots\",\n"
-	      "\"total\"). Values the kernel does not report are null.\n", f);
+	      "\"total\"). Values the kernel does not report are null.\n"
+	      "show prints several tables: no -o.\n", f);
 }
 
 static int show_opt(int c, const char *arg, void *ctx)
