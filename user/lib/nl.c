@@ -23,6 +23,7 @@
 #include <netlink/genl/genl.h>
 
 #include "lib/nl.h"
+#include "lib/util.h"
 #include "lib/nl-req.h"
 
 #ifndef SOL_NETLINK
@@ -259,16 +260,16 @@ static bool mv_nl_version_ok(const struct mv_nl *nl)
 	if (nl->version == MEMVIRT_FAMILY_VERSION)
 		return true;
 	if (nl->version < MEMVIRT_FAMILY_VERSION) {
-		fprintf(stderr,
-			"memvirt: the loaded memvirt.ko speaks family version %u, "
-			"this memvirt needs %u: rebuild and reload kmod/memvirt.ko\n",
+		mv_err(
+			"the loaded memvirt.ko speaks family version %u, "
+			"this memvirt needs %u: rebuild and reload kmod/memvirt.ko",
 			nl->version, MEMVIRT_FAMILY_VERSION);
 		return false;
 	}
 	/* Newer modules only add attributes, which we skip. */
-	fprintf(stderr,
-		"memvirt: warning: the loaded memvirt.ko speaks family version %u, "
-		"newer than this memvirt (%u): statistics it added are not shown\n",
+	mv_err(
+		"warning: the loaded memvirt.ko speaks family version %u, "
+		"newer than this memvirt (%u): statistics it added are not shown",
 		nl->version, MEMVIRT_FAMILY_VERSION);
 	return true;
 }
@@ -280,17 +281,17 @@ struct mv_nl *mv_nl_open(void)
 	int err;
 
 	if (!nl) {
-		fprintf(stderr, "memvirt: out of memory\n");
+		mv_err("out of memory");
 		return NULL;
 	}
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk) {
-		fprintf(stderr, "memvirt: out of memory\n");
+		mv_err("out of memory");
 		goto fail;
 	}
 	err = genl_connect(nl->sk);
 	if (err < 0) {
-		fprintf(stderr, "memvirt: cannot open a generic netlink socket: %s\n",
+		mv_err("cannot open a generic netlink socket: %s",
 			nl_geterror(err));
 		goto fail;
 	}
@@ -303,12 +304,12 @@ struct mv_nl *mv_nl_open(void)
 	err = mv_nl_resolve(nl);
 	if (err == -ENOENT) {
 		if (!access("/sys/module/memvirt", F_OK))
-			fprintf(stderr, "memvirt: memvirt.ko is loaded, but its "
+			mv_err("memvirt.ko is loaded, but its "
 				"netlink family exists only in the host's initial "
-				"network namespace: run memvirt there\n");
+				"network namespace: run memvirt there");
 		else
-			fprintf(stderr, "memvirt: memvirt.ko is not loaded: "
-				"run `sudo insmod kmod/memvirt.ko`\n");
+			mv_err("memvirt.ko is not loaded: "
+				"run `sudo insmod kmod/memvirt.ko`");
 		goto fail;
 	}
 	if (err) {
@@ -334,12 +335,12 @@ void mv_nl_close(struct mv_nl *nl)
 void mv_nl_perror(const struct mv_nl *nl, int err, const char *what)
 {
 	if (err == -EPERM || err == -EACCES) {
-		fprintf(stderr, "memvirt: %s: permission denied%s%s\n", what,
+		mv_err("%s: permission denied%s%s", what,
 			nl->msg[0] ? ": " : "", nl->msg);
 		return;
 	}
 	if (err == -EBADMSG && !nl->msg[0]) {
-		fprintf(stderr, "memvirt: %s: malformed reply from memvirt.ko\n",
+		mv_err("%s: malformed reply from memvirt.ko",
 			what);
 		return;
 	}
@@ -349,8 +350,8 @@ void mv_nl_perror(const struct mv_nl *nl, int err, const char *what)
 		/* The module may name itself; we already do. */
 		if (!strncmp(m, "memvirt: ", 9))
 			m += 9;
-		fprintf(stderr, "memvirt: %s: %s\n", what, m);
+		mv_err("%s: %s", what, m);
 	} else
-		fprintf(stderr, "memvirt: %s: %s\n", what, strerror(-err));
+		mv_err("%s: %s", what, strerror(-err));
 }
 

@@ -162,7 +162,7 @@ static int attach_one(struct mv_faults *st, struct bpf_program *prog, const char
 			snprintf(st->why, sizeof(st->why), "cannot attach %s: %s", what,
 				 strerror(-err));
 		else if (st->o.verbose)
-			fprintf(stderr, "memvirt faults: %s: cannot attach: %s\n",
+			mv_err("faults: %s: cannot attach: %s",
 				what, strerror(-err));
 		return required ? err : 0;
 	}
@@ -303,7 +303,7 @@ static int setup(struct mv_faults *st)
 		if (!try_method(st, ATTACH_FENTRY))
 			goto ok;
 		/* One line: why the preferred method failed (-v: libbpf's whole log). */
-		fprintf(stderr, "memvirt faults: fentry: %s%s%s\n", st->why,
+		mv_err("faults: fentry: %s%s%s", st->why,
 			st->o.attach == ATTACH_AUTO ? "; falling back to kprobe" : "",
 			st->o.verbose ? "" : " (-v for libbpf's log)");
 		if (st->o.attach == ATTACH_FENTRY)
@@ -311,17 +311,17 @@ static int setup(struct mv_faults *st)
 	}
 	if (!try_method(st, ATTACH_KPROBE))
 		goto ok;
-	fprintf(stderr, "memvirt faults: kprobe: %s%s\n", st->why,
+	mv_err("faults: kprobe: %s%s", st->why,
 		st->o.verbose ? "" : " (-v for libbpf's log)");
 	if (geteuid())
-		fprintf(stderr, "memvirt faults: needs root (CAP_BPF and CAP_PERFMON)\n");
+		mv_err("faults: needs root (CAP_BPF and CAP_PERFMON)");
 	else if (access("/sys/module/kvm", F_OK))
-		fprintf(stderr, "memvirt faults: kvm is not loaded\n");
+		mv_err("faults: kvm is not loaded");
 	return -1;
 ok:
 	if (st->o.quiet)
 		return 0;
-	fprintf(stderr, "memvirt faults: attached with %s (%s kvm_mmu_page_fault%s%s%s)\n",
+	mv_err("faults: attached with %s (%s kvm_mmu_page_fault%s%s%s)",
 		st->method, st->o.lite ? "fexit" :
 		st->method[0] == 'f' ? "fentry/fexit" : "kprobe/kretprobe",
 		st->levels ? ", kvm_mmu_set_spte" : ", no mapping levels",
