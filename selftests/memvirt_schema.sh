@@ -22,43 +22,47 @@ vmm_start --vcpus 2 --slot gpa=0x100000,size=4M,backing=nothp \
 ID=$vm_id
 echo "# VM $ID"
 
-# VERB FILE: the types of every documented path; prints what is wrong.
+# VERB: the documented "PATH TYPES" lines.
+paths_of() { echo "$schema" | awk -v v="$1" '$1 == v { print $2, $3 }'; }
+
+# VERB FILE: the types of every documented path, in one jq run; prints
+# "PATH: TYPE, want TYPES" for each value of another type.
 check_types() {
-	local verb=$1 file=$2 path types p want got
-	echo "$schema" | awk -v v="$verb" '$1 == v { print $2, $3 }' |
-	while read -r path types; do
-		p=${path%\?}
-		want=$(echo "$types" | tr '|' '\n' | sed 's/\*$//' | sort -u | paste -sd, -)
-		got=$(jq -c "[($p)?] | map(type) | unique | .[]" "$file" 2>&1 | tr -d '"' |
-		      paste -sd, -)
-		for t in $(echo "$got" | tr ',' ' '); do
-			[ "$t" = null ] && [ "$p" != "$path" ] && continue
-			case ",$want," in *",$t,"*) ;; *) echo "$path: $t, want $types";; esac
-		done
-	done
+	local prog
+	prog=$(paths_of "$1" | awk '{
+		p = $1; opt = sub(/\?$/, "", p)
+		n = split($2, t, "|"); w = ""
+		for (i = 1; i <= n; i++) { sub(/\*$/, "", t[i]); w = w (w ? "," : "") "\"" t[i] "\"" }
+		if (opt) w = w ",\"null\""
+		printf "([(%s)?] | map(type) | unique - [%s] | map(\"%s: \" + . + \", want %s\")[]),\n", p, w, $1, $2
+	} END { print "empty" }')
+	jq -r "$prog" "$2" 2>&1
 }
 
-# VERB FILE: each documented object (not object*) has exactly its keys.
+# VERB FILE: each documented object (not object*, and the root) has
+# exactly the documented keys, in one jq run; prints what differs.
 check_keys() {
-	local verb=$1 file=$2 path all req out
-	{ echo ". object"; echo "$schema" | awk -v v="$verb" '$1 == v { print $2, $3 }'; } |
-	awk '$2 ~ /(^|\|)object($|\|)/ { print $1 }' |
-	while read -r path; do
-		p=${path%\?}
-		kids=$(echo "$schema" | awk -v v="$verb" '$1 == v { print $2 }' |
-		       awk -v p="$p" '{ q = (p == ".") ? "" : p
-				       if (index($0, q ".") == 1) {
-					       r = substr($0, length(q) + 2)
-					       if (r ~ /^[a-z0-9_]+\??$/) print r } }')
-		all=$(echo "$kids" | sed 's/?$//' | jq -R . | jq -sc 'map(select(. != ""))')
-		req=$(echo "$kids" | grep -v '?$' | jq -R . | jq -sc 'map(select(. != ""))')
-		out=$(jq -c --argjson all "$all" --argjson req "$req" \
-			"[($p)? | objects] | if length == 0 then empty else
-			 {extra: (map(keys) | add | unique - \$all),
-			  missing: ([.[] | \$req - keys] | add | unique)} |
-			 select(.extra != [] or .missing != []) end" "$file")
-		[ -z "$out" ] || echo "$path: $out"
-	done
+	local prog
+	prog=$({ echo ". object"; paths_of "$1"; } | awk '
+		{ p[NR] = $1; t[NR] = $2 }
+		END {
+			for (i = 1; i <= NR; i++) {
+				if (t[i] !~ /(^|\|)object($|\|)/) continue
+				q = p[i]; sub(/\?$/, "", q); pre = (q == ".") ? "" : q
+				all = ""; req = ""
+				for (j = 2; j <= NR; j++) {
+					if (index(p[j], pre ".") != 1) continue
+					r = substr(p[j], length(pre) + 2)
+					if (r !~ /^[a-z0-9_]+\??$/) continue
+					k = r; o = sub(/\?$/, "", k)
+					all = all (all ? "," : "") "\"" k "\""
+					if (!o) req = req (req ? "," : "") "\"" k "\""
+				}
+				printf "([(%s)? | objects] | select(length > 0) | {p: \"%s\", extra: (map(keys) | add | unique - [%s]), missing: ([.[] | [%s] - keys] | add | unique)} | select(.extra != [] or .missing != []) | tostring),\n", q, p[i], all, req
+			}
+			print "empty"
+		}')
+	jq -r "$prog" "$2" 2>&1
 }
 
 # VERB ARGS: the output into $tmp/VERB.json, the exit code in $rc. Verbs
