@@ -78,11 +78,11 @@ static int get_backing_as(struct ctx *c, const char *vm_id, int as, int slot_id,
 			  struct bk *b, double *host_huge, char *err, size_t errlen)
 {
 	static const char fields[] =
-		"[.size, .resident, .zero, .thp, .hugetlb, .swapped, .\"not-present\","
-		" .runs, .\"longest-run\", .\"shortest-run\","
+		"[.size, .resident, .zero, .thp, .hugetlb, .swapped, .not_present,"
+		" .runs, .longest_run, .shortest_run,"
 		" ((.nodes[] | select(.node == 0) | .bytes) // 0),"
 		" ((.nodes[] | select(.node == 1) | .bytes) // 0),"
-		" .\"node-unknown\"] | @tsv";
+		" .node_unknown] | @tsv";
 	char cmd[1024], sel[128], line[1024];
 	unsigned long long v[13];
 	FILE *f;
@@ -105,7 +105,7 @@ static int get_backing_as(struct ctx *c, const char *vm_id, int as, int slot_id,
 			 as, slot_id);
 	else
 		snprintf(sel, sizeof(sel), ".backing.total");
-	snprintf(cmd, sizeof(cmd), "jq -r '(%s | %s), .\"host-huge\"' %s", sel, fields, c->json);
+	snprintf(cmd, sizeof(cmd), "jq -r '(%s | %s), .host_huge' %s", sel, fields, c->json);
 	f = popen(cmd, "r");
 	if (!f) {
 		snprintf(err, errlen, "popen jq: %s", strerror(errno));
@@ -147,7 +147,7 @@ static int list_host(struct ctx *c, const char *vm_id, uint64_t *resident, doubl
 	if (run_to_file(cmd, c->json))
 		return -1;
 	snprintf(cmd, sizeof(cmd), "jq -r '.vms[] | select(.id == \"%s\") | "
-		 "\"\\(.resident) \\(.\"host-huge\")\"' %s", vm_id, c->json);
+		 "\"\\(.resident) \\(.host_huge)\"' %s", vm_id, c->json);
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;

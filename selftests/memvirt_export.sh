@@ -80,7 +80,7 @@ check "export exits 0 and its text parses into typed families, no series twice" 
 # 2. The VM as `memvirt list` and KVM's debugfs report it.
 want=$("$cli" list -J -o ID,PID,COMM,MEMORY,MAPPED,MAP-4K,MAP-2M,OVERHEAD |
 	jq -r --arg id "$id" '.vms[] | select(.id == $id) |
-	"\(.pid) \(.comm) \(.memory) \(.mapped) \(.["map-4k"]) \(.["map-2m"]) \(.overhead)"')
+	"\(.pid) \(.comm) \(.memory) \(.mapped) \(.map_4k) \(.map_2m) \(.overhead)"')
 got="$(value memvirt_vm_info vm="$id" pid="$vm_pid" comm=memvirt-vmm held_by=vm-fd | sed "s/^1$/$vm_pid memvirt-vmm/")"
 got="$got $(value memvirt_vm_memory_bytes vm="$id") $(value memvirt_vm_mapped_bytes vm="$id")"
 got="$got $(value memvirt_vm_mappings vm="$id" size=4K) $(value memvirt_vm_mappings vm="$id" size=2M)"
@@ -252,7 +252,7 @@ probes_left() {
 	echo "$left"
 }
 after_d=$(probes_left)
-"$cli" export -i 1 -o "$tmp/term.prom" 2> "$tmp/err" &
+"$cli" export -i 1 --textfile "$tmp/term.prom" 2> "$tmp/err" &
 ex_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/term.prom" ] && break; sleep 0.1; done
 attached=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
@@ -279,7 +279,7 @@ got="$got $(value memvirt_vm_host_runs vm="$id") $(value memvirt_vm_host_longest
 got="$got $(awk -v id="$id" 'index($1, "memvirt_vm_host_node_bytes{") == 1 && index($1, "vm=" id "}") {
 	match($1, /node=[0-9]+/); printf "%s:%s ", substr($1, RSTART + 5, RLENGTH - 5), $2 }' "$tmp/samples")"
 want=$("$cli" show "$id" --backing -J | jq -r '.. | objects | select(has("backing")) | .backing.total |
-	"\(.resident) \(.zero) \(.swapped) \(.["not-present"]) \(.thp) \(.hugetlb) \(.runs) \(.["longest-run"]) " +
+	"\(.resident) \(.zero) \(.swapped) \(.not_present) \(.thp) \(.hugetlb) \(.runs) \(.longest_run) " +
 	([.nodes[] | "\(.node):\(.bytes) "] | join(""))')
 echo "# show --backing: $want"
 echo "# export:         $got (resident zero swapped not-present thp hugetlb runs longest nodes)"

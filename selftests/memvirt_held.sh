@@ -20,7 +20,7 @@ echo "# VMs $a $b of pid $vm_pid"
 
 held() {	# ID: "held_by holders" as list -J reports them
 	"$cli" list -J -o ID,HELD-BY,HOLDERS |
-		jq -r --arg id "$1" '.vms[] | select(.id == $id) | "\(.["held-by"]) \(.holders)"'
+		jq -r --arg id "$1" '.vms[] | select(.id == $id) | "\(.held_by) \(.holders)"'
 }
 check "both VMs held by a VM fd, by the VMM" \
 	test "$(held "$a")" = "vm-fd $vm_pid" -a "$(held "$b")" = "vm-fd $vm_pid"
@@ -47,7 +47,7 @@ check "show reaches the mapping-only VM and says so" \
 "$cli" list -J > "$tmp/list.json"
 "$cli" list --summary -J > "$tmp/sum.json"
 want=$(jq -r '[(.vms | length), ([.vms[].memory] | add), ([.vms[].overhead] | add),
-	([.vms[] | select(.["held-by"] | startswith("vm-fd") | not)] | length)] | @tsv' "$tmp/list.json")
+	([.vms[] | select(.held_by | startswith("vm-fd") | not)] | length)] | @tsv' "$tmp/list.json")
 got=$(jq -r '.host | [.vms, .memory, .overhead, .vms_without_vm_fd] | @tsv' "$tmp/sum.json")
 dirs=$(ls /sys/kernel/debug/kvm | grep -c '^[0-9]*-[0-9]*$')
 kd=$(jq -r '.host | "\(.kvm_debugfs_vms) \(.unattributed_kvm_debugfs_vms)"' "$tmp/sum.json")

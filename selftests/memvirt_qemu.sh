@@ -127,7 +127,7 @@ check "guest memory is address space 0 counted once: QEMU's RAM and ROM" \
 # Both reads back to back, a few times: SeaBIOS may still be at work.
 for try in $(seq 10); do
 	got=$("$cli" list -J -o ID,MAP-4K,MAP-2M,MAP-1G | jq -r --arg id "$id" \
-		'.vms[] | select(.id == $id) | "\(.["map-4k"]) \(.["map-2m"]) \(.["map-1g"])"')
+		'.vms[] | select(.id == $id) | "\(.map_4k) \(.map_2m) \(.map_1g)"')
 	dbg=$(cat "/sys/kernel/debug/kvm/$id/pages_4k" "/sys/kernel/debug/kvm/$id/pages_2m" \
 		"/sys/kernel/debug/kvm/$id/pages_1g" 2>/dev/null | paste -sd' ')
 	[ -n "$dbg" ] && [ "$got" = "$dbg" ] && break

@@ -1,41 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * memvirt CLI: options shared by every verb, exit codes, verb entry points.
+ * memvirt CLI: the options every verb shares, the one parser that reads them
+ * (and the verb's own), the one shape of --help, the verbs' entry points.
  */
 #ifndef MEMVIRT_CLI_H
 #define MEMVIRT_CLI_H
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+
+#include "lib/util.h"
 
 #define MEMVIRT_CLI_VERSION	"0.1"
 
-enum {
-	MV_EXIT_OK	= 0,
-	MV_EXIT_FAILURE	= 1,	/* runtime error */
-	MV_EXIT_USAGE	= 2,	/* bad command line */
-};
-
 /* Options every verb understands; the only mutable state besides locals. */
 struct mv_opts {
-	bool json;		/* -J: one JSON document on stdout */
+	bool json;		/* -J: JSON on stdout */
 	bool raw;		/* -r: no column alignment */
 	bool bytes;		/* -b: sizes in bytes, not 1.5G */
 	bool noheadings;	/* -n */
+	const char *output;	/* -o: the table's columns; NULL: defaults */
+	bool output_all;	/* --output-all */
 };
-
-/*
- * Common short and long options, to be merged into each verb's tables.
- * Long-only options use values above the char range.
- */
-#define MV_COMMON_SHORTOPTS	"Jrbnh"
-#define MV_COMMON_LONGOPTS					\
-	{ "json",	no_argument,	NULL, 'J' },		\
-	{ "raw",	no_argument,	NULL, 'r' },		\
-	{ "bytes",	no_argument,	NULL, 'b' },		\
-	{ "noheadings",	no_argument,	NULL, 'n' },		\
-	{ "help",	no_argument,	NULL, 'h' }
 
 #define MV_COMMON_HELP						\
 	" -J, --json             use JSON output format (sizes in bytes)\n" \
@@ -44,26 +31,41 @@ struct mv_opts {
 	" -n, --noheadings       don't print headings\n"	\
 	" -h, --help             display this help\n"
 
-/* Returns true if @c was a common option and has been stored in @o. */
-bool mv_common_opt(int c, struct mv_opts *o);
-/* Checks combinations; prints the problem and returns false if invalid. */
-bool mv_opts_valid(const struct mv_opts *o);
+/* A verb's command line: what mv_parse_opts() and mv_cmd_usage() read. */
+struct mv_cmd {
+	const char *name;
+	const char *args;		/* after "[options]" in the usage line */
+	const char *about;		/* what the verb does, a paragraph */
+	const char *shortopts;		/* the verb's own options */
+	const struct option *longopts;	/* the same, NULL-terminated, or NULL */
+	const char *opts_help;		/* their help lines */
+	bool columns;			/* one table: -o, --output-all */
+	unsigned int min_args, max_args;
+	void (*help_more)(FILE *f);	/* columns, notes: after the options */
+	/* A verb option @c (@arg its argument): 0 or MV_EXIT_USAGE (said why). */
+	int (*opt)(int c, const char *arg, void *ctx);
+};
 
-/* Prints "memvirt: <msg>" and the --help hint; returns MV_EXIT_USAGE. */
-int mv_usage_error(const char *verb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/*
+ * Reads argv (argv[0] the verb) into @o and, through cmd->opt, @ctx.
+ * Returns 0 (the arguments are argv[optind..argc)), -1 after --help, or
+ * MV_EXIT_USAGE after saying what was wrong.
+ */
+int mv_parse_opts(const struct mv_cmd *cmd, int argc, char **argv,
+		  struct mv_opts *o, void *ctx);
+void mv_cmd_usage(const struct mv_cmd *cmd, FILE *f);
 
-/* Seconds in [@min, @max] and above 0 from @s ("2", "0.5"); 0 or -1. */
-int mv_parse_seconds(const char *s, double min, double max, double *out);
-
-/* CLOCK_MONOTONIC in seconds. */
-double mv_now(void);
-/* Sleeps until mv_now() reaches @t or *@stop is set (by a signal handler). */
-void mv_sleep_until(double t, volatile sig_atomic_t *stop);
+/* mv_parse_opts()'s result as an exit code, for "if (rc) return rc"-style use. */
+static inline int mv_parse_exit(int rc)
+{
+	return rc < 0 ? MV_EXIT_OK : rc;
+}
 
 /* Verbs: argv[0] is the verb name. Return an exit code. */
 int mv_cmd_list(int argc, char **argv, struct mv_opts *o);
 int mv_cmd_show(int argc, char **argv, struct mv_opts *o);
+int mv_cmd_frag(int argc, char **argv, struct mv_opts *o);
+int mv_cmd_faults(int argc, char **argv, struct mv_opts *o);
 int mv_cmd_top(int argc, char **argv, struct mv_opts *o);
 int mv_cmd_export(int argc, char **argv, struct mv_opts *o);
 

@@ -4,20 +4,17 @@
  *
  *   memvirt [options] <verb> [verb options] [arguments]
  *
- * Common options may come before or after the verb.
+ * Common options may come before or after the verb. This file holds the
+ * verb table and the one parser of command lines; the verbs are cmd-*.c.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/memvirt.h>
 
 #include "cli.h"
-#include "faults.h"
-#include "frag.h"
 
 struct mv_verb {
 	const char *name;
@@ -34,41 +31,122 @@ static const struct mv_verb verbs[] = {
 	{ "export", mv_cmd_export, "all of it as Prometheus metrics, once or every interval" },
 };
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+enum { OPT_OUTPUT_ALL = 0x1000 };
 
-int mv_parse_seconds(const char *s, double min, double max, double *out)
+static const struct option common_longopts[] = {
+	{ "json",	no_argument,	NULL, 'J' },
+	{ "raw",	no_argument,	NULL, 'r' },
+	{ "bytes",	no_argument,	NULL, 'b' },
+	{ "noheadings",	no_argument,	NULL, 'n' },
+	{ "help",	no_argument,	NULL, 'h' },
+};
+
+static const struct option column_longopts[] = {
+	{ "output",	required_argument, NULL, 'o' },
+	{ "output-all",	no_argument,	NULL, OPT_OUTPUT_ALL },
+};
+
+#define MV_MAX_LONGOPTS	64
+
+/* Returns true if @c was a common option and has been stored in @o. */
+static bool mv_common_opt(int c, struct mv_opts *o)
 {
-	char *end;
-	double v;
+	switch (c) {
+	case 'J':
+		o->json = true;
+		return true;
+	case 'r':
+		o->raw = true;
+		return true;
+	case 'b':
+		o->bytes = true;
+		return true;
+	case 'n':
+		o->noheadings = true;
+		return true;
+	default:
+		return false;
+	}
+}
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0 && v >= min && v <= max))
+void mv_cmd_usage(const struct mv_cmd *cmd, FILE *f)
+{
+	fprintf(f, "Usage:\n memvirt %s [options]%s%s\n\n%s\n\nOptions:\n%s",
+		cmd->name, cmd->args ? " " : "", cmd->args ? cmd->args : "",
+		cmd->about, cmd->opts_help ? cmd->opts_help : "");
+	if (cmd->columns)
+		fputs(" -o, --output <list>    columns to print; \"+COL,...\" adds to the defaults\n"
+		      "     --output-all       print all columns\n", f);
+	fputs(MV_COMMON_HELP, f);
+	if (cmd->help_more) {
+		fputc('\n', f);
+		cmd->help_more(f);
+	}
+}
+
+/* The verb's options, then the column options, then the common ones. */
+static int mv_merge_longopts(const struct mv_cmd *cmd, struct option *lo)
+{
+	size_t n = 0, i;
+
+	for (i = 0; cmd->longopts && cmd->longopts[i].name; i++)
+		lo[n++] = cmd->longopts[i];
+	for (i = 0; cmd->columns && i < ARRAY_SIZE(column_longopts); i++)
+		lo[n++] = column_longopts[i];
+	for (i = 0; i < ARRAY_SIZE(common_longopts); i++)
+		lo[n++] = common_longopts[i];
+	if (n >= MV_MAX_LONGOPTS)
 		return -1;
-	*out = v;
+	memset(&lo[n], 0, sizeof(lo[n]));
 	return 0;
 }
 
-double mv_now(void)
+int mv_parse_opts(const struct mv_cmd *cmd, int argc, char **argv,
+		  struct mv_opts *o, void *ctx)
 {
-	struct timespec ts;
+	struct option lo[MV_MAX_LONGOPTS + 1];
+	char so[64];
+	unsigned int nargs;
+	int c, rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-void mv_sleep_until(double t, volatile sig_atomic_t *stop)
-{
-	while (!*stop) {
-		double left = t - mv_now();
-		struct timespec ts;
-
-		if (left <= 0)
-			return;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);	/* EINTR on a signal: the loop checks *stop */
+	if (mv_merge_longopts(cmd, lo))
+		return mv_usage_error(cmd->name, "internal error: too many options");
+	snprintf(so, sizeof(so), "%s%sJrbnh", cmd->shortopts ? cmd->shortopts : "",
+		 cmd->columns ? "o:" : "");
+	optind = 0;	/* full getopt re-initialisation for the verb */
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (mv_common_opt(c, o))
+			continue;
+		if (c == 'h') {
+			mv_cmd_usage(cmd, stdout);
+			return -1;
+		}
+		if (cmd->columns && c == 'o') {
+			o->output = optarg;
+			continue;
+		}
+		if (cmd->columns && c == OPT_OUTPUT_ALL) {
+			o->output_all = true;
+			continue;
+		}
+		if (c == '?' || !cmd->opt) {
+			fprintf(stderr, "Try 'memvirt %s --help' for more information.\n",
+				cmd->name);
+			return MV_EXIT_USAGE;
+		}
+		rc = cmd->opt(c, optarg, ctx);
+		if (rc)
+			return rc;
 	}
+	nargs = argc - optind;
+	if (nargs < cmd->min_args)
+		return mv_usage_error(cmd->name, "no %s given", cmd->args);
+	if (nargs > cmd->max_args)
+		return mv_usage_error(cmd->name, "unexpected argument '%s'",
+				      argv[optind + cmd->max_args]);
+	if (o->json && o->raw)
+		return mv_usage_error(cmd->name, "--json and --raw are mutually exclusive");
+	return 0;
 }
 
 /* Like util-linux close_stdout(): a failed write must not exit 0. */
@@ -82,8 +160,7 @@ static void mv_close_stdout(void)
 	else if (failed && !errno)
 		errno = EIO;
 	if (failed && errno != EPIPE) {
-		fprintf(stderr, "memvirt: write error: %s\n",
-			errno ? strerror(errno) : "unknown");
+		mv_err("write error: %s", errno ? strerror(errno) : "unknown");
 		_exit(MV_EXIT_FAILURE);
 	}
 	if (fclose(stderr) != 0)
@@ -108,46 +185,9 @@ static void mv_usage(FILE *out)
 	      " -V, --version          display version\n"
 	      "\n"
 	      "Run 'memvirt <verb> --help' for the verb's options and columns.\n"
-	      "All verbs but faults need memvirt.ko loaded; all but frag need\n"
-	      "root.\n", out);
-}
-
-int mv_usage_error(const char *verb, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("memvirt: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'memvirt %s%s--help' for more information.\n",
-		verb ? verb : "", verb ? " " : "");
-	return MV_EXIT_USAGE;
-}
-
-bool mv_common_opt(int c, struct mv_opts *o)
-{
-	switch (c) {
-	case 'J':
-		o->json = true;
-		return true;
-	case 'r':
-		o->raw = true;
-		return true;
-	case 'b':
-		o->bytes = true;
-		return true;
-	case 'n':
-		o->noheadings = true;
-		return true;
-	default:
-		return false;
-	}
-}
-
-bool mv_opts_valid(const struct mv_opts *o)
-{
-	return !(o->json && o->raw);
+	      "All verbs but faults need memvirt.ko loaded. A VM shows to whoever\n"
+	      "could read its VMM's /proc/PID/maps (its user; root sees all);\n"
+	      "frag is open to all; faults needs root (BPF).\n", out);
 }
 
 static const struct mv_verb *mv_find_verb(const char *name)
@@ -162,23 +202,21 @@ static const struct mv_verb *mv_find_verb(const char *name)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		MV_COMMON_LONGOPTS,
-		{ "version",	no_argument,	NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option longopts[ARRAY_SIZE(common_longopts) + 2] = { { 0 } };
 	struct mv_opts opts = { 0 };
 	const struct mv_verb *verb;
 	int c;
 
 	if (atexit(mv_close_stdout)) {
-		fprintf(stderr, "memvirt: cannot register exit handler\n");
+		mv_err("cannot register exit handler");
 		return MV_EXIT_FAILURE;
 	}
+	memcpy(longopts, common_longopts, sizeof(common_longopts));
+	longopts[ARRAY_SIZE(common_longopts)] =
+		(struct option){ "version", no_argument, NULL, 'V' };
 
 	/* '+': stop at the verb, its options are its own. */
-	while ((c = getopt_long(argc, argv, "+" MV_COMMON_SHORTOPTS "V",
-				longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+JrbnhV", longopts, NULL)) != -1) {
 		if (mv_common_opt(c, &opts))
 			continue;
 		switch (c) {
@@ -203,8 +241,5 @@ int main(int argc, char **argv)
 	if (!verb)
 		return mv_usage_error(NULL, "unknown verb '%s'", argv[optind]);
 
-	argc -= optind;
-	argv += optind;
-	optind = 0;	/* full getopt re-initialisation for the verb */
-	return verb->run(argc, argv, &opts);
+	return verb->run(argc - optind, argv + optind, &opts);
 }

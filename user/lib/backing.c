@@ -21,7 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backing.h"
+#include "lib/backing.h"
+#include "lib/nodes.h"
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1ULL << PAGE_SHIFT)
@@ -40,11 +41,6 @@
 #define SPAN_GAP	64		/* read through holes up to this */
 #define SPAN_MAX	CHUNK_PAGES	/* pages of flags per pread */
 
-struct pfn_range {
-	uint64_t start, end;	/* PFNs, end exclusive */
-	unsigned int node;
-};
-
 struct run {
 	uint64_t pfn;
 	uint32_t idx, len;	/* entries of the chunk */
@@ -52,12 +48,7 @@ struct run {
 
 struct mv_backing_ctx {
 	int kpf_fd;
-	struct pfn_range *ranges;	/* sorted, disjoint */
-	size_t nr_ranges;
-	size_t last_range;		/* lookup cache */
-	unsigned int nr_node_ids;
-	bool *has_memory;
-	int single_node;		/* node of all memory, or -1 */
+	struct mv_nodes nodes;		/* PFN -> node */
 
 	uint64_t *pm;			/* CHUNK_PAGES pagemap entries */
 	uint64_t *fl;			/* their kpageflags */
@@ -84,170 +75,13 @@ const char *mv_backing_error(const struct mv_backing_ctx *ctx)
 
 unsigned int mv_backing_nr_node_ids(const struct mv_backing_ctx *ctx)
 {
-	return ctx->nr_node_ids;
+	return ctx->nodes.nr_node_ids;
 }
 
 bool mv_backing_node_has_memory(const struct mv_backing_ctx *ctx,
 				unsigned int node)
 {
-	return node < ctx->nr_node_ids && ctx->has_memory[node];
-}
-
-/* ---- PFN -> node ------------------------------------------------------ */
-
-static int range_cmp(const void *a, const void *b)
-{
-	const struct pfn_range *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static bool read_u64_file(const char *path, int base, uint64_t *v)
-{
-	char buf[64], *end;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	*v = strtoull(buf, &end, base);
-	return end != buf;
-}
-
-static int add_range(struct mv_backing_ctx *ctx, size_t *cap, uint64_t start,
-		     uint64_t end, unsigned int node)
-{
-	if (ctx->nr_ranges == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 64;
-		struct pfn_range *r = realloc(ctx->ranges, ncap * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		ctx->ranges = r;
-		*cap = ncap;
-	}
-	ctx->ranges[ctx->nr_ranges++] = (struct pfn_range){ start, end, node };
-	return 0;
-}
-
-/*
- * Node N owns the memory blocks nodeN/memoryM, each block_size_bytes long
- * from M * block_size_bytes. Adjacent blocks of one node are merged.
- */
-static int read_nodes(struct mv_backing_ctx *ctx)
-{
-	const char *base = "/sys/devices/system/node";
-	uint64_t block_size = 0, block_pages;
-	size_t cap = 0, i, out;
-	int nodes_seen = 0, last_node = -1;
-	struct dirent *de, *me;
-	char path[320];
-	DIR *d, *md;
-	bool *has;
-
-	ctx->single_node = -1;
-	if (!read_u64_file("/sys/devices/system/memory/block_size_bytes", 16,
-			   &block_size))
-		block_size = 0;
-	block_pages = block_size >> PAGE_SHIFT;
-	d = opendir(base);
-	if (!d)
-		return 0;	/* no NUMA in this kernel: no per-node bytes */
-	while ((de = readdir(d))) {
-		unsigned int node;
-		char *end;
-
-		if (strncmp(de->d_name, "node", 4) ||
-		    !(de->d_name[4] >= '0' && de->d_name[4] <= '9'))
-			continue;
-		node = strtoul(de->d_name + 4, &end, 10);
-		if (*end || node > 65535)
-			continue;
-		if (node + 1 > ctx->nr_node_ids) {
-			has = realloc(ctx->has_memory, (node + 1) * sizeof(*has));
-			if (!has)
-				goto nomem;
-			memset(has + ctx->nr_node_ids, 0,
-			       (node + 1 - ctx->nr_node_ids) * sizeof(*has));
-			ctx->has_memory = has;
-			ctx->nr_node_ids = node + 1;
-		}
-		nodes_seen++;
-		last_node = node;
-		snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
-		md = block_pages ? opendir(path) : NULL;
-		while (md && (me = readdir(md))) {
-			uint64_t block;
-
-			if (strncmp(me->d_name, "memory", 6) ||
-			    !(me->d_name[6] >= '0' && me->d_name[6] <= '9'))
-				continue;
-			block = strtoull(me->d_name + 6, &end, 10);
-			if (*end)
-				continue;
-			if (add_range(ctx, &cap, block * block_pages,
-				      (block + 1) * block_pages, node)) {
-				closedir(md);
-				goto nomem;
-			}
-			ctx->has_memory[node] = true;
-		}
-		if (md)
-			closedir(md);
-	}
-	closedir(d);
-
-	/* Without memory blocks in sysfs only a single node can be told. */
-	if (!ctx->nr_ranges && nodes_seen == 1) {
-		ctx->single_node = last_node;
-		ctx->has_memory[last_node] = true;
-	}
-	qsort(ctx->ranges, ctx->nr_ranges, sizeof(*ctx->ranges), range_cmp);
-	for (i = 0, out = 0; i < ctx->nr_ranges; i++) {
-		if (out && ctx->ranges[out - 1].end == ctx->ranges[i].start &&
-		    ctx->ranges[out - 1].node == ctx->ranges[i].node)
-			ctx->ranges[out - 1].end = ctx->ranges[i].end;
-		else
-			ctx->ranges[out++] = ctx->ranges[i];
-	}
-	ctx->nr_ranges = out;
-	return 0;
-nomem:
-	closedir(d);
-	return -ENOMEM;
-}
-
-/* Node of @pfn, or -1. */
-static int pfn_node(struct mv_backing_ctx *ctx, uint64_t pfn)
-{
-	const struct pfn_range *r = ctx->ranges;
-	size_t lo = 0, hi = ctx->nr_ranges;
-
-	if (ctx->single_node >= 0)
-		return ctx->single_node;
-	if (!hi)
-		return -1;
-	if (pfn >= r[ctx->last_range].start && pfn < r[ctx->last_range].end)
-		return r[ctx->last_range].node;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (pfn < r[mid].start)
-			hi = mid;
-		else if (pfn >= r[mid].end)
-			lo = mid + 1;
-		else {
-			ctx->last_range = mid;
-			return r[mid].node;
-		}
-	}
-	return -1;
+	return node < ctx->nodes.nr_node_ids && ctx->nodes.has_memory[node];
 }
 
 /* ---- context ---------------------------------------------------------- */
@@ -275,7 +109,7 @@ struct mv_backing_ctx *mv_backing_open(char *err, size_t errlen)
 	ctx->span = malloc(SPAN_MAX * sizeof(*ctx->span));
 	ctx->runs = malloc(CHUNK_PAGES * sizeof(*ctx->runs));
 	if (!ctx->pm || !ctx->fl || !ctx->span || !ctx->runs ||
-	    read_nodes(ctx)) {
+	    mv_nodes_read(&ctx->nodes)) {
 		mv_backing_close(ctx);
 		goto nomem;
 	}
@@ -291,8 +125,7 @@ void mv_backing_close(struct mv_backing_ctx *ctx)
 		return;
 	if (ctx->kpf_fd >= 0)
 		close(ctx->kpf_fd);
-	free(ctx->ranges);
-	free(ctx->has_memory);
+	mv_nodes_free(&ctx->nodes);
 	free(ctx->pm);
 	free(ctx->fl);
 	free(ctx->span);
@@ -464,7 +297,7 @@ static int walk(struct mv_backing_ctx *ctx, int pm_fd, pid_t pid,
 				kind = ZERO;
 			else {
 				kind = RESIDENT;
-				node = pfn_node(ctx, pfn);
+				node = mv_nodes_pfn(&ctx->nodes, pfn);
 			}
 			for (a = 0; a < nacc; a++) {
 				struct mv_backing *b = acc[a];
@@ -500,57 +333,41 @@ static int u64_cmp(const void *a, const void *b)
 static int acc_init(struct mv_backing_ctx *ctx, struct mv_backing *b)
 {
 	memset(b, 0, sizeof(*b));
-	if (!ctx->nr_node_ids)
+	if (!ctx->nodes.nr_node_ids)
 		return 0;
-	b->node = calloc(ctx->nr_node_ids, sizeof(*b->node));
+	b->node = calloc(ctx->nodes.nr_node_ids, sizeof(*b->node));
 	return b->node ? 0 : -ENOMEM;
 }
 
-int mv_backing_vm(struct mv_backing_ctx *ctx, pid_t pid,
-		  const struct mv_backing_range *ranges, size_t nr,
-		  struct mv_backing *per_range, struct mv_backing *total)
+/* Opens @pid's pagemap; the fd, or -errno with the reason in ctx->err. */
+static int open_pagemap(struct mv_backing_ctx *ctx, pid_t pid)
 {
-	struct mv_backing **acc = NULL;
-	uint64_t *bounds = NULL;
-	size_t nb = 0, i, j, nacc;
 	char path[64];
-	int fd = -1, err = -ENOMEM;
-
-	for (i = 0; i < nr; i++)
-		memset(&per_range[i], 0, sizeof(per_range[i]));
-	memset(total, 0, sizeof(*total));
-	for (i = 0; i < nr; i++)
-		if (acc_init(ctx, &per_range[i]))
-			goto nomem;
-	if (acc_init(ctx, total))
-		goto nomem;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		if (errno == ENOENT || errno == ESRCH) {
-			fail(ctx, "process %d is gone", (int)pid);
-			err = -ESRCH;
-		} else if (errno == EACCES || errno == EPERM) {
-			fail(ctx, "%s: %s: host backing needs root", path,
-			     strerror(errno));
-			err = -EPERM;
-		} else {
-			fail(ctx, "%s: %s", path, strerror(errno));
-		}
-		goto out;
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT || errno == ESRCH) {
+		fail(ctx, "process %d is gone", (int)pid);
+		return -ESRCH;
 	}
+	fd = -errno;
+	if (errno == EACCES || errno == EPERM) {
+		fail(ctx, "%s: %s: host backing needs root", path, strerror(errno));
+		return -EPERM;
+	}
+	fail(ctx, "%s: %s", path, strerror(errno));
+	return fd;
+}
 
-	/*
-	 * Elementary intervals between all range boundaries: each is walked
-	 * once and fed to every range covering it, and to the total if one
-	 * of those counts towards it.
-	 */
-	bounds = malloc(2 * (nr ? nr : 1) * sizeof(*bounds));
-	acc = malloc((nr + 1) * sizeof(*acc));
-	if (!bounds || !acc)
-		goto nomem;
+/* The ranges' page-aligned boundaries, sorted, each once; how many. */
+static size_t range_bounds(const struct mv_backing_range *ranges, size_t nr,
+			   struct mv_backing *per_range, uint64_t *bounds)
+{
+	size_t i, j, nb = 0;
+
 	for (i = 0; i < nr; i++) {
 		uint64_t s = ranges[i].hva & ~(PAGE_SIZE - 1);
 		uint64_t e = (ranges[i].hva + ranges[i].size + PAGE_SIZE - 1) &
@@ -566,7 +383,43 @@ int mv_backing_vm(struct mv_backing_ctx *ctx, pid_t pid,
 	for (i = 0, j = 0; i < nb; i++)
 		if (!j || bounds[j - 1] != bounds[i])
 			bounds[j++] = bounds[i];
-	nb = j;
+	return j;
+}
+
+int mv_backing_vm(struct mv_backing_ctx *ctx, pid_t pid,
+		  const struct mv_backing_range *ranges, size_t nr,
+		  struct mv_backing *per_range, struct mv_backing *total)
+{
+	struct mv_backing **acc = NULL;
+	uint64_t *bounds = NULL;
+	size_t nb = 0, i, j, nacc;
+	int fd = -1, err = -ENOMEM;
+
+	for (i = 0; i < nr; i++)
+		memset(&per_range[i], 0, sizeof(per_range[i]));
+	memset(total, 0, sizeof(*total));
+	for (i = 0; i < nr; i++)
+		if (acc_init(ctx, &per_range[i]))
+			goto nomem;
+	if (acc_init(ctx, total))
+		goto nomem;
+
+	fd = open_pagemap(ctx, pid);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+
+	/*
+	 * Elementary intervals between all range boundaries: each is walked
+	 * once and fed to every range covering it, and to the total if one
+	 * of those counts towards it.
+	 */
+	bounds = malloc(2 * (nr ? nr : 1) * sizeof(*bounds));
+	acc = malloc((nr + 1) * sizeof(*acc));
+	if (!bounds || !acc)
+		goto nomem;
+	nb = range_bounds(ranges, nr, per_range, bounds);
 
 	for (i = 0; i + 1 < nb; i++) {
 		uint64_t s = bounds[i], e = bounds[i + 1];

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memvirt CLI: what the probes measure, rendered: log2 latency histograms
+ * and the losses, as text and as JSON.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "out/hist.h"
+
+void mv_fmt_losses(char *buf, size_t len, const struct mv_fault_losses *l, bool compact)
+{
+	unsigned long long total = 0;
+	size_t off = 0;
+	bool first = true, na = false;
+
+#define PUT(...) do {							\
+		int w_ = snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__); \
+		off += w_ > 0 ? (size_t)w_ : 0;				\
+	} while (0)
+
+	if (len)
+		buf[0] = 0;
+	for (int i = 0; i < MV_LOST_NR; i++)
+		if (l->state[i] == MV_LOSS_OK && i != MV_LOST_COUNTER_RESETS)
+			total += l->n[i];
+	if (compact)
+		PUT("%llu", total);
+	for (int i = 0; i < MV_LOST_NR; i++) {
+		if (l->state[i] == MV_LOSS_OFF)
+			continue;
+		na |= l->state[i] == MV_LOSS_NA;
+		if (compact && (l->state[i] != MV_LOSS_OK || !l->n[i]))
+			continue;
+		if (l->state[i] == MV_LOSS_OK)
+			PUT("%s%s %llu", first ? (compact ? " (" : "") : ", ", mv_loss_desc[i].key,
+			    l->n[i]);
+		else
+			PUT("%s%s n/a", first ? "" : ", ", mv_loss_desc[i].key);
+		first = false;
+	}
+	if (compact && !first)
+		PUT(")");
+	if (compact && na) {
+		first = true;
+		PUT("; n/a:");
+		for (int i = 0; i < MV_LOST_NR; i++)
+			if (l->state[i] == MV_LOSS_NA) {
+				PUT("%s%s", first ? " " : ", ", mv_loss_desc[i].key);
+				first = false;
+			}
+	} else if (na) {
+		PUT(" (n/a: not reported by this kernel)");
+	}
+#undef PUT
+	if (len && off >= len)
+		buf[len - 1] = 0;
+}
+
+
+struct json_object *mv_losses_json(const struct mv_fault_losses *l)
+{
+	struct json_object *obj = json_object_new_object();
+	int i, err = 0;
+
+	for (i = 0; obj && i < MV_LOST_NR && !err; i++) {
+		if (l->state[i] == MV_LOSS_OFF)
+			continue;
+		err = mv_json_add(obj, mv_loss_desc[i].key, l->state[i] == MV_LOSS_OK ?
+				  json_object_new_uint64(l->n[i]) : NULL);
+	}
+	if (err) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+int mv_hist_print(const char *title, const unsigned long long *hist, int nr)
+{
+	int first = -1, last = -1, i;
+	unsigned long long max = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (!hist[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (hist[i] > max)
+			max = hist[i];
+	}
+	if (first < 0)
+		return 0;
+	printf("\n%s\n%22s : %-10s %s\n", title, "nsecs", "count", "distribution");
+	for (i = first; i <= last; i++) {
+		char range[48], bar[41];
+		int w = (int)(hist[i] * 40 / max);
+
+		snprintf(range, sizeof(range), "%llu -> %llu", i ? 1ULL << i : 0ULL,
+			 (1ULL << (i + 1)) - 1);
+		memset(bar, '*', w);
+		bar[w] = 0;
+		if (printf("%22s : %-10llu |%-40s|\n", range, hist[i], bar) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+static const char *const access_names[FA_NR] = { "read", "write", "fetch" };
+static const char *const cause_names[FK_NR] = { "not_present", "protection", "rsvd" };
+
+/* The largest mapping the fault installed: "4K", "2M", "1G", "other", "mmio" or "-". */
+static const char *event_level(const struct faults_event *e)
+{
+	if (e->spte[FL_1G])
+		return "1G";
+	if (e->spte[FL_2M])
+		return "2M";
+	if (e->spte[FL_4K])
+		return "4K";
+	if (e->spte[FL_OTHER])
+		return "other";
+	return e->mmio ? "mmio" : "-";
+}
+
+static int event_json(const struct faults_event *e, const char *id, double t,
+		      bool latency, const char *const s[4])
+{
+	struct json_object *j = json_object_new_object();
+	char tm[32], ec[32];
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	snprintf(tm, sizeof(tm), "%.6f", t);
+	snprintf(ec, sizeof(ec), "%#llx", (unsigned long long)e->err);
+	err = mv_json_add(j, "time", json_object_new_double_s(t, tm)) ?:
+	      mv_json_add(j, "id", json_object_new_string(id)) ?:
+	      mv_json_add(j, "vcpu", json_object_new_int(e->vcpu_id)) ?:
+	      mv_json_add(j, "gpa", json_object_new_uint64(e->gpa)) ?:
+	      mv_json_add(j, "error_code", json_object_new_string(ec)) ?:
+	      mv_json_add(j, "access", json_object_new_string(s[0])) ?:
+	      mv_json_add(j, "cause", json_object_new_string(s[1])) ?:
+	      mv_json_add(j, "stage", json_object_new_string(s[2])) ?:
+	      mv_json_add(j, "result", json_object_new_string(s[3])) ?:
+	      mv_json_add(j, "ret", json_object_new_int(e->ret)) ?:
+	      mv_json_add(j, "level", json_object_new_string(event_level(e))) ?:
+	      mv_json_add(j, "host_faults", json_object_new_int64(e->host_faults)) ?:
+	      (latency ? mv_json_add(j, "latency_ns", json_object_new_uint64(e->lat_ns)) : 0) ?:
+	      mv_json_print_line(j, stdout);
+	json_object_put(j);
+	return err;
+}
+
+int mv_trace_event_print(const struct faults_event *e, const char *id, double t,
+			 bool json, bool latency, bool first)
+{
+	const char *s[4];
+	char lat[32];
+
+	s[0] = access_names[e->err & FAULTS_PFERR_FETCH ? FA_FETCH :
+			    e->err & FAULTS_PFERR_WRITE ? FA_WRITE : FA_READ];
+	s[1] = cause_names[e->err & FAULTS_PFERR_RSVD ? FK_RSVD :
+			   e->err & FAULTS_PFERR_PRESENT ? FK_PROT : FK_NOT_PRESENT];
+	s[2] = e->err & FAULTS_PFERR_GUEST_FINAL ? "final" :
+	       e->err & FAULTS_PFERR_GUEST_PAGE ? "walk" : "-";
+	s[3] = e->ret > 0 ? "resumed" : e->ret == 0 ? "exit_to_vmm" : "error";
+	if (json)
+		return event_json(e, id, t, latency, s);
+	/* A stream, one line per event as it comes: fixed widths, no table. */
+	if (first)
+		printf("%-12s %-12s %4s %-18s %-12s %-5s %-11s %-5s %-11s %-5s %6s %8s\n",
+		       "TIME(s)", "ID", "VCPU", "GPA", "ERROR", "ACCESS", "CAUSE", "STAGE",
+		       "RESULT", "MAP", "HOSTPF", "LATENCY");
+	mv_fmt_ns(lat, sizeof(lat), latency ? (double)e->lat_ns : 0);
+	return printf("%-12.6f %-12s %4d 0x%016llx %-12llx %-5s %-11s %-5s %-11s %-5s %6u %8s\n",
+		      t, id, e->vcpu_id, (unsigned long long)e->gpa,
+		      (unsigned long long)e->err, s[0], s[1], s[2], s[3], event_level(e),
+		      e->host_faults, lat) < 0 ? -EIO : 0;
+}
