@@ -97,6 +97,22 @@ static int memvirt_put_holders(struct sk_buff *skb, const struct memvirt_vm *vm)
 	return 0;
 }
 
+/* Who the VM is and who holds it. */
+static int memvirt_put_identity(struct sk_buff *skb, const struct memvirt_vm *vm,
+				const struct memvirt_vm_stats *st)
+{
+	if (nla_put_string(skb, MEMVIRT_A_VM_ID, vm->id) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_PID, vm->pid) ||
+	    (vm->mm_owner && nla_put_flag(skb, MEMVIRT_A_VM_PID_IS_MM_OWNER)) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_HELD_BY, vm->held_by) ||
+	    nla_put_u32(skb, MEMVIRT_A_VM_NR_HOLDERS, vm->nr_holders) ||
+	    memvirt_put_holders(skb, vm) ||
+	    (vm->no_debugfs && nla_put_flag(skb, MEMVIRT_A_VM_NO_DEBUGFS)) ||
+	    nla_put_string(skb, MEMVIRT_A_VM_COMM, st->comm))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 			   u32 portid, u32 seq, int flags)
 {
@@ -115,14 +131,7 @@ static int memvirt_fill_vm(struct sk_buff *skb, const struct memvirt_vm *vm,
 	if (!hdr)
 		goto out;
 
-	if (nla_put_string(skb, MEMVIRT_A_VM_ID, vm->id) ||
-	    nla_put_u32(skb, MEMVIRT_A_VM_PID, vm->pid) ||
-	    (vm->mm_owner && nla_put_flag(skb, MEMVIRT_A_VM_PID_IS_MM_OWNER)) ||
-	    nla_put_u32(skb, MEMVIRT_A_VM_HELD_BY, vm->held_by) ||
-	    nla_put_u32(skb, MEMVIRT_A_VM_NR_HOLDERS, vm->nr_holders) ||
-	    memvirt_put_holders(skb, vm) ||
-	    (vm->no_debugfs && nla_put_flag(skb, MEMVIRT_A_VM_NO_DEBUGFS)) ||
-	    nla_put_string(skb, MEMVIRT_A_VM_COMM, st->comm) ||
+	if (memvirt_put_identity(skb, vm, st) ||
 	    nla_put_u32(skb, MEMVIRT_A_VM_VCPUS_CREATED, st->vcpus_created) ||
 	    nla_put_u32(skb, MEMVIRT_A_VM_VCPUS_ONLINE, st->vcpus_online) ||
 	    nla_put_u32(skb, MEMVIRT_A_VM_NR_MEMSLOTS, st->nr_memslots) ||
