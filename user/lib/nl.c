@@ -8,12 +8,15 @@
  * messages are kept so the user sees the module's own explanation.
  */
 #include <errno.h>
+#include <glob.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <linux/netlink.h>
 #include <linux/genetlink.h>
 
@@ -274,6 +277,29 @@ static bool mv_nl_version_ok(const struct mv_nl *nl)
 	return true;
 }
 
+/* Is a memvirt.ko installed for the running kernel (packages, DKMS, make install)? */
+static bool mv_module_installed(void)
+{
+	struct utsname u;
+	glob_t g;
+	char pat[512];
+	bool found;
+
+	if (uname(&u))
+		return false;
+	snprintf(pat, sizeof(pat), "/lib/modules/%s/*/*/memvirt.ko*", u.release);
+	found = !glob(pat, 0, NULL, &g);
+	if (found)
+		globfree(&g);
+	if (!found) {
+		snprintf(pat, sizeof(pat), "/lib/modules/%s/*/*/*/memvirt.ko*", u.release);
+		found = !glob(pat, 0, NULL, &g);
+		if (found)
+			globfree(&g);
+	}
+	return found;
+}
+
 struct mv_nl *mv_nl_open(void)
 {
 	struct mv_nl *nl = calloc(1, sizeof(*nl));
@@ -297,6 +323,12 @@ struct mv_nl *mv_nl_open(void)
 	}
 	/* ACKs are requested per message: a do wants one, a dump not. */
 	nl_socket_disable_auto_ack(nl->sk);
+	/*
+	 * The kernel sizes a dump's messages by the reader's buffer (up to
+	 * 32 KiB): with libnl's default of a page, every round of a VM dump,
+	 * each of which walks every process again, carries a few VMs only.
+	 */
+	nl_socket_set_msg_buf_size(nl->sk, 32768);
 	/* Best effort: without it errors just lack the kernel's text. */
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
@@ -308,8 +340,11 @@ struct mv_nl *mv_nl_open(void)
 				"netlink family exists only in the host's initial "
 				"network namespace: run memvirt there");
 		else
-			mv_err("memvirt.ko is not loaded: "
-				"run `sudo insmod kmod/memvirt.ko`");
+			mv_err("memvirt.ko is not loaded: run %s",
+			       mv_module_installed() ?
+			       "`sudo modprobe memvirt`" :
+			       "`sudo insmod kmod/memvirt.ko` in the memvirt checkout "
+			       "(or install it: `make deb`, `make install`)");
 		goto fail;
 	}
 	if (err) {
