@@ -11,7 +11,6 @@
 
 #include "memvirt.h"
 
-#include <linux/math64.h>
 #include <linux/netlink.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
