@@ -30,13 +30,8 @@ usr/share/doc/memvirt/README.md
 usr/share/doc/memvirt/examples/modules-load.d/memvirt.conf
 usr/share/doc/memvirt/faults.rst
 usr/share/doc/memvirt/memvirt.rst
-usr/share/man/man8/memvirt-export.8
-usr/share/man/man8/memvirt-faults.8
-usr/share/man/man8/memvirt-frag.8
-usr/share/man/man8/memvirt-list.8
-usr/share/man/man8/memvirt-show.8
-usr/share/man/man8/memvirt-top.8
-usr/share/man/man8/memvirt.8"
+$(for p in "$top"/Documentation/man/memvirt*.rst; do
+	echo "usr/share/man/man8/$(basename "$p" .rst).8"; done)"
 want=$(echo "$want" | sort)
 # Module compression is the kernel's choice; the depmod index files other
 # than modules.dep are depmod's.
