@@ -23,17 +23,18 @@
 #define KEY_WAIT_MAX	0.2	/* seconds: how soon a signal is seen */
 
 /* The keys, for the help page; top --help has the same list. */
-static const char keys_help[] =
+const char top_keys_help[] =
 	"  < >            sort by the column left or right of the sort column\n"
 	"  s              sort by a column, typed (MEMORY, faults, ...)\n"
 	"  r R            reverse the sort order\n"
-	"  / f            filter: a pid, or part of a VM id or command; empty: all\n"
+	"  / f            filter: a pid shows that VMM's VMs, other text those\n"
+	"                 whose id or command contains it; empty: all\n"
 	"  d i            change the interval (seconds)\n"
 	"  F              hide or show the fault columns\n"
 	"  up down j k    select a VM\n"
 	"  h              the selected VM's fault-latency histogram\n"
 	"  z c            reset the histograms: count from now\n"
-	"  ?              this page\n"
+	"  ?              these keys\n"
 	"  q              quit (^C, SIGTERM, SIGHUP too)\n";
 
 /* A VM's histogram when z was last pressed. */
@@ -187,7 +188,7 @@ static void draw(struct tui *u)
 		.reverse = t->reverse, .filter = t->filter, .secs = u->secs,
 		.interval = t->loop.interval, .sel = u->sel,
 		.status = u->status[0] ? u->status : NULL,
-		.help = u->help ? keys_help : NULL,
+		.help = u->help ? top_keys_help : NULL,
 	};
 
 	follow_selection(u);

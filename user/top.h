@@ -43,6 +43,8 @@ int top_order(struct top *t);
 /* Reads what every interval shows (@what: extra MV_HOST_*); 0 or -1. */
 int top_read(struct top *t, unsigned int what);
 
+/* The keys of the interactive screen, a line each: its help page, --help. */
+extern const char top_keys_help[];
 /* The interactive screen until q or a signal: an exit code. */
 int top_tui(struct top *t);
 
