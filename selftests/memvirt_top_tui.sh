@@ -7,7 +7,7 @@
 # `list` counts; sorting by MEMORY puts the big VM first, r puts it last; a
 # filter by pid or command hides the other VM; F hides the fault columns; h
 # shows the selected VM's fault-latency histogram with the faults of pages
-# the test touched, z empties it; ? shows the keys. After q, SIGTERM or a
+# the test touched, z empties it; a resize redraws; ? shows the keys. After q, SIGTERM or a
 # hangup top is gone, the terminal restored (alternate screen off, the
 # shell's prompt and top's exit status 0 on the screen) and its BPF programs
 # detached. TAP; exit 4 (KSFT_SKIP) when something it needs is missing.
@@ -22,7 +22,7 @@ term=screen
 	skip_all "no terminfo entry for $term (ncurses-base)"
 
 pages=1000
-echo "1..16"
+echo "1..17"
 
 vmm_start --vcpus 1 --slot gpa=0x100000,size=64M,backing=nothp
 big=$vm_id
@@ -145,6 +145,12 @@ sum=$(awk '/^ *[0-9]+ -> [0-9]+ : [0-9]+/ { n += $5 } END { print n + 0 }' "$tmp
 sed -n '/^Fault latency/,$p' "$tmp/screen" | sed 's/^/# /'
 check "h: $big's fault-latency histogram holds its $pages touches ($sum samples)" \
 	test "$sum" -ge "$pages"
+# A resize redraws: the histogram's bars are as wide as the screen allows,
+# 60 of 100 columns (80 of 160 before).
+tm resize-window -t tui -x 100 -y 40
+wait_for '\|\*{60}\|$' > /dev/null
+check "a resize to 100 columns redraws: the longest bar 60 wide, closed" \
+	grep -qE '\|\*{60}\|$' "$tmp/screen"
 keys z
 wait_for 'histograms reset' > /dev/null
 wait_for "no latency samples" > /dev/null

@@ -260,6 +260,8 @@ static void sort_step(struct tui *u, int dir)
 {
 	size_t k;
 
+	if (!u->ncols)
+		return;
 	for (k = 0; k < u->ncols && u->cols[k] != u->t->sort; k++)
 		;
 	if (k == u->ncols)

@@ -101,13 +101,17 @@ static char **cell_texts(const struct mv_screen *s, int *width)
 	return cell;
 }
 
-/* One cell at @x: numbers right-aligned, as the tables do. */
+/* One cell at @x, cut at the screen's edge: numbers right-aligned, as the tables do. */
 static int put_cell(int y, int x, const struct mv_field *f, const char *text,
 		    int width)
 {
-	if (x < COLS)
-		mvprintw(y, x, f->fmt == MV_FMT_STR ? "%-*.*s" : "%*.*s",
-			 width, width, text ? text : "?");
+	char buf[256];
+
+	if (x < COLS) {
+		snprintf(buf, sizeof(buf), f->fmt == MV_FMT_STR ? "%-*s" : "%*s",
+			 width, text ? text : "?");
+		mvaddnstr(y, x, buf, COLS - x);
+	}
 	return x + width + 1;
 }
 
