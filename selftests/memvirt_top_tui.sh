@@ -7,10 +7,11 @@
 # `list` counts; sorting by MEMORY puts the big VM first, r puts it last; a
 # filter by pid or command hides the other VM; F hides the fault columns; h
 # shows the selected VM's fault-latency histogram with the faults of pages
-# the test touched, z empties it; a resize redraws; ? shows the keys. After q, SIGTERM or a
-# hangup top is gone, the terminal restored (alternate screen off, the
-# shell's prompt and top's exit status 0 on the screen) and its BPF programs
-# detached. TAP; exit 4 (KSFT_SKIP) when something it needs is missing.
+# the test touched, z empties it; a resize redraws; ? shows the keys. After
+# q, SIGTERM or a hangup top is gone, the terminal restored (alternate screen
+# off, the shell's prompt and top's exit status 0 on the screen) and its BPF
+# programs detached. TAP; exit 4 (KSFT_SKIP) when something it needs is
+# missing.
 . "$(dirname "$0")/lib.sh"
 require_vm_env
 command -v tmux > /dev/null || skip_all "tmux not installed"
