@@ -3,8 +3,9 @@
 # memvirt_man.sh: the man pages document what the CLI offers. For memvirt
 # --help and each verb's --help (verbs as --help lists them): the page
 # (memvirt.8, memvirt-VERB.8) exists and renders without a groff warning,
-# every option --help names is in the rendered page, and every column of
-# --help's column list is a term of the page's COLUMNS; every parameter of
+# every option --help names is in the rendered page, every column of
+# --help's column list is a term of the page's COLUMNS and every key of its
+# key list (top's) a term of KEYS; every parameter of
 # the loaded memvirt.ko (/sys/module/memvirt/parameters) is a term of
 # memvirt.8. The pages are those 'make man' built: MEMVIRT_MAN, default
 # .build/man of the checkout.
@@ -31,6 +32,12 @@ help_cols() {
 		c { w = $1 == "*" ? $2 : $1; sub(/^\*/, "", w)
 		    if (w ~ /^[A-Z0-9][A-Za-z0-9\/%-]*$/) print w }' "$1"
 }
+# The first word of each key of a --help's key list ("...Keys:", lines
+# "  KEY   what it does" and their continuations indented further).
+help_keys() {
+	awk '/Keys:$/ { c = 1; next } c && !/^  / { exit }
+		c && /^  [^ ]/ { print $1 }' "$1"
+}
 # The option-like words of rendered text, one a line.
 text_opts() {
 	grep -oE '(^|[^[:alnum:]-])--?[a-zA-Z][a-zA-Z0-9-]*' "$1" |
@@ -44,7 +51,7 @@ terms() {
 
 # check_page NAME HELPFILE: one page against one --help.
 check_page() {
-	local name=$1 help=$2 page=$man_dir/$1.8 txt=$tmp/$1.txt miss cols
+	local name=$1 help=$2 page=$man_dir/$1.8 txt=$tmp/$1.txt miss cols keys
 	if [ ! -f "$page" ]; then
 		not_ok "$name: $name.8 exists"
 		echo "# $name: no $page: write Documentation/man/$name.rst"
@@ -61,6 +68,16 @@ check_page() {
 	for o in $miss; do
 		echo "# $name: option $o is in '${name/-/ } --help' but not in $name.8"
 	done
+
+	keys=$(help_keys "$help")
+	if [ -n "$keys" ]; then
+		miss=$(comm -23 <(echo "$keys" | sort -u) <(terms "$txt" KEYS))
+		check "$name: each of its --help's $(echo "$keys" | wc -l) keys is a term of KEYS in $name.8" \
+			test -z "$miss"
+		for k in $miss; do
+			echo "# $name: key $k is in '${name/-/ } --help' but not in KEYS of $name.8"
+		done
+	fi
 
 	cols=$(help_cols "$help")
 	[ -n "$cols" ] || return 0

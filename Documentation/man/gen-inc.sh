@@ -4,6 +4,7 @@
 # source elsewhere, as reStructuredText for the pages' ".. include::"s:
 #   common.inc          the options every verb takes   (CLI: memvirt --help)
 #   VERB.columns.inc    a verb's columns               (CLI: memvirt VERB --help)
+#   top.keys.inc        the keys of the interactive top (CLI: memvirt top --help)
 #   VERB.json.inc       a verb's JSON keys and types   (DOC: "JSON output")
 #   export.metrics.inc  the Prometheus metrics         (DOC: the metric table)
 # CLI is the built memvirt, DOC Documentation/memvirt.rst.
@@ -50,6 +51,20 @@ for v in list top faults frag; do
 	columns "$v" > "$out/$v.columns.inc"
 	[ -s "$out/$v.columns.inc" ] || { echo "gen-inc: no columns in '$v --help'" >&2; exit 1; }
 done
+
+# The key list after "Keys:" of top --help ("  r R            reverse ...",
+# continuation lines indented further) as a definition list.
+"$cli" top --help | awk '
+	/Keys:$/ { c = 1; next }
+	!c { next }
+	!/^  / { exit }
+	/^  [^ ]/ {
+		k = substr($0, 3, 15); sub(/ +$/, "", k)
+		printf "%s``%s``\n", n++ ? "\n" : "", k
+		$0 = substr($0, 18)
+	}
+	{ sub(/^ +/, ""); print "    " $0 }' | sed -E '/^    /s/[\\*`|_]/\\&/g' > "$out/top.keys.inc"
+grep -q '^``q``' "$out/top.keys.inc" || { echo "gen-inc: no keys in 'top --help'" >&2; exit 1; }
 
 # The schema lines of DOC's "JSON output" for VERB (list: also summary):
 # "   list .vms[].id   string" -> ".vms[].id   string", a literal block.
