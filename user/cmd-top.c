@@ -23,20 +23,12 @@
 
 #define TOP_AVAIL	(MV_F_VM_COLS | MV_F_FAULT_COLS)
 
-enum sort_key { SORT_FAULTS, SORT_MEMORY, SORT_OVERHEAD, SORT_ID };
-
-static const char *const sort_names[] = {
-	[SORT_FAULTS] = "faults",
-	[SORT_MEMORY] = "memory",
-	[SORT_OVERHEAD] = "overhead",
-	[SORT_ID] = "id",
-};
-
 struct top {
 	const struct mv_opts *o;
 	struct mv_loop loop;
 	bool batch, clear, no_faults;
-	enum sort_key sort;
+	const struct mv_field *sort;	/* -s */
+	bool desc;
 	struct mv_host h;
 	size_t *order;			/* rows in sort order */
 	const struct mv_field *cols[128];
@@ -49,7 +41,6 @@ enum { OPT_BATCH = 256, OPT_NO_FAULTS };
 static const struct option top_longopts[] = {
 	{ "interval",	required_argument,	NULL, 'i' },
 	{ "duration",	required_argument,	NULL, 'd' },
-	{ "sort",	required_argument,	NULL, 's' },
 	{ "batch",	no_argument,		NULL, OPT_BATCH },
 	{ "no-faults",	no_argument,		NULL, OPT_NO_FAULTS },
 	{ NULL, 0, NULL, 0 },
@@ -63,14 +54,14 @@ static void top_help(FILE *f)
 	      "interval (\"lost: N (reason N, ...)\"; n/a: this kernel does not say).\n"
 	      "With --json, one JSON document per interval and line (\"faults_lost\":\n"
 	      "{reason: N or null}); its VMs carry the columns and FAULTS, PAGEINS,\n"
-	      "SAMPLES. Needs root and memvirt.ko loaded; the fault columns need BPF\n"
+	      "SAMPLES. -s sorts by any column (default FAULTS, the most first; the\n"
+	      "old keys faults, memory, overhead and id are column names). Needs root and memvirt.ko loaded; the fault columns need BPF\n"
 	      "with BTF for kvm.\n", f);
 }
 
 static int top_opt(int c, const char *arg, void *ctx)
 {
 	struct top *t = ctx;
-	size_t k;
 
 	switch (c) {
 	case 'i':
@@ -81,15 +72,6 @@ static int top_opt(int c, const char *arg, void *ctx)
 	case 'd':
 		if (mv_parse_seconds(arg, 0.1, MV_MAX_DURATION, &t->loop.duration))
 			return mv_usage_error("top", "invalid duration '%s'", arg);
-		return 0;
-	case 's':
-		for (k = 0; k < ARRAY_SIZE(sort_names); k++)
-			if (!strcmp(arg, sort_names[k]))
-				break;
-		if (k == ARRAY_SIZE(sort_names))
-			return mv_usage_error("top", "unknown sort key '%s': expected "
-					      "faults, memory, overhead or id", arg);
-		t->sort = k;
 		return 0;
 	case OPT_BATCH:
 		t->batch = true;
@@ -105,51 +87,19 @@ static const struct mv_cmd top_cmd = {
 	.name = "top",
 	.about = "The VMs of this host, refreshed every interval: memory and mappings\n"
 		 "from memvirt.ko next to the KVM page faults of the interval (eBPF).",
-	.shortopts = "i:d:s:",
+	.shortopts = "i:d:",
 	.longopts = top_longopts,
 	.opts_help =
 	" -i, --interval <sec>   refresh every <sec> seconds (default 2)\n"
 	" -d, --duration <sec>   stop after <sec> seconds (default: at ^C)\n"
-	" -s, --sort <key>       faults (default), memory, overhead or id\n"
 	"     --batch            print each interval after the last, no\n"
 	"                        screen clearing (default when not a terminal)\n"
 	"     --no-faults        no BPF probes: memory columns only\n",
 	.columns = true,
+	.filter = true,
 	.help_more = top_help,
 	.opt = top_opt,
 };
-
-/* ---- sorting ----------------------------------------------------------- */
-
-static const struct top *sorting;
-
-static uint64_t sort_val(const struct top *t, size_t i)
-{
-	const struct mv_vm *vm = &t->h.vms[i];
-
-	switch (t->sort) {
-	case SORT_FAULTS:
-		return t->h.vf && t->h.vf[i].seen ? t->h.vf[i].rate.faults : 0;
-	case SORT_MEMORY:
-		return mv_vm_has(vm, MEMVIRT_A_VM_MEM_BYTES) ?
-		       vm->val[MEMVIRT_A_VM_MEM_BYTES] : 0;
-	case SORT_OVERHEAD:
-		return mv_vm_has(vm, MEMVIRT_A_VM_OVERHEAD_BYTES) ?
-		       vm->val[MEMVIRT_A_VM_OVERHEAD_BYTES] : 0;
-	default:
-		return 0;
-	}
-}
-
-static int cmp_rows(const void *pa, const void *pb)
-{
-	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-	uint64_t x = sort_val(sorting, a), y = sort_val(sorting, b);
-
-	if (x != y)
-		return x < y ? 1 : -1;		/* largest first */
-	return strcmp(sorting->h.vms[a].id, sorting->h.vms[b].id);
-}
 
 /* ---- rendering --------------------------------------------------------- */
 
@@ -225,19 +175,14 @@ static int print_heading(const struct top *t, double secs)
 static int refresh(void *arg, double secs)
 {
 	struct top *t = arg;
-	size_t i;
 	int err = 0;
 
 	if (mv_host_read(&t->h, MV_HOST_VMS | MV_HOST_FAULTS | MV_HOST_SUM))
 		return -1;
 	free(t->order);
 	t->order = calloc(t->h.nr_vms ? t->h.nr_vms : 1, sizeof(*t->order));
-	if (!t->order)
+	if (!t->order || mv_fields_order(&t->h, t->sort, t->desc, secs, t->order))
 		return mv_err_nomem();
-	for (i = 0; i < t->h.nr_vms; i++)
-		t->order[i] = i;
-	sorting = t;
-	qsort(t->order, t->h.nr_vms, sizeof(*t->order), cmp_rows);
 
 	if (t->o->json) {
 		err = print_json(t, secs);
@@ -272,7 +217,9 @@ int mv_cmd_top(int argc, char **argv, struct mv_opts *o)
 	if (rc)
 		return mv_parse_exit(rc);
 	n = mv_fields_select("top", o, TOP_AVAIL, MV_F_TOP, t.cols, ARRAY_SIZE(t.cols));
-	if (n < 0)
+	if (!o->sort)
+		o->sort = "FAULTS";
+	if (n < 0 || mv_fields_sort_key("top", o, TOP_AVAIL, &t.sort, &t.desc))
 		return MV_EXIT_USAGE;
 	t.ncols = n;
 	t.clear = !t.batch && !o->json && !o->raw && isatty(STDOUT_FILENO);
@@ -280,6 +227,7 @@ int mv_cmd_top(int argc, char **argv, struct mv_opts *o)
 	t.h.nl = mv_nl_open();
 	if (!t.h.nl)
 		return MV_EXIT_FAILURE;
+	t.h.filter = &o->filter;
 	if (!t.no_faults) {
 		t.h.faults = mv_faults_start(NULL);
 		if (!t.h.faults)

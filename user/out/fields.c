@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "out/fields.h"
+#include "out/sort.h"
 
 #define SZ_4K	(4096ULL)
 #define SZ_2M	(2ULL << 20)
@@ -20,6 +21,7 @@
 #define STR	MV_SRC_STR
 #define HOST	MV_SRC_HOST
 #define FLT	MV_SRC_FAULT
+#define NAMES	MV_SRC_NAMES
 #define COLS	(MV_F_VM_COLS | MV_F_SHOW)
 #define LIST	(MV_F_LIST | COLS)
 #define TOP	(MV_F_TOP | MV_F_TOP_JSON)
@@ -34,6 +36,14 @@ const struct mv_field mv_fields[] = {
 	{ "ID", NULL, "VM", STR, MEMVIRT_A_VM_ID, 0, MV_FMT_STR, 8, LIST | TOP,
 	  NULL, NULL, NULL, NULL,
 	  "VM id: <pid>-<fd> (KVM's debugfs name), <pid>-x<tag> if KVM gave none" },
+	{ "NAME", NULL, "Name", NAMES, MV_NAMES_NAME, 0, MV_FMT_STR, 10, LIST | TOP,
+	  NULL, NULL, NULL, NULL,
+	  "the VM's name on its VMM's command line (QEMU -name, Firecracker --id, "
+	  "crosvm --name)" },
+	{ "UUID", NULL, "UUID", NAMES, MV_NAMES_UUID, 0, MV_FMT_STR, 36, COLS,
+	  NULL, NULL, NULL, NULL,
+	  "the VM's UUID on that command line (QEMU -uuid, cloud-hypervisor "
+	  "--platform uuid=)" },
 	{ "PID", NULL, "PID", VM, MEMVIRT_A_VM_PID, 0, MV_FMT_NUM, 5, LIST | TOP,
 	  NULL, NULL, NULL, NULL, "the VM's VMM (pid in your pid namespace)" },
 	{ "COMM", NULL, "Command", STR, MEMVIRT_A_VM_COMM, 0, MV_FMT_STR, 12,
@@ -183,6 +193,10 @@ const char *mv_field_key(const struct mv_field *f, char *buf, size_t size)
 static const char *field_str(const struct mv_field *f, const struct mv_vm *vm,
 			     char *buf, size_t size)
 {
+	const char *name = f->attr == MV_NAMES_NAME ? vm->names.name : vm->names.uuid;
+
+	if (f->src == MV_SRC_NAMES)
+		return *name ? name : NULL;
 	switch (f->attr) {
 	case MEMVIRT_A_VM_HELD_BY:
 		return mv_vm_held_by(vm, buf, size);
@@ -367,6 +381,64 @@ ssize_t mv_fields_select(const char *verb, const struct mv_opts *o,
 	if (!n)
 		return mv_usage_error(verb, "no columns given"), -1;
 	return n;
+}
+
+int mv_fields_sort_key(const char *verb, const struct mv_opts *o,
+		       unsigned int avail, const struct mv_field **key,
+		       bool *desc)
+{
+	char col[32];
+	int dir;
+
+	*key = NULL;
+	if (!o->sort)
+		return 0;
+	if (mv_sort_spec(verb, o->sort, col, sizeof(col), &dir))
+		return MV_EXIT_USAGE;
+	*key = field_by_name(col, strlen(col), avail);
+	if (!*key)
+		return mv_usage_error(verb, "unknown sort column '%s'", col);
+	*desc = mv_sort_desc((*key)->fmt, dir);
+	return 0;
+}
+
+/* VM @c->i's value of @f as a sort key; strings copied. 0 or -ENOMEM. */
+static int field_key(const struct mv_field *f, const struct mv_field_ctx *c,
+		     struct mv_cell *k)
+{
+	char buf[128];
+	const char *s;
+
+	if (f->fmt != MV_FMT_STR) {
+		k->present = field_val(f, c, &k->u, &k->d);
+		return 0;
+	}
+	s = field_str(f, &c->h->vms[c->i], buf, sizeof(buf));
+	k->present = !!s;
+	if (s && !(k->s = k->owned = strdup(s)))
+		return -ENOMEM;
+	return 0;
+}
+
+int mv_fields_order(const struct mv_host *h, const struct mv_field *key,
+		    bool desc, double secs, size_t *order)
+{
+	struct mv_field_ctx c = { .h = h, .secs = secs };
+	struct mv_cell *keys = calloc(h->nr_vms ? h->nr_vms : 1, sizeof(*keys));
+	int err = keys ? 0 : -ENOMEM;
+	size_t i;
+
+	for (i = 0; i < h->nr_vms; i++) {
+		order[i] = c.i = i;
+		if (!err && key)
+			err = field_key(key, &c, &keys[i]);
+	}
+	if (!err && key)
+		mv_sort_cells(order, h->nr_vms, keys, key->fmt, desc);
+	for (i = 0; keys && i < h->nr_vms; i++)
+		free(keys[i].owned);
+	free(keys);
+	return err;
 }
 
 void mv_fields_help(FILE *f, unsigned int avail, unsigned int deflt)
