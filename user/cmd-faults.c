@@ -7,6 +7,7 @@
  * log2 histogram, and what could not be counted (losses, by reason).
  * Needs no kernel module. Documentation/faults.rst describes every counter.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,6 @@ enum { OPT_VM = 256, OPT_HIST, OPT_REGIONS, OPT_REGION_SIZE, OPT_ATTACH,
 static const struct option faults_longopts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "interval", required_argument, NULL, 'i' },
-	{ "vm", required_argument, NULL, OPT_VM },
 	{ "hist", no_argument, NULL, OPT_HIST },
 	{ "regions", no_argument, NULL, OPT_REGIONS },
 	{ "region-size", required_argument, NULL, OPT_REGION_SIZE },
@@ -125,9 +125,6 @@ static int faults_opt(int c, const char *arg, void *ctx)
 	case 'v':
 		o->verbose = true;
 		return 0;
-	case OPT_VM:
-		o->vm = arg;
-		return 0;
 	case OPT_REGION_SIZE:
 		if (parse_size_shift(arg, &o->region_shift))
 			return mv_usage_error("faults", "bad region size '%s' (power of "
@@ -158,7 +155,7 @@ static void faults_help(FILE *f)
 {
 	fprintf(f,
 		"Columns (rates per second over the interval):\n"
-		" ID        the VM (<pid>-<fd>); PID  its VMM\n"
+		" ID        the VM (<pid>-<fd>); NAME  its VMM's name for it; PID  its VMM\n"
 		" FAULTS/s  kvm_mmu_page_fault() calls\n"
 		" READ WRITE FETCH  by access; NOTPRES PROT RSVD  by the error code's\n"
 		" cause (no mapping, protection, reserved bits: a cached MMIO mapping)\n"
@@ -186,15 +183,14 @@ static const struct mv_cmd faults_cmd = {
 	.opts_help =
 	" -d, --duration <sec>   stop after <sec> seconds (default: until interrupted)\n"
 	" -i, --interval <sec>   report every <sec> seconds (default 1)\n"
-	"     --vm <id>          only the VM <id> (<pid>-<fd>)\n"
 	"     --hist             print latency histograms\n"
 	"     --regions          count faults per GPA region (one more map update\n"
 	"                        per fault)\n"
 	"     --region-size <n>  GPA region size, a power of two (default 1G)\n"
 	"     --slots            count faults per memslot (one more hook and map\n"
 	"                        update per fault)\n"
-	"     --trace            also print every fault of the VM --vm, one line\n"
-	"                        each (one JSON object with --json)\n"
+	"     --trace            also print every fault of the VM --vm <pid>-<fd>,\n"
+	"                        one line each (one JSON object with --json)\n"
 	"     --trace-rate <n>   at most <n> events a second; faults over it are\n"
 	"                        counted as dropped\n"
 	"     --attach <mode>    auto, fentry (fentry/fexit + BTF tracepoints)\n"
@@ -211,13 +207,20 @@ static const struct mv_cmd faults_cmd = {
 	" -v, --verbose          the object's size and origin, hooks, drops,\n"
 	"                        libbpf diagnostics\n",
 	.columns = true,
+	.filter = true,
 	.help_more = faults_help,
 	.opt = faults_opt,
 };
 
 /* Combinations parse_opts() cannot see one option at a time. */
-static int faults_check(struct mv_probe_opts *o, bool have_interval)
+static int faults_check(struct mv_probe_opts *o, bool have_interval,
+			const struct mv_filter *f)
 {
+	o->vm = f->nr_vm == 1 ? f->vm[0] : NULL;
+	if (o->trace && (f->nr_vm != 1 || !isdigit((unsigned char)*o->vm) ||
+			 !strchr(o->vm, '-')))
+		return mv_usage_error("faults", "--trace needs one --vm ID (<pid>-<fd>, "
+				      "as 'memvirt faults' shows it; not a name)");
 	if (o->lite && o->attach == ATTACH_KPROBE)
 		return mv_usage_error("faults", "--lite needs fentry (a kretprobe has "
 				      "no arguments)");
@@ -299,7 +302,8 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *o)
 
 	mv_probe_opts_init(&fc.o);
 	rc = mv_parse_opts(&faults_cmd, argc, argv, o, &fc);
-	if (rc || (rc = faults_check(&fc.o, fc.have_interval)) || (rc = mv_faults_select_cols(o)))
+	if (rc || (rc = faults_check(&fc.o, fc.have_interval, &o->filter)) ||
+	    (rc = mv_faults_select_cols(o)))
 		return mv_parse_exit(rc);
 	loop.interval = fc.o.interval;
 	loop.duration = fc.o.duration;

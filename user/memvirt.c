@@ -86,8 +86,9 @@ void mv_cmd_usage(const struct mv_cmd *cmd, FILE *f)
 	if (cmd->columns)
 		fputs(" -o, --output <list>    columns to print; \"+COL,...\" adds to the defaults\n"
 		      "     --output-all       print all columns\n"
-		      " -s, --sort <col>[:asc|:desc]  sort the rows by a column (numbers\n"
-		      "                        largest first, text A-Z unless :asc/:desc)\n", f);
+		      " -s, --sort <col>[:asc|:desc]\n"
+		      "                        sort the rows by a column (numbers largest\n"
+		      "                        first, text A-Z, unless :asc or :desc)\n", f);
 	fputs(MV_COMMON_HELP, f);
 	if (cmd->help_more) {
 		fputc('\n', f);
@@ -223,6 +224,23 @@ static const struct mv_verb *mv_find_verb(const char *name)
 	return NULL;
 }
 
+/*
+ * "memvirt __vmname < cmdline": what lib/vmname.c reads of a command line
+ * (NUL-separated arguments on stdin), for the selftests; not a verb.
+ */
+static int mv_vmname_debug(void)
+{
+	static char buf[65536];
+	struct mv_vm_names n;
+	size_t len = fread(buf, 1, sizeof(buf) - 1, stdin);
+
+	if (len && buf[len - 1])
+		buf[len++] = 0;
+	mv_vmname_parse(buf, len, &n);
+	printf("name=%s\nuuid=%s\n", n.name, n.uuid);
+	return MV_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct option longopts[ARRAY_SIZE(common_longopts) + 2] = { { 0 } };
@@ -260,6 +278,8 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return mv_usage_error(NULL, "no verb given");
 
+	if (!strcmp(argv[optind], "__vmname"))
+		return mv_vmname_debug();
 	verb = mv_find_verb(argv[optind]);
 	if (!verb)
 		return mv_usage_error(NULL, "unknown verb '%s'", argv[optind]);

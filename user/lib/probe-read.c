@@ -38,6 +38,23 @@ static struct mv_probe_vm *find_vm(struct mv_faults *st, __u32 idx)
 	return NULL;
 }
 
+/* The VMM's comm and what its command line names the VM. */
+static void read_names(struct mv_probe_vm *vm)
+{
+	char path[64];
+	FILE *f;
+
+	mv_vmname_read(vm->ident.pid, &vm->names);
+	vm->comm[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%u/comm", vm->ident.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(vm->comm, sizeof(vm->comm), f))
+		vm->comm[strcspn(vm->comm, "\n")] = 0;
+	fclose(f);
+}
+
 /* No debugfs name from BPF: find the VMM's kvm-vm fd; only unambiguous if one. */
 static void resolve_id(struct mv_probe_vm *vm)
 {
@@ -46,6 +63,7 @@ static void resolve_id(struct mv_probe_vm *vm)
 	int n = 0;
 	DIR *d;
 
+	read_names(vm);
 	if (vm->ident.name[0]) {
 		snprintf(vm->id, sizeof(vm->id), "%.*s", FAULTS_ID_LEN, vm->ident.name);
 		return;
