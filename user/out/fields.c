@@ -40,7 +40,8 @@ const struct mv_field mv_fields[] = {
 	  NULL, NULL, NULL, NULL,
 	  "the VM's name on its VMM's command line (QEMU -name, Firecracker --id, "
 	  "crosvm --name)" },
-	{ "UUID", NULL, "UUID", NAMES, MV_NAMES_UUID, 0, MV_FMT_STR, 36, COLS,
+	{ "UUID", NULL, "UUID", NAMES, MV_NAMES_UUID, 0, MV_FMT_STR, 36,
+	  COLS | MV_F_TOP_JSON,
 	  NULL, NULL, NULL, NULL,
 	  "the VM's UUID on that command line (QEMU -uuid, cloud-hypervisor "
 	  "--platform uuid=)" },
