@@ -189,7 +189,7 @@ static const struct mv_cmd faults_cmd = {
 	"     --region-size <n>  GPA region size, a power of two (default 1G)\n"
 	"     --slots            count faults per memslot (one more hook and map\n"
 	"                        update per fault)\n"
-	"     --trace            also print every fault of the VM --vm <pid>-<fd>,\n"
+	"     --trace            also print every fault of the one VM --vm names,\n"
 	"                        one line each (one JSON object with --json)\n"
 	"     --trace-rate <n>   at most <n> events a second; faults over it are\n"
 	"                        counted as dropped\n"
@@ -212,23 +212,56 @@ static const struct mv_cmd faults_cmd = {
 	.opt = faults_opt,
 };
 
+/*
+ * --trace --vm NAME|UUID: the probes compare ids, so find the one process
+ * whose command line names it and its one VM fd: "<pid>-<fd>" into @id.
+ */
+static int trace_id(const char *vm, char *id, size_t size)
+{
+	pid_t pids[MV_FILTER_MAX];
+	size_t n = mv_vmname_pids(vm, pids, ARRAY_SIZE(pids)), i;
+	int fd = -1;
+
+	if (n == 1 && mv_kvm_vm_fds(pids[0], &fd) == 1) {
+		snprintf(id, size, "%d-%d", (int)pids[0], fd);
+		return 0;
+	}
+	if (!n)
+		mv_err("faults: --trace: no process names a VM '%s' on its command line",
+		       vm);
+	else if (n == 1)
+		mv_err("faults: --trace: pid %d has %s VM fd: give --vm <pid>-<fd>",
+		       (int)pids[0], fd < 0 ? "no" : "more than one");
+	else {
+		fprintf(stderr, "memvirt: faults: --trace: VM '%s' is ambiguous, "
+			"give --vm <pid>-<fd>; pids:", vm);
+		for (i = 0; i < n && i < ARRAY_SIZE(pids); i++)
+			fprintf(stderr, " %d", (int)pids[i]);
+		fputc('\n', stderr);
+	}
+	return MV_EXIT_FAILURE;
+}
+
 /* Combinations parse_opts() cannot see one option at a time. */
 static int faults_check(struct mv_probe_opts *o, bool have_interval,
 			const struct mv_filter *f)
 {
+	static char id[FAULTS_ID_LEN];
+
 	o->vm = f->nr_vm == 1 ? f->vm[0] : NULL;
-	if (o->trace && (f->nr_vm != 1 || !isdigit((unsigned char)*o->vm) ||
-			 !strchr(o->vm, '-')))
-		return mv_usage_error("faults", "--trace needs one --vm ID (<pid>-<fd>, "
-				      "as 'memvirt faults' shows it; not a name)");
+	if (o->trace && f->nr_vm != 1)
+		return mv_usage_error("faults", "--trace needs one --vm (an id, name "
+				      "or UUID)");
+	if (o->trace && !(isdigit((unsigned char)*o->vm) && strchr(o->vm, '-'))) {
+		if (trace_id(o->vm, id, sizeof(id)))
+			return MV_EXIT_FAILURE;
+		o->vm = id;
+	}
 	if (o->lite && o->attach == ATTACH_KPROBE)
 		return mv_usage_error("faults", "--lite needs fentry (a kretprobe has "
 				      "no arguments)");
 	if (o->lite && o->slots)
 		return mv_usage_error("faults", "--lite and --slots exclude each other");
-	if (o->trace && !o->vm)
-		return mv_usage_error("faults", "--trace needs --vm ID (<pid>-<fd>, as "
-				      "'memvirt faults' shows it)");
 	if (o->trace && o->lite)
 		return mv_usage_error("faults", "--trace and --lite exclude each other");
 	if (o->trace && strlen(o->vm) >= FAULTS_ID_LEN)

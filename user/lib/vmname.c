@@ -5,9 +5,13 @@
  * table below is the whole list (Documentation/memvirt.rst repeats it).
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -205,4 +209,57 @@ void mv_vmname_read(pid_t pid, struct mv_vm_names *out)
 	if (len && buf[len - 1])
 		buf[len++] = 0;	/* a cut last argument still ends */
 	mv_vmname_parse(buf, len, out);
+}
+
+size_t mv_vmname_pids(const char *vm, pid_t *pids, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct mv_vm_names n;
+	struct dirent *de;
+	size_t count = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		pid_t pid = strtol(de->d_name, NULL, 10);
+
+		if (pid <= 0)
+			continue;
+		mv_vmname_read(pid, &n);
+		if ((!n.name[0] || strcmp(n.name, vm)) &&
+		    (!n.uuid[0] || strcasecmp(n.uuid, vm)))
+			continue;
+		if (count < max)
+			pids[count] = pid;
+		count++;
+	}
+	closedir(d);
+	return count;
+}
+
+unsigned int mv_kvm_vm_fds(pid_t pid, int *fd)
+{
+	char path[64], fdpath[PATH_MAX], link[64];
+	unsigned int n = 0;
+	struct dirent *de;
+	ssize_t len;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		len = readlink(fdpath, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = 0;
+		if (!strcmp(link, "anon_inode:kvm-vm") && !n++)
+			*fd = atoi(de->d_name);
+	}
+	closedir(d);
+	return n;
 }

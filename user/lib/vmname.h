@@ -31,6 +31,17 @@ struct mv_vm_names {
 void mv_vmname_parse(const char *cmdline, size_t len, struct mv_vm_names *out);
 /* The same from /proc/@pid/cmdline; both empty if it cannot be read. */
 void mv_vmname_read(pid_t pid, struct mv_vm_names *out);
+/*
+ * The processes whose command line names @vm (a name or UUID): up to @max
+ * pids into @pids. Returns how many there are (maybe more than @max).
+ */
+size_t mv_vmname_pids(const char *vm, pid_t *pids, size_t max);
+/*
+ * The KVM VM fds of process @pid ("anon_inode:kvm-vm"): the first one's
+ * number into *@fd. Returns how many; 0 if none or unreadable.
+ */
+unsigned int mv_kvm_vm_fds(pid_t pid, int *fd);
+
 /* "8-4-4-4-12" hexadecimal digits. */
 bool mv_uuid_valid(const char *s);
 
