@@ -13,7 +13,7 @@
 require_vm_env
 command -v jq > /dev/null || skip_all "jq not installed"
 
-echo "1..38"
+echo "1..39"
 
 # parse EXPECTED ARGS...: __vmname on the command line ARGS gives EXPECTED.
 parse() {
@@ -62,13 +62,13 @@ start 1 --id alpha --slot gpa=0x100000,size=16M
 start 2 --copy --id beta --uuid "$u" --slot gpa=0x100000,size=64M
 start 3 --id gamma --slot gpa=0x100000,size=32M
 echo "# VMs: $id_1 alpha 16M, $id_2 beta $u 64M (comm memvirt-vmm-b), $id_3 gamma 32M"
-ours="--comm memvirt-vmm*"
+ours=(--comm 'memvirt-vmm*')
 
 # ids ARGS...: the ids list ARGS shows, sorted, one line.
 ids() { "$cli" list -r -n -o ID "$@" | sort | paste -sd' '; }
 sorted() { printf '%s\n' "$@" | sort | paste -sd' '; }
 
-"$cli" list -J $ours -o ID,NAME,UUID,PID,COMM > "$tmp/list.json"
+"$cli" list -J "${ours[@]}" -o ID,NAME,UUID,PID,COMM > "$tmp/list.json"
 got=$(jq -r '.vms[] | "\(.id) \(.name) \(.uuid) \(.comm)"' "$tmp/list.json" | sort | paste -sd'|')
 want=$(printf '%s\n' "$id_1 alpha null memvirt-vmm" "$id_2 beta $u memvirt-vmm-b" \
 	"$id_3 gamma null memvirt-vmm" | sort | paste -sd'|')
@@ -86,12 +86,12 @@ check "list --vm of no VM fails (exit 1) and says so" \
 	bash -c "[ $? -eq 1 ] && grep -q \"no VM 'nosuchvm'\" '$tmp/err'"
 
 # order ARGS...: the MEMORY column (bytes) of list ARGS, one line.
-order() { "$cli" list -r -n -b -o MEMORY $ours "$@" | paste -sd' '; }
+order() { "$cli" list -r -n -b -o MEMORY "${ours[@]}" "$@" | paste -sd' '; }
 check "list -s MEMORY:asc: ascending by bytes" test "$(order -s MEMORY:asc)" = "16777216 33554432 67108864"
 check "list -s memory:desc: descending" test "$(order -s memory:desc)" = "67108864 33554432 16777216"
 check "list -s MEMORY: numbers largest first" test "$(order -s MEMORY)" = "67108864 33554432 16777216"
 check "list -J -s NAME:desc: JSON sorted too" \
-	test "$("$cli" list -J $ours -s NAME:desc | jq -r '[.vms[].name] | join(" ")')" = "gamma beta alpha"
+	test "$("$cli" list -J "${ours[@]}" -s NAME:desc | jq -r '[.vms[].name] | join(" ")')" = "gamma beta alpha"
 check "list -s NOSUCH is a usage error (exit 2)" \
 	bash -c "'$cli' list -s NOSUCH > /dev/null 2>&1; [ \$? -eq 2 ]"
 
@@ -112,14 +112,14 @@ check "list --vm of an ambiguous name fails too" \
 kill $pid_4; wait $pid_4 2>/dev/null; pid_4=
 
 # top --batch: one interval, JSON and table
-top() { "$cli" top --batch --no-faults -i 0.2 -d 0.3 "$@" 2>/dev/null; }
+top() { "$cli" top --batch --no-faults -i 0.5 -d 0.5 "$@" 2>/dev/null; }
 check "top --vm NAME --vm UUID: only those" \
 	test "$(top -J --vm alpha --vm "$u" | jq -r '.vms[].id' | sort | paste -sd' ')" = "$(sorted "$id_1" "$id_2")"
 check "top --pid" test "$(top -J --pid "$pid_3" | jq -r '.vms[].id' | paste -sd' ')" = "$id_3"
 check "top -s MEMORY:asc" \
-	test "$(top -J $ours -s MEMORY:asc | jq -r '[.vms[].memory] | join(" ")')" = "16777216 33554432 67108864"
+	test "$(top -J "${ours[@]}" -s MEMORY:asc | jq -r '[.vms[].memory] | join(" ")')" = "16777216 33554432 67108864"
 check "top -s MEMORY:desc" \
-	test "$(top -J $ours -s MEMORY:desc | jq -r '[.vms[].memory] | join(" ")')" = "67108864 33554432 16777216"
+	test "$(top -J "${ours[@]}" -s MEMORY:desc | jq -r '[.vms[].memory] | join(" ")')" = "67108864 33554432 16777216"
 check "top -o ID,NAME,MEMORY: those columns" \
 	test "$(top -n -r -o ID,NAME,MEMORY -b --vm beta)" = "$id_2 beta 67108864"
 check "top -o NAME,UUID -J: those keys" \
@@ -136,32 +136,48 @@ check "export: no name label on other series" \
 check "export --pid: that VM only" \
 	test "$("$cli" export --pid "$pid_1" | sed -n 's/^memvirt_vm_memory_bytes{vm="\([^"]*\)".*/\1/p')" = "$id_1"
 
-# faults: the VMs touch memory while faults runs; --vm/--comm/-s/-o on its table
+# faults: the VMs touch new pages once the probes are attached (after the
+# first interval); --vm/--comm/-s/-o on its table and JSON.
+# faults_run FILE ARGS...: faults -i 1 -d 5 ARGS into FILE, touching new pages
+# of each VM (slot offset $1 MiB, 256/1024/512 pages) after the first interval.
+faults_run() {
+	local out=$1 mib=$2
+	shift 2
+	"$cli" faults -i 1 -d 5 "$@" > "$out" 2> "$tmp/ferr" &
+	local fpid=$!
+	for _ in $(seq 300); do grep -q 'lost' "$out" 2>/dev/null && break; sleep 0.1; done
+	echo "touch 0,$((mib << 20)),256,4096,w" >&11
+	echo "touch 0,$((mib << 20)),1024,4096,w" >&12
+	echo "touch 0,$((mib << 20)),512,4096,w" >&13
+	wait $fpid
+}
 if "$cli" faults -d 0.1 > /dev/null 2>&1; then
-	"$cli" faults -i 3 -d 3 -J $ours -o ID,NAME,FAULTS/s > "$tmp/f.json" 2> "$tmp/ferr" &
-	fpid=$!
-	sleep 1
-	echo "touch 0,0,512,4096,w" >&11
-	echo "touch 0,0,1024,4096,w" >&12
-	echo "touch 0,0,256,4096,w" >&13
-	wait $fpid
-	got=$(jq -r '[.vms[] | "\(.id)=\(.name)"] | sort | join(" ")' "$tmp/f.json" | tail -1)
-	echo "# faults: $got"
+	faults_run "$tmp/f.json" 2 -J "${ours[@]}"
+	got=$(jq -r '.vms[] | select(.faults > 0) | "\(.id)=\(.name)"' "$tmp/f.json" | sort -u | paste -sd' ')
+	echo "# faults --comm: VMs with faults: $got"
 	check "faults --comm: the three VMs, named" test "$got" = "$(sorted "$id_1=alpha" "$id_2=beta" "$id_3=gamma")"
-	"$cli" faults -i 3 -d 3 -r -n -o NAME,FAULTS/s --vm beta --vm gamma -s FAULTS/s:asc > "$tmp/f.txt" 2>/dev/null &
-	fpid=$!
-	sleep 1
-	echo "touch 0,8388608,1024,4096,w" >&12
-	echo "touch 0,8388608,512,4096,w" >&13
-	echo "touch 0,8388608,512,4096,w" >&11
-	wait $fpid
+	faults_run "$tmp/f.txt" 8 -r -n -o NAME,FAULTS/s --vm beta --vm "$id_3" -s FAULTS/s:asc
 	sed 's/^/# /' "$tmp/f.txt"
-	check "faults --vm --vm -s FAULTS/s:asc -o NAME,FAULTS/s" \
-		bash -c "[ \"\$(awk '\$1 != \"lost:\" && NF == 2 { print \$1 }' '$tmp/f.txt' | paste -sd' ')\" = 'gamma beta' ] &&
-			 awk '\$1 != \"lost:\" && NF == 2 { print \$2 }' '$tmp/f.txt' | sort -c -g"
+	# Per interval (blocks end at "lost:"): only beta and gamma, 2 columns,
+	# rates ascending; and one interval in which both faulted.
+	verdict=$(awk '
+		$1 == "lost:" { if (n == 2 && v[1] > 0 && v[2] > 0) both = 1; n = 0; next }
+		NF == 0 || /^\(/ { next }
+		NF != 2 || ($1 != "beta" && $1 != "gamma") { bad = "row: " $0 }
+		{ n++; v[n] = $2; if (n > 1 && v[n] + 0 < v[n - 1] + 0) bad = "order: " $0 }
+		END { print bad ? bad : both ? "ok" : "no interval with both" }' "$tmp/f.txt")
+	echo "# $verdict"
+	check "faults --vm NAME --vm ID -s FAULTS/s:asc -o NAME,FAULTS/s" test "$verdict" = ok
+	faults_run "$tmp/t.json" 12 -J --trace --vm gamma
+	tid=$(jq -r 'select(.trace) | .trace.id' "$tmp/t.json" | sort -u | paste -sd' ')
+	events=$(jq -r 'select(has("gpa")) | .id' "$tmp/t.json" | wc -l)
+	echo "# faults --trace --vm gamma: traced $tid, $events events (gamma touched 512 new pages, alpha 256, beta 1024)"
+	check "faults --trace --vm NAME: that VM's id, its 512 faults and no other VM's" \
+		test "$tid" = "$id_3" -a "$events" -ge 512 -a "$events" -lt 768
 else
 	ok "faults --comm # SKIP faults cannot attach here (no BTF or not root)"
 	ok "faults --vm -s -o # SKIP faults cannot attach here"
+	ok "faults --trace --vm NAME # SKIP faults cannot attach here"
 fi
 
 [ "$failed" -eq 0 ]
