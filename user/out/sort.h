@@ -13,9 +13,9 @@
 #include "out/out.h"
 
 /*
- * Splits -s's @spec "COL[:asc|:desc]" into @col (of @size); *@desc is
- * the order asked for, else true for numbers (@fmt known later, so
- * *@dir is 1 desc, 0 asc, -1 the column's default). 0 or MV_EXIT_USAGE.
+ * Splits -s's @spec "COL[:asc|:desc]" into @col (of @size) and *@dir: 1
+ * for ":desc", 0 for ":asc", -1 for neither (mv_sort_desc() then picks the
+ * column's default). 0, or MV_EXIT_USAGE after saying why.
  */
 int mv_sort_spec(const char *verb, const char *spec, char *col, size_t size,
 		 int *dir);
