@@ -13,7 +13,7 @@
 require_vm_env
 command -v jq > /dev/null || skip_all "jq not installed"
 
-echo "1..39"
+echo "1..40"
 
 # parse EXPECTED ARGS...: __vmname on the command line ARGS gives EXPECTED.
 parse() {
@@ -42,6 +42,8 @@ check "cloud-hypervisor --platform ...,uuid=U" \
 	parse "name= uuid=$u" cloud-hypervisor --platform "num_pci_segments=1,uuid=$u"
 check "another program's -name is not a VM name (never guessed)" \
 	parse "name= uuid=" bash -name x -uuid "$u"
+check "a name that is not UTF-8: the bad byte becomes U+FFFD" \
+	parse "name=a$(printf '\xef\xbf\xbd')b uuid=" qemu-system-x86_64 -name "a$(printf '\xff')b"
 
 # start N ARGS...: VMM number N, stdin from a fifo on fd 10+N; sets pid_N, id_N.
 start() {
@@ -58,9 +60,9 @@ start() {
 }
 stop_all() { for k in 1 2 3; do eval "[ -n \"\${pid_$k:-}\" ] && kill \$pid_$k" 2>/dev/null; done; cleanup; }
 trap stop_all EXIT
-start 1 --id alpha --slot gpa=0x100000,size=16M
-start 2 --copy --id beta --uuid "$u" --slot gpa=0x100000,size=64M
-start 3 --id gamma --slot gpa=0x100000,size=32M
+start 1 --id alpha --slot gpa=0x100000,size=16M,backing=nothp
+start 2 --copy --id beta --uuid "$u" --slot gpa=0x100000,size=64M,backing=nothp
+start 3 --id gamma --slot gpa=0x100000,size=32M,backing=nothp
 echo "# VMs: $id_1 alpha 16M, $id_2 beta $u 64M (comm memvirt-vmm-b), $id_3 gamma 32M"
 ours=(--comm 'memvirt-vmm*')
 
@@ -85,11 +87,24 @@ check "list --comm and --vm together (AND)" test -z "$(ids --comm '*-b' --vm alp
 check "list --vm of no VM fails (exit 1) and says so" \
 	bash -c "[ $? -eq 1 ] && grep -q \"no VM 'nosuchvm'\" '$tmp/err'"
 
-# order ARGS...: the MEMORY column (bytes) of list ARGS, one line.
-order() { "$cli" list -r -n -b -o MEMORY "${ours[@]}" "$@" | paste -sd' '; }
-check "list -s MEMORY:asc: ascending by bytes" test "$(order -s MEMORY:asc)" = "16777216 33554432 67108864"
-check "list -s memory:desc: descending" test "$(order -s memory:desc)" = "67108864 33554432 16777216"
-check "list -s MEMORY: numbers largest first" test "$(order -s MEMORY)" = "67108864 33554432 16777216"
+# order ARGS...: "NAME,MEMORY NAME,MEMORY ..." (bytes) of list ARGS, in its order.
+order() { "$cli" list -r -n -b -o NAME,MEMORY "${ours[@]}" "$@" | tr ' ' , | paste -sd' '; }
+# names_by ORDER LIST: the names of LIST if its MEMORY values are in ORDER
+# (asc or desc), else "unsorted".
+names_by() {
+	local flag=-c
+	[ "$1" = desc ] && flag=-cr
+	echo "$2" | tr ' ' '\n' | cut -d, -f2 | sort -n $flag 2> /dev/null || { echo unsorted; return; }
+	echo "$2" | tr ' ' '\n' | cut -d, -f1 | paste -sd' '
+}
+got=$(order -s MEMORY:asc)
+echo "# list -s MEMORY:asc: $got"
+check "list -s MEMORY:asc: ascending by bytes (16M, 32M, 64M slots)" \
+	test "$(names_by asc "$got")" = "alpha gamma beta"
+check "list -s memory:desc: descending" \
+	test "$(names_by desc "$(order -s memory:desc)")" = "beta gamma alpha"
+check "list -s MEMORY: numbers largest first" \
+	test "$(names_by desc "$(order -s MEMORY)")" = "beta gamma alpha"
 check "list -J -s NAME:desc: JSON sorted too" \
 	test "$("$cli" list -J "${ours[@]}" -s NAME:desc | jq -r '[.vms[].name] | join(" ")')" = "gamma beta alpha"
 check "list -s NOSUCH is a usage error (exit 2)" \
@@ -100,7 +115,7 @@ check "show NAME is that VM" \
 	test "$("$cli" show -J gamma | jq -r '"\(.id) \(.name)"')" = "$id_3 gamma"
 check "show UUID is that VM" \
 	test "$("$cli" show -J "$u" | jq -r '"\(.id) \(.uuid)"')" = "$id_2 $u"
-start 4 --id alpha --slot gpa=0x100000,size=8M
+start 4 --id alpha --slot gpa=0x100000,size=8M,backing=nothp
 "$cli" show alpha > /dev/null 2> "$tmp/err"
 rc=$?
 sed 's/^/# /' "$tmp/err"
@@ -116,12 +131,12 @@ top() { "$cli" top --batch --no-faults -i 0.5 -d 0.5 "$@" 2>/dev/null; }
 check "top --vm NAME --vm UUID: only those" \
 	test "$(top -J --vm alpha --vm "$u" | jq -r '.vms[].id' | sort | paste -sd' ')" = "$(sorted "$id_1" "$id_2")"
 check "top --pid" test "$(top -J --pid "$pid_3" | jq -r '.vms[].id' | paste -sd' ')" = "$id_3"
-check "top -s MEMORY:asc" \
-	test "$(top -J "${ours[@]}" -s MEMORY:asc | jq -r '[.vms[].memory] | join(" ")')" = "16777216 33554432 67108864"
-check "top -s MEMORY:desc" \
-	test "$(top -J "${ours[@]}" -s MEMORY:desc | jq -r '[.vms[].memory] | join(" ")')" = "67108864 33554432 16777216"
-check "top -o ID,NAME,MEMORY: those columns" \
-	test "$(top -n -r -o ID,NAME,MEMORY -b --vm beta)" = "$id_2 beta 67108864"
+topsort() { top -J "${ours[@]}" -s "$1" | jq -r '[.vms[] | "\(.name),\(.memory)"] | join(" ")'; }
+check "top -s MEMORY:asc" test "$(names_by asc "$(topsort MEMORY:asc)")" = "alpha gamma beta"
+check "top -s MEMORY:desc" test "$(names_by desc "$(topsort MEMORY:desc)")" = "beta gamma alpha"
+want=$("$cli" list -n -r -b -o ID,NAME,MEMORY --vm beta)
+check "top -o ID,NAME,MEMORY: those columns ($want)" \
+	test "$(top -n -r -o ID,NAME,MEMORY -b --vm beta)" = "$want"
 check "top -o NAME,UUID -J: those keys" \
 	test "$(top -J -o NAME,UUID --vm beta | jq -c '.vms')" = "[{\"name\":\"beta\",\"uuid\":\"$u\"}]"
 

@@ -165,6 +165,7 @@ static void parse_args(const struct vmm *m, char **argv, int argc,
 void mv_vmname_parse(const char *cmdline, size_t len, struct mv_vm_names *out)
 {
 	static char *argv[MAX_ARGS];
+	char clean[MV_VM_NAME_LEN];
 	const char *base, *end = cmdline + len;
 	int argc = 0;
 	size_t k;
@@ -188,6 +189,9 @@ void mv_vmname_parse(const char *cmdline, size_t len, struct mv_vm_names *out)
 			break;
 	if (k < ARRAY_SIZE(vmms))
 		parse_args(&vmms[k], argv, argc, out);
+	/* Every output (JSON, Prometheus labels) wants valid UTF-8. */
+	mv_utf8_clean(clean, sizeof(clean), out->name);
+	memcpy(out->name, clean, sizeof(out->name));
 }
 
 void mv_vmname_read(pid_t pid, struct mv_vm_names *out)

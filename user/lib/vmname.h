@@ -23,7 +23,8 @@
 #define MV_VM_UUID_LEN	37	/* 36 characters and the NUL */
 
 struct mv_vm_names {
-	char name[MV_VM_NAME_LEN];	/* "": none given */
+	char name[MV_VM_NAME_LEN];	/* "": none given; bytes that are not
+					 * UTF-8 replaced by U+FFFD */
 	char uuid[MV_VM_UUID_LEN];	/* lower case; "": none given */
 };
 
