@@ -55,8 +55,9 @@ static void top_help(FILE *f)
 	      "With --json, one JSON document per interval and line (\"faults_lost\":\n"
 	      "{reason: N or null}); its VMs carry the columns and FAULTS, PAGEINS,\n"
 	      "SAMPLES. -s sorts by any column (default FAULTS, the most first; the\n"
-	      "old keys faults, memory, overhead and id are column names). Needs root and memvirt.ko loaded; the fault columns need BPF\n"
-	      "with BTF for kvm.\n", f);
+	      "old keys faults, memory, overhead and id are column names). Needs\n"
+	      "root and memvirt.ko loaded; the fault columns need BPF with BTF for\n"
+	      "kvm.\n", f);
 }
 
 static int top_opt(int c, const char *arg, void *ctx)
