@@ -55,3 +55,19 @@ vmm_quit() {
 	wait "$vm_pid"
 	vm_pid=
 }
+
+# The fault probes' BPF programs attached now (bpftool prog show).
+probes_attached() {
+	bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm
+}
+
+# The same once they are gone, or after 5 s: freeing them is deferred (RCU).
+probes_left() {
+	local left
+	for _ in $(seq 50); do
+		left=$(probes_attached)
+		[ "$left" -eq 0 ] && break
+		sleep 0.1
+	done
+	echo "$left"
+}

@@ -101,11 +101,11 @@ static bool wants_backing(const struct mv_field **cols, size_t n, bool summary)
 
 /* The VMs as a table, in -s's order. */
 static int vms_print(const struct mv_host *h, const struct mv_field **cols,
-		     size_t n, const struct mv_field *key, bool desc,
+		     size_t n, const struct mv_field *key, bool reverse,
 		     const struct mv_opts *o)
 {
 	size_t *order = calloc(h->nr_vms ? h->nr_vms : 1, sizeof(*order));
-	int err = order ? mv_fields_order(h, key, desc, 0, order) : -ENOMEM;
+	int err = order ? mv_fields_order(h, key, reverse, 0, order) : -ENOMEM;
 
 	if (!err)
 		err = mv_fields_table(h, order, cols, n, 0, "vms", o);
@@ -120,14 +120,14 @@ int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
 	struct mv_host h = { 0 };
 	unsigned int what = MV_HOST_VMS;
 	int err, ret = MV_EXIT_FAILURE;
-	bool desc = false;
+	bool reverse = false;
 	ssize_t n;
 
 	err = mv_parse_opts(&list_cmd, argc, argv, o, &a);
 	if (err)
 		return mv_parse_exit(err);
 	n = mv_fields_select("list", o, LIST_AVAIL, MV_F_LIST, cols, ARRAY_SIZE(cols));
-	if (n < 0 || mv_fields_sort_key("list", o, LIST_AVAIL, &key, &desc))
+	if (n < 0 || mv_fields_sort_key("list", o, LIST_AVAIL, &key, &reverse))
 		return MV_EXIT_USAGE;
 
 	h.nl = mv_nl_open();
@@ -144,7 +144,7 @@ int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
 		what |= MV_HOST_SUM;
 	if (!mv_host_read(&h, what))
 		ret = mv_print_status(a.summary ? summary_print(&h, o) :
-				      vms_print(&h, cols, n, key, desc, o));
+				      vms_print(&h, cols, n, key, reverse, o));
 	mv_host_close(&h);
 	return ret;
 }

@@ -291,6 +291,49 @@ int mv_field_cell(struct libscols_line *ln, size_t col, const struct mv_field *f
 	return mv_cell_value(ln, col, f->fmt, present, u, o);
 }
 
+char *mv_field_text(const struct mv_field *f, const struct mv_field_ctx *c,
+		    const struct mv_opts *o)
+{
+	char buf[128];
+	const char *s;
+	uint64_t u = 0;
+	double d = 0;
+
+	if (f->fmt == MV_FMT_STR) {
+		s = field_str(f, &c->h->vms[c->i], buf, sizeof(buf));
+		return strdup(s ? s : "-");
+	}
+	if (!field_val(f, c, &u, &d))
+		return strdup("-");
+	return mv_fmt_is_double(f->fmt) ? mv_format_d(f->fmt, d, o) :
+	       mv_format(f->fmt, u, o);
+}
+
+int mv_field_cmp(const struct mv_field *f, const struct mv_field_ctx *a,
+		 const struct mv_field_ctx *b)
+{
+	char ba[128], bb[128];
+	uint64_t ua = 0, ub = 0;
+	double da = 0, db = 0;
+	bool ha, hb;
+
+	if (f->fmt == MV_FMT_STR) {
+		const char *sa = field_str(f, &a->h->vms[a->i], ba, sizeof(ba));
+		const char *sb = field_str(f, &b->h->vms[b->i], bb, sizeof(bb));
+
+		if (!sa || !sb)
+			return !sa - !sb;
+		return strcmp(sa, sb);
+	}
+	ha = field_val(f, a, &ua, &da);
+	hb = field_val(f, b, &ub, &db);
+	if (!ha || !hb)
+		return !ha - !hb;
+	if (mv_fmt_is_double(f->fmt))
+		return da < db ? 1 : da > db ? -1 : 0;
+	return ua < ub ? 1 : ua > ub ? -1 : 0;
+}
+
 int mv_field_json(struct json_object *obj, const struct mv_field *f,
 		  const struct mv_field_ctx *c)
 {
@@ -342,6 +385,11 @@ static const struct mv_field *field_by_name(const char *name, size_t len,
 	return NULL;
 }
 
+const struct mv_field *mv_field_find(const char *name, unsigned int avail)
+{
+	return field_by_name(name, strlen(name), avail);
+}
+
 static size_t default_cols(const struct mv_field **cols, unsigned int avail,
 			   unsigned int deflt)
 {
@@ -386,7 +434,7 @@ ssize_t mv_fields_select(const char *verb, const struct mv_opts *o,
 
 int mv_fields_sort_key(const char *verb, const struct mv_opts *o,
 		       unsigned int avail, const struct mv_field **key,
-		       bool *desc)
+		       bool *reverse)
 {
 	char col[32];
 	int dir;
@@ -399,47 +447,54 @@ int mv_fields_sort_key(const char *verb, const struct mv_opts *o,
 	*key = field_by_name(col, strlen(col), avail);
 	if (!*key)
 		return mv_usage_error(verb, "unknown sort column '%s'", col);
-	*desc = mv_sort_desc((*key)->fmt, dir);
+	*reverse = mv_sort_desc((*key)->fmt, dir) != mv_sort_desc((*key)->fmt, -1);
 	return 0;
 }
 
-/* VM @c->i's value of @f as a sort key; strings copied. 0 or -ENOMEM. */
-static int field_key(const struct mv_field *f, const struct mv_field_ctx *c,
-		     struct mv_cell *k)
+/* What qsort_r() compares by in mv_fields_order(). */
+struct order_ctx {
+	const struct mv_field *key;
+	struct mv_field_ctx a, b;
+	bool reverse;
+};
+
+static bool field_known(const struct mv_field *f, const struct mv_field_ctx *c)
 {
 	char buf[128];
-	const char *s;
+	uint64_t u;
+	double d;
 
-	if (f->fmt != MV_FMT_STR) {
-		k->present = field_val(f, c, &k->u, &k->d);
-		return 0;
-	}
-	s = field_str(f, &c->h->vms[c->i], buf, sizeof(buf));
-	k->present = !!s;
-	if (s && !(k->s = k->owned = strdup(s)))
-		return -ENOMEM;
-	return 0;
+	if (f->fmt == MV_FMT_STR)
+		return field_str(f, &c->h->vms[c->i], buf, sizeof(buf));
+	return field_val(f, c, &u, &d);
+}
+
+/* mv_field_cmp()'s order, reversed but for unknown values; ties as read. */
+static int order_cmp(const void *pa, const void *pb, void *arg)
+{
+	struct order_ctx *x = arg;
+	int r;
+
+	x->a.i = *(const size_t *)pa;
+	x->b.i = *(const size_t *)pb;
+	r = mv_field_cmp(x->key, &x->a, &x->b);
+	if (r && x->reverse && field_known(x->key, &x->a) && field_known(x->key, &x->b))
+		r = -r;
+	return r ? r : x->a.i < x->b.i ? -1 : x->a.i > x->b.i;
 }
 
 int mv_fields_order(const struct mv_host *h, const struct mv_field *key,
-		    bool desc, double secs, size_t *order)
+		    bool reverse, double secs, size_t *order)
 {
 	struct mv_field_ctx c = { .h = h, .secs = secs };
-	struct mv_cell *keys = calloc(h->nr_vms ? h->nr_vms : 1, sizeof(*keys));
-	int err = keys ? 0 : -ENOMEM;
+	struct order_ctx x = { key, c, c, reverse };
 	size_t i;
 
-	for (i = 0; i < h->nr_vms; i++) {
-		order[i] = c.i = i;
-		if (!err && key)
-			err = field_key(key, &c, &keys[i]);
-	}
-	if (!err && key)
-		mv_sort_cells(order, h->nr_vms, keys, key->fmt, desc);
-	for (i = 0; keys && i < h->nr_vms; i++)
-		free(keys[i].owned);
-	free(keys);
-	return err;
+	for (i = 0; i < h->nr_vms; i++)
+		order[i] = i;
+	if (key)
+		qsort_r(order, h->nr_vms, sizeof(*order), order_cmp, &x);
+	return 0;
 }
 
 void mv_fields_help(FILE *f, unsigned int avail, unsigned int deflt)

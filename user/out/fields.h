@@ -77,6 +77,17 @@ int mv_field_cell(struct libscols_line *ln, size_t col, const struct mv_field *f
 /* obj[key] = the value or null. 0 or -ENOMEM. */
 int mv_field_json(struct json_object *obj, const struct mv_field *f,
 		  const struct mv_field_ctx *c);
+/* The cell's text as a table shows it ("-" when unknown); malloc()ed or NULL. */
+char *mv_field_text(const struct mv_field *f, const struct mv_field_ctx *c,
+		    const struct mv_opts *o);
+/*
+ * The order of VMs @a and @b by @f, for sorting: numbers largest first,
+ * strings A to Z, unknown values last. <0, 0 or >0 like strcmp().
+ */
+int mv_field_cmp(const struct mv_field *f, const struct mv_field_ctx *a,
+		 const struct mv_field_ctx *b);
+/* The field of column @name (any case) among those flagged @avail, or NULL. */
+const struct mv_field *mv_field_find(const char *name, unsigned int avail);
 /* The numeric value as a double (Prometheus' unit: ratios, not ppm). */
 bool mv_field_prom(const struct mv_field *f, const struct mv_field_ctx *c,
 		   double *v, bool *is_double, uint64_t *u);
@@ -90,15 +101,20 @@ ssize_t mv_fields_select(const char *verb, const struct mv_opts *o,
 			 unsigned int avail, unsigned int deflt,
 			 const struct mv_field **cols, size_t max);
 /*
- * The column -s names among @avail into *@key (NULL without -s) and its
- * order into *@desc. 0, or MV_EXIT_USAGE after saying why.
+ * The column -s names among @avail into *@key (NULL without -s), and into
+ * *@reverse whether -s asks for the reverse of mv_field_cmp()'s order.
+ * 0, or MV_EXIT_USAGE after saying why.
  */
 int mv_fields_sort_key(const char *verb, const struct mv_opts *o,
 		       unsigned int avail, const struct mv_field **key,
-		       bool *desc);
-/* @order[0..h->nr_vms): the VMs of @h sorted by @key. 0 or -ENOMEM. */
+		       bool *reverse);
+/*
+ * @order[0..h->nr_vms): the VMs of @h in mv_field_cmp()'s order of @key
+ * (reversed with @reverse, unknown values still last; ties as read; NULL
+ * @key: as read). -s of list and top. 0 or -ENOMEM.
+ */
 int mv_fields_order(const struct mv_host *h, const struct mv_field *key,
-		    bool desc, double secs, size_t *order);
+		    bool reverse, double secs, size_t *order);
 
 /* "Available output columns (* = default):" and the list. */
 void mv_fields_help(FILE *f, unsigned int avail, unsigned int deflt);
