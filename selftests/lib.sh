@@ -55,3 +55,15 @@ vmm_quit() {
 	wait "$vm_pid"
 	vm_pid=
 }
+
+# probes_left: the fault probes' BPF programs still loaded (freeing them is
+# deferred a little, RCU: looks for up to 5 s).
+probes_left() {
+	local left
+	for _ in $(seq 50); do
+		left=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
+		[ "$left" -eq 0 ] && break
+		sleep 0.1
+	done
+	echo "$left"
+}

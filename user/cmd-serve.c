@@ -62,6 +62,9 @@ static int serve_opt(int c, const char *arg, void *ctx)
 		if (s->http.nr_listen == MV_HTTPD_MAX_LISTEN)
 			return mv_usage_error("serve", "more than %d --listen addresses",
 					      MV_HTTPD_MAX_LISTEN);
+		if (!mv_httpd_addr_ok(arg))
+			return mv_usage_error("serve", "invalid listen address '%s': expected "
+					      "HOST:PORT, [IPV6]:PORT or :PORT", arg);
 		s->http.listen[s->http.nr_listen++] = arg;
 		return 0;
 	case OPT_NO_FAULTS:

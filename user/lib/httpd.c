@@ -133,6 +133,13 @@ static int split_addr(const char *s, char *host, size_t hlen, char *port, size_t
 	return 0;
 }
 
+bool mv_httpd_addr_ok(const char *spec)
+{
+	char host[256], port[8];
+
+	return !split_addr(spec, host, sizeof(host), port, sizeof(port));
+}
+
 static void addr_str(int fd, char *buf, size_t len)
 {
 	struct sockaddr_storage ss;

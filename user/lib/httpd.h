@@ -8,6 +8,7 @@
 #ifndef MEMVIRT_HTTPD_H
 #define MEMVIRT_HTTPD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The default listen address: the port libvirt's exporters use. */
@@ -28,6 +29,9 @@ struct mv_httpd_conf {
 };
 
 struct mv_httpd;
+
+/* Is @spec a listen address of the form above? */
+bool mv_httpd_addr_ok(const char *spec);
 
 /* Binds every address and starts serving; says why and returns NULL if not. */
 struct mv_httpd *mv_httpd_start(const struct mv_httpd_conf *c);
