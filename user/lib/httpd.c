@@ -187,10 +187,10 @@ static int serve_fd(struct mv_httpd *d, int fd)
 	addr_str(fd, a, sizeof(a));
 	md = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
 			      MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, d,
+			      MHD_OPTION_EXTERNAL_LOGGER, logger, NULL,
 			      MHD_OPTION_LISTEN_SOCKET, fd,
 			      MHD_OPTION_CONNECTION_LIMIT, MV_HTTPD_CONNS,
 			      MHD_OPTION_CONNECTION_TIMEOUT, MV_HTTPD_TIMEOUT,
-			      MHD_OPTION_EXTERNAL_LOGGER, logger, NULL,
 			      MHD_OPTION_END);
 	if (!md) {
 		close(fd);
