@@ -5,8 +5,8 @@
  * can both be given) and hand each to a daemon that polls it from one
  * internal thread. Limits keep a slow or malformed client from holding it:
  * a connection idle for MV_HTTPD_TIMEOUT seconds is closed, at most
- * MV_HTTPD_CONNS are open per address, and libmicrohttpd answers malformed
- * or oversized requests itself (400, 413, 431).
+ * MV_HTTPD_CONNS are open per address, and libmicrohttpd closes malformed
+ * requests (or answers 400) and refuses oversized ones itself.
  */
 #include <errno.h>
 #include <netdb.h>
