@@ -129,7 +129,7 @@ frag_joined() {
 		if (a[k] == 1 && !(k in f)) v = -1
 		if (a[k] == 0 && (k in f)) v = f[k]
 		print "memvirt_zone_fragmentation_index{" k, v }
-	      for (k in f) if (!(k in a)) print "memvirt_zone_fragmentation_index{" k, 9 } }' "$tmp/samples"
+	      for (k in f) if (!(k in a)) print "memvirt_zone_fragmentation_index{" k, 9 }' "$tmp/samples"
 }
 # held BEFORE AFTER GOT: compare GOT with the values that are the same in
 # BEFORE and AFTER (lines "node zone v..."); prints "compared moved
