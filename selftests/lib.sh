@@ -56,12 +56,16 @@ vmm_quit() {
 	vm_pid=
 }
 
-# probes_left: the fault probes' BPF programs still loaded (freeing them is
-# deferred a little, RCU: looks for up to 5 s).
+# The fault probes' BPF programs attached now (bpftool prog show).
+probes_attached() {
+	bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm
+}
+
+# The same once they are gone, or after 5 s: freeing them is deferred (RCU).
 probes_left() {
 	local left
 	for _ in $(seq 50); do
-		left=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
+		left=$(probes_attached)
 		[ "$left" -eq 0 ] && break
 		sleep 0.1
 	done

@@ -258,7 +258,7 @@ after_d=$(probes_left)
 "$cli" export -i 1 --textfile "$tmp/term.prom" 2> "$tmp/err" &
 ex_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/term.prom" ] && break; sleep 0.1; done
-attached=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
+attached=$(probes_attached)
 kill -TERM "$ex_pid"
 wait "$ex_pid"
 rc=$?
