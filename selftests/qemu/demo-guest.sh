@@ -110,7 +110,8 @@ promq() {	# QUERY: "labels: value" lines
 	printf '\n$ promql %s\n' "$1"
 	curl -sG http://127.0.0.1:9090/api/v1/query --data-urlencode "query=$1" |
 		jq -r '.data.result[] | "  \(.metric | del(.__name__, .instance, .job) |
-			to_entries | map("\(.key)=\(.value)") | join(",")): \(.value[1])"'
+			to_entries | map("\(.key)=\(.value)") | join(",") |
+			if . == "" then "all" else . end): \(.value[1])"'
 }
 printf '\n$ memvirt serve &   # and Prometheus scraping http://127.0.0.1:9177/metrics every second\n'
 memvirt serve --listen 127.0.0.1:9177 2> /tmp/serve.err &
@@ -128,7 +129,7 @@ done
 sleep 15
 promq 'memvirt_vm_memory_bytes'
 promq 'sum by (vm) (memvirt_vm_overhead_bytes)'
-promq 'sum by (vm) (increase(memvirt_vm_page_faults_total[30s])) > 0'
+promq 'sum by (vm) (memvirt_vm_page_faults_total) > 0'
 promq 'histogram_quantile(0.99, sum by (le) (rate(memvirt_vm_page_fault_duration_seconds_bucket[30s])))'
 promq 'sum by (node) (memvirt_zone_huge_2m_available_pages)'
 
