@@ -31,6 +31,7 @@
 struct mv_httpd {
 	struct mv_httpd_conf c;
 	pthread_mutex_t lock;		/* one body at a time */
+	char index[160];		/* the page of "/" */
 	struct MHD_Daemon *d[MV_HTTPD_SOCKS];
 	size_t nr;
 };
@@ -74,7 +75,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *version, const char *upload,
 				  size_t *upload_size, void **req)
 {
-	static char index_page[160], not_found[] = "not found\n";
+	static char not_found[] = "not found\n";
 	static char not_allowed[] = "method not allowed: GET or HEAD only\n";
 	static char failed[] = "memvirt: out of memory\n";
 	struct mv_httpd *d = cls;
@@ -89,12 +90,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
 			     not_allowed, strlen(not_allowed), false);
-	if (!strcmp(url, "/")) {
-		snprintf(index_page, sizeof(index_page),
-			 "memvirt: KVM memory metrics at %s\n", d->c.path);
-		return reply(conn, MHD_HTTP_OK, "text/plain", index_page,
-			     strlen(index_page), false);
-	}
+	if (!strcmp(url, "/"))
+		return reply(conn, MHD_HTTP_OK, "text/plain", d->index,
+			     strlen(d->index), false);
 	if (strcmp(url, d->c.path))
 		return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
 			     strlen(not_found), false);
@@ -250,6 +248,7 @@ struct mv_httpd *mv_httpd_start(const struct mv_httpd_conf *c)
 		return NULL;
 	}
 	d->c = *c;
+	snprintf(d->index, sizeof(d->index), "memvirt: KVM memory metrics at %s\n", c->path);
 	pthread_mutex_init(&d->lock, NULL);
 	for (i = 0; i < c->nr_listen; i++) {
 		if (listen_on(d, c->listen[i])) {
