@@ -17,7 +17,7 @@ python3-docutils kmod dkms linux-headers-amd64"
 # real Prometheus among them); the debug test kernel's
 # build (scripts/debug-kernel.sh); make deb and its lintian check.
 test="qemu-system-x86 busybox-static python3-yaml xz-utils zstd cpio jq bpftrace
-python3-prometheus-client tmux prometheus linux-image-amd64
+python3-prometheus-client tmux prometheus curl linux-image-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
 flex bison bc libelf-dev libssl-dev dwarves
 debhelper dh-dkms dpkg-dev fakeroot lintian"
