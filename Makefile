@@ -15,7 +15,7 @@
 #   make style         checkpatch --strict on the module
 #   make deb           Debian packages memvirt and memvirt-dkms, lintian-checked
 #   make install       the CLI, the module (modules_install + depmod), the man
-#                      pages, bash completion, the systemd unit and examples, under
+#                      pages, bash completion, the systemd units and examples, under
 #                      DESTDIR and PREFIX (default /usr/local); make uninstall
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -114,9 +114,14 @@ install-user: user man
 	$(Q)install -D -m 0644 contrib/bash-completion/memvirt \
 		$(DESTDIR)$(COMPLETIONDIR)/memvirt
 	$(Q)mkdir -p $(DESTDIR)$(UNITDIR)
-	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
-		contrib/systemd/memvirt-export.service.in \
-		> $(DESTDIR)$(UNITDIR)/memvirt-export.service
+	$(Q)for u in memvirt memvirt-export; do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+			contrib/systemd/$$u.service.in > $(DESTDIR)$(UNITDIR)/$$u.service || exit; \
+	done
+	$(Q)install -D -m 0644 contrib/grafana/memvirt.json \
+		$(DESTDIR)$(DOCDIR)/examples/grafana/memvirt.json
+	$(Q)install -D -m 0644 contrib/prometheus/memvirt-rules.yml \
+		$(DESTDIR)$(DOCDIR)/examples/prometheus/memvirt-rules.yml
 	$(Q)install -D -m 0644 contrib/modules-load.d/memvirt.conf \
 		$(DESTDIR)$(DOCDIR)/examples/modules-load.d/memvirt.conf
 	$(Q)install -m 0644 README.md Documentation/memvirt.rst \
@@ -145,7 +150,7 @@ deb: deps-test
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/memvirt $(DESTDIR)$(COMPLETIONDIR)/memvirt \
-		$(DESTDIR)$(UNITDIR)/memvirt-export.service \
+		$(DESTDIR)$(UNITDIR)/memvirt-export.service $(DESTDIR)$(UNITDIR)/memvirt.service \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(addsuffix .8,$(MANPAGES)))
 	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
 	$(Q)rm -f $(DESTDIR)/lib/modules/$(KREL)/updates/kmod/memvirt.ko*

@@ -24,10 +24,13 @@ fi
 want="lib/modules/$kver/modules.dep
 lib/modules/$kver/updates/kmod/memvirt.ko
 usr/lib/systemd/system/memvirt-export.service
+usr/lib/systemd/system/memvirt.service
 usr/sbin/memvirt
 usr/share/bash-completion/completions/memvirt
 usr/share/doc/memvirt/README.md
+usr/share/doc/memvirt/examples/grafana/memvirt.json
 usr/share/doc/memvirt/examples/modules-load.d/memvirt.conf
+usr/share/doc/memvirt/examples/prometheus/memvirt-rules.yml
 usr/share/doc/memvirt/faults.rst
 usr/share/doc/memvirt/memvirt.rst
 $(for p in "$top"/Documentation/man/memvirt*.rst; do
@@ -47,8 +50,10 @@ if [ "$got" != "$want" ]; then
 fi
 grep -q "updates/kmod/memvirt.ko" "$root/lib/modules/$kver/modules.dep" ||
 	{ echo "depmod did not index memvirt.ko in $root" >&2; exit 1; }
-grep -q "^ExecStart=/usr/sbin/memvirt " "$root/usr/lib/systemd/system/memvirt-export.service" ||
-	{ echo "the unit does not run /usr/sbin/memvirt" >&2; exit 1; }
+for u in memvirt-export memvirt; do
+	grep -q "^ExecStart=/usr/sbin/memvirt " "$root/usr/lib/systemd/system/$u.service" ||
+		{ echo "$u.service does not run /usr/sbin/memvirt" >&2; exit 1; }
+done
 if ls /lib/modules/"$kver"/updates/kmod/memvirt.ko* > /dev/null 2>&1; then
 	echo "make install with DESTDIR wrote to /lib/modules/$kver" >&2
 	exit 1

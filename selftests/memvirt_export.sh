@@ -111,7 +111,7 @@ from_proc() {	# FILE FORMAT: "node zone value-per-order..."
 	awk -v f="$2" '{ s = $2 " " $4; gsub(",", "", s)
 		for (i = 5; i <= NF; i++) s = s " " sprintf(f, $i); print s }' "$1"
 }
-from_export() {	# METRIC FORMAT
+from_export() {	# METRIC FORMAT [SAMPLES]
 	awk -v m="$1{" -v f="$2" 'index($1, m) == 1 {
 		match($1, /node=[0-9]+/); n = substr($1, RSTART + 5, RLENGTH - 5)
 		match($1, /order=[0-9]+/); o = substr($1, RSTART + 6, RLENGTH - 6)
@@ -119,7 +119,19 @@ from_export() {	# METRIC FORMAT
 		v[z, o] = sprintf(f, $2); if (!(z in seen)) { seen[z] = 1; k[++nk] = z }
 		if (o + 0 > max) max = o + 0 }
 		END { for (i = 1; i <= nk; i++) { s = k[i]
-			for (o = 0; o <= max; o++) s = s " " v[k[i], o]; print s } }' "$tmp/samples"
+			for (o = 0; o <= max; o++) s = s " " v[k[i], o]; print s } }' "${3:-$tmp/samples}"
+}
+# The kernel's fragmentation index as one series again: -1 where
+# memvirt_zone_block_available is 1 (the index must have no sample there),
+# the index where it is 0 (and must have one); 9, no index's value, else.
+frag_joined() {
+	awk 'index($1, "memvirt_zone_block_available{") == 1 { a[substr($1, 30)] = $2 }
+	index($1, "memvirt_zone_fragmentation_index{") == 1 { f[substr($1, 34)] = $2 }
+	END { for (k in a) { v = 9
+		if (a[k] == 1 && !(k in f)) v = -1
+		if (a[k] == 0 && (k in f)) v = f[k]
+		print "memvirt_zone_fragmentation_index{" k, v }
+	      for (k in f) if (!(k in a)) print "memvirt_zone_fragmentation_index{" k, 9 }' "$tmp/samples"
 }
 # held BEFORE AFTER GOT: compare GOT with the values that are the same in
 # BEFORE and AFTER (lines "node zone v..."); prints "compared moved
@@ -155,7 +167,7 @@ for try in $(seq 20); do
 	ok_b=$?
 	rf=$(held "$(from_proc "$tmp/before/extfrag_index" %.3f)" \
 		"$(from_proc "$tmp/after/extfrag_index" %.3f)" \
-		"$(from_export memvirt_zone_fragmentation_index %.3f)")
+		"$(from_export memvirt_zone_fragmentation_index %.3f <(frag_joined))")
 	ok_f=$?
 	ru=$(held "$(from_proc "$tmp/before/unusable_index" %.3f)" \
 		"$(from_proc "$tmp/after/unusable_index" %.3f)" \
@@ -165,7 +177,7 @@ for try in $(seq 20); do
 	# (both from the module; frag ran after the export, so compared only
 	# when the free blocks of orders >= 9 held still over both).
 	f2=$(jq -r '.nodes[] | "\(.node) \(.hugepages_2m_now)"' "$tmp/frag.json" | paste -sd' ')
-	e2=$(awk 'index($1, "memvirt_zone_huge_2m_available{") == 1 {
+	e2=$(awk 'index($1, "memvirt_zone_huge_2m_available_pages{") == 1 {
 		match($1, /node=[0-9]+/); n = substr($1, RSTART + 5, RLENGTH - 5)
 		if (!(n in v)) k[++nk] = n; v[n] += $2 }
 		END { for (i = 1; i <= nk; i++) printf "%s%s %d", (i > 1 ? " " : ""), k[i], v[k[i]] }' \

@@ -72,5 +72,6 @@ int mv_cmd_frag(int argc, char **argv, struct mv_opts *o);
 int mv_cmd_faults(int argc, char **argv, struct mv_opts *o);
 int mv_cmd_top(int argc, char **argv, struct mv_opts *o);
 int mv_cmd_export(int argc, char **argv, struct mv_opts *o);
+int mv_cmd_serve(int argc, char **argv, struct mv_opts *o);
 
 #endif /* MEMVIRT_CLI_H */

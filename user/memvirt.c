@@ -29,6 +29,7 @@ static const struct mv_verb verbs[] = {
 	{ "frag", mv_cmd_frag, "host fragmentation: can VMs get 2M/1G pages?" },
 	{ "top", mv_cmd_top, "the VMs, refreshed: memory next to page faults" },
 	{ "export", mv_cmd_export, "all of it as Prometheus metrics, once or every interval" },
+	{ "serve", mv_cmd_serve, "the same over HTTP (/metrics), read at each scrape" },
 };
 
 enum { OPT_OUTPUT_ALL = 0x1000 };

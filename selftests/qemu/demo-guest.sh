@@ -104,6 +104,35 @@ wait "$fpid"
 printf '\n$ memvirt export | grep -m 12 "^memvirt_vm_"   # Prometheus text format\n'
 memvirt export | grep -m 12 '^memvirt_vm_'
 
+# The same, scraped: memvirt serve, a Prometheus scraping it every second,
+# a VM writing pages meanwhile, and a few queries through Prometheus' API.
+promq() {	# QUERY: "labels: value" lines
+	printf '\n$ promql %s\n' "$1"
+	curl -sG http://127.0.0.1:9090/api/v1/query --data-urlencode "query=$1" |
+		jq -r '.data.result[] | "  \(.metric | del(.__name__, .instance, .job) |
+			to_entries | map("\(.key)=\(.value)") | join(",") |
+			if . == "" then "all" else . end): \(.value[1])"'
+}
+printf '\n$ memvirt serve &   # and Prometheus scraping http://127.0.0.1:9177/metrics every second\n'
+memvirt serve --listen 127.0.0.1:9177 2> /tmp/serve.err &
+printf 'global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: memvirt\n    static_configs: [{targets: ["127.0.0.1:9177"]}]\n' \
+	> /tmp/prometheus.yml
+prometheus --config.file=/tmp/prometheus.yml --storage.tsdb.path=/tmp/tsdb \
+	--web.listen-address=127.0.0.1:9090 > /tmp/prometheus.log 2>&1 &
+for i in $(seq 1 300); do
+	[ "$(curl -sG http://127.0.0.1:9090/api/v1/query --data-urlencode 'query=memvirt_up' |
+		jq -r '.data.result[0].value[1] // empty' 2>/dev/null)" = 1 ] && break
+	sleep 1
+done
+"$vmm" --no-stdin --slot gpa=0x100000,size=32M,backing=nothp --touch 0,0,4000,4096,w \
+	> /tmp/vm6.out 2>&1 &
+sleep 15
+promq 'memvirt_vm_memory_bytes'
+promq 'sum by (vm) (memvirt_vm_overhead_bytes)'
+promq 'sum by (vm) (memvirt_vm_page_faults_total) > 0'
+promq 'histogram_quantile(0.99, sum by (le) (rate(memvirt_vm_page_fault_duration_seconds_bucket[30s])))'
+promq 'sum by (node) (memvirt_zone_huge_2m_available_pages)'
+
 exec 5>&-
 kill $(jobs -p) 2>/dev/null
 wait

@@ -4,7 +4,7 @@
 # demo.sh - "make demo": boot the stock 6.12 kernel in QEMU, load memvirt.ko,
 # start four VMs of different shapes (three from the test VMM, one of them
 # leaked by it, and a real QEMU -enable-kvm guest booting Linux) and show
-# what memvirt sees.
+# what memvirt sees; at the end, memvirt serve scraped by Prometheus.
 #
 #   MEMVIRT_DEMO_KERNEL   kernel release (default: the newest 6.12 installed)
 set -u

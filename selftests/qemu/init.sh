@@ -79,6 +79,8 @@ mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf $r/sys/fs/bpf 2>/dev/null
 mount -t cgroup2 cgroup2 $r/sys/fs/cgroup 2>/dev/null
 hostname memvirt-guest
+# Loopback (127.0.0.1, ::1) for the tests that talk HTTP (memvirt serve).
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 
 [ -n "$job" ] || fail "no memvirt.job= on the kernel command line"
 

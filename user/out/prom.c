@@ -17,24 +17,7 @@
 #include "out/fields.h"
 #include "out/hist.h"
 #include "out/prom.h"
-
-struct label {
-	const char *key;
-	const char *val;
-};
-
-/*
- * The writer: families of samples, as text or as a json-c document. A family
- * is announced once (HELP, TYPE; not with --noheadings) and its samples
- * follow it, as the format requires.
- */
-struct mv_prom {
-	FILE *f;			/* text, or NULL for JSON */
-	bool help;			/* HELP and TYPE lines */
-	struct json_object *fams;	/* JSON: the "metrics" array */
-	struct json_object *samples;	/* JSON: the current family's */
-	int err;
-};
+#include "out/prom-int.h"
 
 /* ---- the writer -------------------------------------------------------- */
 
@@ -58,7 +41,7 @@ static void put_escaped(FILE *f, const char *val)
 	}
 }
 
-static void family(struct mv_prom *e, const char *name, const char *type,
+void mv_prom_family(struct mv_prom *e, const char *name, const char *type,
 		   const char *help)
 {
 	struct json_object *fam;
@@ -86,7 +69,7 @@ static void family(struct mv_prom *e, const char *name, const char *type,
 }
 
 /* One sample: an integer, or a double when @is_double. */
-static void sample(struct mv_prom *e, const char *name, const struct label *l,
+void mv_prom_sample(struct mv_prom *e, const char *name, const struct mv_label *l,
 		   unsigned int nl, bool is_double, uint64_t u, double d)
 {
 	char buf[3 * MV_VM_NAME_LEN];
@@ -131,16 +114,16 @@ static void sample(struct mv_prom *e, const char *name, const struct label *l,
 			     json_object_new_uint64(u));
 }
 
-static void sample_u(struct mv_prom *e, const char *name, const struct label *l,
+void mv_prom_sample_u(struct mv_prom *e, const char *name, const struct mv_label *l,
 		     unsigned int nl, uint64_t v)
 {
-	sample(e, name, l, nl, false, v, 0);
+	mv_prom_sample(e, name, l, nl, false, v, 0);
 }
 
-static void sample_d(struct mv_prom *e, const char *name, const struct label *l,
+void mv_prom_sample_d(struct mv_prom *e, const char *name, const struct mv_label *l,
 		     unsigned int nl, double v)
 {
-	sample(e, name, l, nl, true, 0, v);
+	mv_prom_sample(e, name, l, nl, true, 0, v);
 }
 
 /* ---- per VM, from the field table ------------------------------------- */
@@ -152,11 +135,11 @@ static void field_family(struct mv_prom *e, const struct mv_host *h, size_t firs
 	struct mv_field_ctx c = { .h = h };
 	size_t k;
 
-	family(e, f->prom, "gauge", f->prom_help);
+	mv_prom_family(e, f->prom, "gauge", f->prom_help);
 	for (c.i = 0; c.i < h->nr_vms; c.i++)
 		for (k = first; k < mv_nr_fields; k++) {
 			const struct mv_field *g = &mv_fields[k];
-			struct label l[] = { { "vm", h->vms[c.i].id },
+			struct mv_label l[] = { { "vm", h->vms[c.i].id },
 					     { g->prom_label, g->prom_val } };
 			bool is_double;
 			uint64_t u = 0;
@@ -165,7 +148,7 @@ static void field_family(struct mv_prom *e, const struct mv_host *h, size_t firs
 			if (!g->prom || strcmp(g->prom, f->prom) ||
 			    !mv_field_prom(g, &c, &d, &is_double, &u))
 				continue;
-			sample(e, g->prom, l, g->prom_label ? 2 : 1, is_double, u, d);
+			mv_prom_sample(e, g->prom, l, g->prom_label ? 2 : 1, is_double, u, d);
 		}
 }
 
@@ -207,8 +190,8 @@ static void host_metrics(struct mv_prom *e, const struct mv_host *h)
 	for (i = 0; i < ARRAY_SIZE(g); i++) {
 		if (!g[i].present)
 			continue;
-		family(e, g[i].name, "gauge", g[i].help);
-		sample_u(e, g[i].name, NULL, 0, g[i].v);
+		mv_prom_family(e, g[i].name, "gauge", g[i].help);
+		mv_prom_sample_u(e, g[i].name, NULL, 0, g[i].v);
 	}
 }
 
@@ -217,20 +200,20 @@ static void vm_metrics(struct mv_prom *e, const struct mv_host *h)
 	char pid[16], held[64];
 	size_t i;
 
-	family(e, "memvirt_vm_info", "gauge",
+	mv_prom_family(e, "memvirt_vm_info", "gauge",
 	       "A KVM VM on this host: its VMM's pid and command, the name and "
 	       "UUID its command line gives it (empty: none), and how it is "
 	       "held (vm-fd; vcpu-fd-only or mapping-only: no VM fd names it).");
 	for (i = 0; i < h->nr_vms; i++) {
 		const struct mv_vm *vm = &h->vms[i];
 		const char *hb = mv_vm_held_by(vm, held, sizeof(held));
-		struct label l[] = { { "vm", vm->id }, { "pid", pid }, { "comm", vm->comm },
+		struct mv_label l[] = { { "vm", vm->id }, { "pid", pid }, { "comm", vm->comm },
 				     { "name", vm->names.name }, { "uuid", vm->names.uuid },
 				     { "held_by", hb ?: "" } };
 
 		snprintf(pid, sizeof(pid), "%" PRIu64,
 			 mv_vm_has(vm, MEMVIRT_A_VM_PID) ? vm->val[MEMVIRT_A_VM_PID] : 0);
-		sample_u(e, "memvirt_vm_info", l, ARRAY_SIZE(l), 1);
+		mv_prom_sample_u(e, "memvirt_vm_info", l, ARRAY_SIZE(l), 1);
 	}
 	host_metrics(e, h);
 	for (i = 0; i < mv_nr_fields; i++)
@@ -246,16 +229,16 @@ static void bk_family(struct mv_prom *e, const struct mv_host *h, size_t first)
 	const struct mv_bk_field *f = &mv_bk_fields[first];
 	size_t i, k;
 
-	family(e, f->prom, "gauge", f->prom_help);
+	mv_prom_family(e, f->prom, "gauge", f->prom_help);
 	for (i = 0; i < h->nr_vms; i++)
 		for (k = first; k < mv_nr_bk_fields; k++) {
 			const struct mv_bk_field *g = &mv_bk_fields[k];
 			const struct mv_backing *b = mv_host_vm_backing(h, i);
-			struct label l[] = { { "vm", h->vms[i].id },
+			struct mv_label l[] = { { "vm", h->vms[i].id },
 					     { g->prom_label, g->prom_val } };
 
 			if (b && g->prom && !strcmp(g->prom, f->prom))
-				sample_u(e, g->prom, l, g->prom_label ? 2 : 1,
+				mv_prom_sample_u(e, g->prom, l, g->prom_label ? 2 : 1,
 					 mv_bk_val(b, g));
 		}
 }
@@ -271,17 +254,17 @@ static void backing_metrics(struct mv_prom *e, const struct mv_host *h)
 		    !family_seen(&mv_bk_fields[0].prom, sizeof(mv_bk_fields[0]), i,
 				 mv_bk_fields[i].prom))
 			bk_family(e, h, i);
-	family(e, "memvirt_vm_host_node_bytes", "gauge",
+	mv_prom_family(e, "memvirt_vm_host_node_bytes", "gauge",
 	       "Resident guest memory by the host NUMA node it is on.");
 	for (i = 0; i < h->nr_vms; i++) {
 		const struct mv_backing *b = mv_host_vm_backing(h, i);
-		struct label l[] = { { "vm", h->vms[i].id }, { "node", node } };
+		struct mv_label l[] = { { "vm", h->vms[i].id }, { "node", node } };
 
 		for (n = 0; b && b->node && n < nr_nodes; n++) {
 			if (!mv_backing_node_has_memory(h->bctx, n))
 				continue;
 			snprintf(node, sizeof(node), "%u", n);
-			sample_u(e, "memvirt_vm_host_node_bytes", l, 2, b->node[n]);
+			mv_prom_sample_u(e, "memvirt_vm_host_node_bytes", l, 2, b->node[n]);
 		}
 	}
 }
@@ -295,31 +278,31 @@ static const char *const level_names[MV_FL_NR] = { "4K", "2M", "1G", "other" };
 /* Losses: a reason this kernel does not report has no counter, measurable 0. */
 static void loss_metrics(struct mv_prom *e, const struct mv_host *h)
 {
-	struct label pl[] = { { "method", mv_faults_method(h->faults) } };
+	struct mv_label pl[] = { { "method", mv_faults_method(h->faults) } };
 	struct mv_fault_losses lost;
 	size_t i;
 
-	family(e, "memvirt_faults_probe_info", "gauge",
+	mv_prom_family(e, "memvirt_faults_probe_info", "gauge",
 	       "The page-fault probes are attached, and how (fentry or kprobe).");
-	sample_u(e, "memvirt_faults_probe_info", pl, 1, 1);
+	mv_prom_sample_u(e, "memvirt_faults_probe_info", pl, 1, 1);
 	mv_faults_losses(h->faults, true, &lost);
-	family(e, "memvirt_probe_lost_total", "counter",
+	mv_prom_family(e, "memvirt_probe_lost_total", "counter",
 	       "Page faults (or probe hits) the fault probes could not count since they "
 	       "attached, by reason (Documentation/faults.rst, Losses).");
 	for (i = 0; i < MV_LOST_NR; i++) {
-		struct label l[] = { { "reason", mv_loss_desc[i].key } };
+		struct mv_label l[] = { { "reason", mv_loss_desc[i].key } };
 
 		if (lost.state[i] == MV_LOSS_OK)
-			sample_u(e, "memvirt_probe_lost_total", l, 1, lost.n[i]);
+			mv_prom_sample_u(e, "memvirt_probe_lost_total", l, 1, lost.n[i]);
 	}
-	family(e, "memvirt_probe_lost_measurable", "gauge",
+	mv_prom_family(e, "memvirt_probe_lost_measurable", "gauge",
 	       "1 if memvirt_probe_lost_total{reason} is measured, 0 if this kernel does "
 	       "not report that reason.");
 	for (i = 0; i < MV_LOST_NR; i++) {
-		struct label l[] = { { "reason", mv_loss_desc[i].key } };
+		struct mv_label l[] = { { "reason", mv_loss_desc[i].key } };
 
 		if (lost.state[i] != MV_LOSS_OFF)
-			sample_u(e, "memvirt_probe_lost_measurable", l, 1,
+			mv_prom_sample_u(e, "memvirt_probe_lost_measurable", l, 1,
 				 lost.state[i] == MV_LOSS_OK);
 	}
 }
@@ -330,11 +313,11 @@ static void vm_counter(struct mv_prom *e, const struct mv_host *h, const char *n
 {
 	size_t i;
 
-	family(e, name, "counter", help);
+	mv_prom_family(e, name, "counter", help);
 	for (i = 0; i < h->nr_vms; i++) {
-		struct label l[] = { { "vm", h->vms[i].id } };
+		struct mv_label l[] = { { "vm", h->vms[i].id } };
 
-		sample_u(e, name, l, 1, *(const unsigned long long *)
+		mv_prom_sample_u(e, name, l, 1, *(const unsigned long long *)
 			 ((const char *)&h->vf[i].total + off));
 	}
 }
@@ -344,16 +327,16 @@ static void fault_counts(struct mv_prom *e, const struct mv_host *h,
 {
 	size_t i;
 
-	family(e, "memvirt_vm_page_faults_total", "counter",
+	mv_prom_family(e, "memvirt_vm_page_faults_total", "counter",
 	       "KVM page faults (EPT/NPT violations) handled, by access and cause.");
 	for (i = 0; i < h->nr_vms; i++)
 		for (int a = 0; a < MV_FA_NR; a++)
 			for (int k = 0; k < MV_FK_NR; k++) {
-				struct label l[] = { { "vm", h->vms[i].id },
+				struct mv_label l[] = { { "vm", h->vms[i].id },
 						     { "access", access_names[a] },
 						     { "cause", cause_names[k] } };
 
-				sample_u(e, "memvirt_vm_page_faults_total", l, 3,
+				mv_prom_sample_u(e, "memvirt_vm_page_faults_total", l, 3,
 					 h->vf[i].total.cls[a][k]);
 			}
 	vm_counter(e, h, "memvirt_vm_page_faults_mmio_total",
@@ -369,17 +352,24 @@ static void fault_counts(struct mv_prom *e, const struct mv_host *h,
 	}
 	if (!caps->has_levels)
 		return;
-	family(e, "memvirt_vm_fault_mappings_total", "counter",
+	mv_prom_family(e, "memvirt_vm_fault_mappings_total", "counter",
 	       "Leaf mappings KVM's page faults installed, by page size.");
 	for (i = 0; i < h->nr_vms; i++)
 		for (int s = 0; s < MV_FL_NR; s++) {
-			struct label l[] = { { "vm", h->vms[i].id },
+			struct mv_label l[] = { { "vm", h->vms[i].id },
 					     { "size", level_names[s] } };
 
-			sample_u(e, "memvirt_vm_fault_mappings_total", l, 2,
+			mv_prom_sample_u(e, "memvirt_vm_fault_mappings_total", l, 2,
 				 h->vf[i].total.spte[s]);
 		}
 }
+
+/*
+ * Buckets of 2^10 ns (~1 us, below which KVM's handler is not timed apart
+ * from the probe's own cost) to 2^30 ns (~1.07 s); slower goes to +Inf.
+ */
+#define LAT_LE_MIN_SHIFT	10
+#define LAT_LE_MAX_SHIFT	30
 
 static void fault_latency(struct mv_prom *e, const struct mv_host *h)
 {
@@ -388,27 +378,29 @@ static void fault_latency(struct mv_prom *e, const struct mv_host *h)
 	size_t i;
 	int b;
 
-	family(e, name, "histogram", "Time in KVM's page-fault handler (log2 buckets).");
+	mv_prom_family(e, name, "histogram",
+		       "Time in KVM's page-fault handler (log2 buckets, 1 us to 1 s).");
 	for (i = 0; i < h->nr_vms; i++) {
 		const struct mv_fault_totals *t = &h->vf[i].total;
 		uint64_t cum = 0;
 		char le[32];
-		struct label l[] = { { "vm", h->vms[i].id }, { "le", le } };
+		struct mv_label l[] = { { "vm", h->vms[i].id }, { "le", le } };
 
-		/* Slot b counts [2^b, 2^(b+1)) ns: bucket le=2^(b+1) ns. */
+		/* Slot b counts [2^b, 2^(b+1)) ns: it is in bucket le=2^(b+1) ns. */
 		snprintf(n, sizeof(n), "%s_bucket", name);
-		for (b = 0; b <= MV_FAULTS_HIST_SLOTS; b++) {
-			cum += b < MV_FAULTS_HIST_SLOTS ? t->hist[b] : 0;
-			if (b < MV_FAULTS_HIST_SLOTS)
-				snprintf(le, sizeof(le), "%.10g", (double)(2ULL << b) / 1e9);
-			else
-				snprintf(le, sizeof(le), "+Inf");
-			sample_u(e, n, l, 2, cum);
+		for (b = 0; b < MV_FAULTS_HIST_SLOTS; b++) {
+			cum += t->hist[b];
+			if (b + 1 < LAT_LE_MIN_SHIFT || b + 1 > LAT_LE_MAX_SHIFT)
+				continue;
+			snprintf(le, sizeof(le), "%.10g", (double)(2ULL << b) / 1e9);
+			mv_prom_sample_u(e, n, l, 2, cum);
 		}
+		snprintf(le, sizeof(le), "+Inf");
+		mv_prom_sample_u(e, n, l, 2, cum);
 		snprintf(n, sizeof(n), "%s_sum", name);
-		sample_d(e, n, l, 1, t->lat_ns / 1e9);
+		mv_prom_sample_d(e, n, l, 1, t->lat_ns / 1e9);
 		snprintf(n, sizeof(n), "%s_count", name);
-		sample_u(e, n, l, 1, cum);
+		mv_prom_sample_u(e, n, l, 1, cum);
 	}
 }
 
@@ -424,163 +416,77 @@ static void fault_metrics(struct mv_prom *e, const struct mv_host *h)
 		fault_latency(e, h);
 }
 
-/* ---- per zone ---------------------------------------------------------- */
-
-
-enum zone_val { ZV_MANAGED, ZV_FREE, ZV_RESERVE, ZV_HIGHATOMIC };
-
-static const struct {
-	const char *name, *help;
-	enum zone_val v;
-} zone_gauges[] = {
-	{ "memvirt_zone_managed_bytes", "Memory the buddy allocator manages in the zone.",
-	  ZV_MANAGED },
-	{ "memvirt_zone_free_bytes", "Free memory in the zone.", ZV_FREE },
-	{ "memvirt_zone_lowmem_reserve_bytes",
-	  "Free memory the zone keeps from allocations that could use a higher zone.",
-	  ZV_RESERVE },
-	{ "memvirt_zone_highatomic_bytes", "Memory in the zone's highatomic reserve blocks.",
-	  ZV_HIGHATOMIC },
-};
-
-/* Per-order values; the indices are the kernel's, in thousandths. */
-enum order_val { OV_BLOCKS, OV_UNUSABLE, OV_FRAG };
-
-static const struct {
-	const char *name, *help;
-	enum order_val v;
-} order_gauges[] = {
-	{ "memvirt_zone_free_blocks",
-	  "Free blocks of 2^order pages in the buddy allocator (/proc/buddyinfo).", OV_BLOCKS },
-	{ "memvirt_zone_unusable_free_ratio",
-	  "Share of free memory in blocks too small for an allocation of this order "
-	  "(the kernel's unusable free space index).", OV_UNUSABLE },
-	{ "memvirt_zone_fragmentation_index",
-	  "The kernel's fragmentation index of an allocation of this order: -1 it "
-	  "succeeds now, towards 0 it fails for lack of memory, towards 1 for "
-	  "fragmentation.", OV_FRAG },
-};
-
-static uint64_t zone_pages(const struct mv_zone *z, enum zone_val v, bool *has)
-{
-	*has = true;
-	switch (v) {
-	case ZV_MANAGED:
-		return z->managed_pages;
-	case ZV_FREE:
-		return z->free_pages;
-	case ZV_RESERVE:
-		*has = z->has_reserves;
-		return z->lowmem_reserve;
-	case ZV_HIGHATOMIC:
-		*has = z->has_reserves;
-		return z->highatomic;
-	}
-	return 0;
-}
-
-static void zone_metrics(struct mv_prom *e, const struct mv_host *h)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	char node[16], order[12];
-	unsigned int i, o;
-	size_t g;
-
-	for (g = 0; g < ARRAY_SIZE(zone_gauges); g++) {
-		family(e, zone_gauges[g].name, "gauge", zone_gauges[g].help);
-		for (i = 0; i < h->nr_zones; i++) {
-			const struct mv_zone *z = &h->zones[i];
-			struct label l[] = { { "node", node }, { "zone", z->name } };
-			bool has;
-			uint64_t v = zone_pages(z, zone_gauges[g].v, &has);
-
-			snprintf(node, sizeof(node), "%u", z->node);
-			if (has)
-				sample_u(e, zone_gauges[g].name, l, 2, v * page);
-		}
-	}
-
-	family(e, "memvirt_zone_watermark_bytes", "gauge",
-	       "The zone's min, low and high watermarks.");
-	for (i = 0; i < h->nr_zones; i++) {
-		const struct mv_zone *z = &h->zones[i];
-		const char *const lv[] = { "min", "low", "high" };
-		const uint64_t w[] = { z->wmark_min, z->wmark_low, z->wmark_high };
-
-		snprintf(node, sizeof(node), "%u", z->node);
-		for (o = 0; o < 3 && z->has_wmarks; o++) {
-			struct label l[] = { { "node", node }, { "zone", z->name },
-					     { "level", lv[o] } };
-
-			sample_u(e, "memvirt_zone_watermark_bytes", l, 3, w[o] * page);
-		}
-	}
-
-	for (g = 0; g < ARRAY_SIZE(order_gauges); g++) {
-		family(e, order_gauges[g].name, "gauge", order_gauges[g].help);
-		for (i = 0; i < h->nr_zones; i++) {
-			const struct mv_zone *z = &h->zones[i];
-			struct label l[] = { { "node", node }, { "zone", z->name },
-					     { "order", order } };
-
-			snprintf(node, sizeof(node), "%u", z->node);
-			for (o = 0; o < z->nr_orders; o++) {
-				snprintf(order, sizeof(order), "%u", o);
-				if (order_gauges[g].v == OV_BLOCKS)
-					sample_u(e, order_gauges[g].name, l, 3,
-						 z->order[o].free_blocks);
-				else
-					sample_d(e, order_gauges[g].name, l, 3,
-						 (order_gauges[g].v == OV_UNUSABLE ?
-						  (int32_t)z->order[o].unusable :
-						  z->order[o].frag) / 1000.0);
-			}
-		}
-	}
-
-	family(e, "memvirt_zone_huge_2m_available", "gauge",
-	       "2M pages the zone can hand out now without compaction or reclaim: free "
-	       "blocks of order 9 and up, as far as the low watermark and reserves allow.");
-	for (i = 0; i < h->nr_zones; i++) {
-		const struct mv_zone *z = &h->zones[i];
-		struct label l[] = { { "node", node }, { "zone", z->name } };
-		struct mv_zone_2m r;
-
-		snprintf(node, sizeof(node), "%u", z->node);
-		mv_zone_2m(z, &r);
-		sample_u(e, "memvirt_zone_huge_2m_available", l, 2, r.avail);
-	}
-}
-
-/* ---- one export -------------------------------------------------------- */
-
 /* ---- the document ------------------------------------------------------ */
+
+struct mv_prom *mv_prom_begin(FILE *f, const struct mv_opts *o)
+{
+	struct mv_prom *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->out = f;
+	e->f = o->json ? NULL : f;
+	e->help = !o->noheadings;
+	if (!o->json)
+		return e;
+	e->doc = json_object_new_object();
+	e->fams = json_object_new_array();
+	if (!e->doc || !e->fams || mv_json_add(e->doc, "metrics", e->fams)) {
+		json_object_put(e->doc);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void mv_prom_host(struct mv_prom *e, const struct mv_host *h)
+{
+	vm_metrics(e, h);
+	if (h->bctx)
+		backing_metrics(e, h);
+	if (h->faults && h->vf)
+		fault_metrics(e, h);
+	mv_prom_zones(e, h);
+}
+
+void mv_prom_self(struct mv_prom *e, const struct mv_prom_self *s)
+{
+	struct mv_label l[] = { { "version", s->version }, { "kernel", s->kernel } };
+
+	mv_prom_family(e, "memvirt_up", "gauge",
+		       "1 if this scrape read the host (memvirt.ko answered), 0 if not.");
+	mv_prom_sample_u(e, "memvirt_up", NULL, 0, s->up);
+	mv_prom_family(e, "memvirt_build_info", "gauge",
+		       "1; the labels: memvirt's version and the running kernel's release.");
+	mv_prom_sample_u(e, "memvirt_build_info", l, 2, 1);
+	mv_prom_family(e, "memvirt_scrape_duration_seconds", "gauge",
+		       "Time this scrape took to read the host and render the metrics.");
+	mv_prom_sample_d(e, "memvirt_scrape_duration_seconds", NULL, 0, s->seconds);
+}
+
+int mv_prom_end(struct mv_prom *e, bool one_line)
+{
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	err = e->err;
+	if (!err && e->doc)
+		err = one_line ? mv_json_print_line(e->doc, e->out) :
+			fputs(json_object_to_json_string_ext(e->doc, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_SPACED), e->out) == EOF ||
+			fputc('\n', e->out) == EOF ? -EIO : 0;
+	json_object_put(e->doc);
+	free(e);
+	return err;
+}
 
 int mv_prom_write(const struct mv_host *h, FILE *f, const struct mv_opts *o,
 		  bool one_line)
 {
-	struct mv_prom e = { .f = o->json ? NULL : f, .help = !o->noheadings };
-	struct json_object *doc = NULL;
+	struct mv_prom *e = mv_prom_begin(f, o);
 
-	if (o->json) {
-		doc = json_object_new_object();
-		e.fams = json_object_new_array();
-		if (!doc || !e.fams || mv_json_add(doc, "metrics", e.fams)) {
-			json_object_put(doc);
-			return -ENOMEM;
-		}
-	}
-	vm_metrics(&e, h);
-	if (h->bctx)
-		backing_metrics(&e, h);
-	if (h->faults && h->vf)
-		fault_metrics(&e, h);
-	zone_metrics(&e, h);
-	if (!e.err && doc)
-		e.err = one_line ? mv_json_print_line(doc, f) :
-			fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_SPACED), f) == EOF ||
-			fputc('\n', f) == EOF ? -EIO : 0;
-	json_object_put(doc);
-	return e.err;
+	if (e)
+		mv_prom_host(e, h);
+	return mv_prom_end(e, one_line);
 }
