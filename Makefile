@@ -2,7 +2,8 @@
 #
 # memvirt: top-level build.
 #
-#   make               kernel module (against KDIR) and the memvirt CLI
+#   make               kernel module (against KDIR), the memvirt CLI and its
+#                      man pages ($(BUILD)/man; make man builds those alone)
 #   make demo          boot a stock kernel in QEMU and show memvirt on real VMs
 #   make check         build and run the kselftests on every test kernel
 #   make check-debug   the same on the debug kernel only (KASAN, lockdep, ...)
@@ -13,8 +14,8 @@
 #   make deps-test     ... and those the tests and the demo need (as root)
 #   make style         checkpatch --strict on the module
 #   make deb           Debian packages memvirt and memvirt-dkms, lintian-checked
-#   make install       the CLI, the module (modules_install + depmod), bash
-#                      completion, the systemd units and examples, under
+#   make install       the CLI, the module (modules_install + depmod), the man
+#                      pages, bash completion, the systemd units and examples, under
 #                      DESTDIR and PREFIX (default /usr/local); make uninstall
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -37,15 +38,17 @@ DATADIR ?= $(PREFIX)/share
 DOCDIR ?= $(DATADIR)/doc/memvirt
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+MANDIR ?= $(DATADIR)/man
+MANPAGES := $(basename $(notdir $(wildcard Documentation/man/memvirt*.rst)))
 # The release KDIR builds for: where modules_install puts memvirt.ko. From
 # the path when KDIR is /lib/modules/<release>/build (Debian's 6.1 headers
 # report the upstream release, 6.1.N, not the package's).
 KREL ?= $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))),$(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null))
 
-.PHONY: all kmod user bpf selftests deps deps-test check check-debug stress bench demo style clean
+.PHONY: all kmod user man bpf selftests deps deps-test check check-debug stress bench demo style clean
 .PHONY: install install-user install-kmod uninstall deb
 
-all: kmod user
+all: kmod user man
 
 kmod:
 	$(Q)if [ ! -d "$(KDIR)" ]; then \
@@ -58,6 +61,10 @@ kmod:
 
 user bpf:
 	$(Q)$(MAKE) -C $@
+
+# From Documentation/man/*.rst, with parts generated from the CLI's --help.
+man: user
+	$(Q)$(MAKE) -C Documentation/man
 
 selftests: user
 	$(Q)$(MAKE) -C selftests
@@ -99,8 +106,11 @@ style:
 
 install: install-user install-kmod
 
-install-user: user
+install-user: user man
 	$(Q)install -D -m 0755 user/memvirt $(DESTDIR)$(SBINDIR)/memvirt
+	$(Q)install -d $(DESTDIR)$(MANDIR)/man8
+	$(Q)install -m 0644 $(addprefix $(BUILD)/man/,$(addsuffix .8,$(MANPAGES))) \
+		$(DESTDIR)$(MANDIR)/man8/
 	$(Q)install -D -m 0644 contrib/bash-completion/memvirt \
 		$(DESTDIR)$(COMPLETIONDIR)/memvirt
 	$(Q)mkdir -p $(DESTDIR)$(UNITDIR)
@@ -135,12 +145,13 @@ deb: deps-test
 	$(Q)git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C $(BUILD)/deb/src
 	$(Q)cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
 		{ tail -n 40 ../build.log; exit 1; }
-	$(Q)lintian --fail-on error --suppress-tags no-manual-page $(BUILD)/deb/*.changes
+	$(Q)lintian --fail-on error $(BUILD)/deb/*.changes
 	$(Q)ls $(BUILD)/deb/*.deb
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/memvirt $(DESTDIR)$(COMPLETIONDIR)/memvirt \
-		$(DESTDIR)$(UNITDIR)/memvirt-export.service $(DESTDIR)$(UNITDIR)/memvirt.service
+		$(DESTDIR)$(UNITDIR)/memvirt-export.service $(DESTDIR)$(UNITDIR)/memvirt.service \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(addsuffix .8,$(MANPAGES)))
 	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
 	$(Q)rm -f $(DESTDIR)/lib/modules/$(KREL)/updates/kmod/memvirt.ko*
 	$(Q)rmdir $(DESTDIR)/lib/modules/$(KREL)/updates/kmod 2>/dev/null || true

@@ -18,5 +18,10 @@ rm -rf "$root"
 mkdir -p "$root"
 for f; do dpkg-deb -x "$f" "$root"; done
 [ -x "$root/usr/sbin/memvirt" ] || { echo "memvirt package: no usr/sbin/memvirt" >&2; exit 1; }
+for p in "$top"/Documentation/man/memvirt*.rst; do
+	p=$(basename "$p" .rst)
+	[ -f "$root/usr/share/man/man8/$p.8.gz" ] ||
+		{ echo "memvirt package: no usr/share/man/man8/$p.8.gz" >&2; exit 1; }
+done
 ko=$(BUILD=$build "$top/scripts/build-dkms.sh" "$kver" "$root/usr/src") || exit 1
 echo "$root $ko"

@@ -32,7 +32,10 @@ usr/share/doc/memvirt/examples/grafana/memvirt.json
 usr/share/doc/memvirt/examples/modules-load.d/memvirt.conf
 usr/share/doc/memvirt/examples/prometheus/memvirt-rules.yml
 usr/share/doc/memvirt/faults.rst
-usr/share/doc/memvirt/memvirt.rst"
+usr/share/doc/memvirt/memvirt.rst
+$(for p in "$top"/Documentation/man/memvirt*.rst; do
+	echo "usr/share/man/man8/$(basename "$p" .rst).8"; done)"
+want=$(echo "$want" | sort)
 # Module compression is the kernel's choice; the depmod index files other
 # than modules.dep are depmod's.
 got=$(cd "$root" && find . -type f | sed 's|^\./||; s|\.ko\.[a-z]*$|.ko|' |

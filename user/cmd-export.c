@@ -71,7 +71,7 @@ static void export_help(FILE *f)
 	      "-r and -b change nothing; -n leaves out the HELP and TYPE lines.\n"
 	      "Needs memvirt.ko loaded; shows the VMs whose VMM you could ptrace-read\n"
 	      "(all of them as root); fault counters need BPF.\n"
-	      "Documentation/memvirt.rst lists every metric.\n", f);
+	      "memvirt-export(8) lists every metric.\n", f);
 }
 
 static int export_opt(int c, const char *arg, void *ctx)

@@ -153,20 +153,8 @@ static int faults_opt(int c, const char *arg, void *ctx)
 
 static void faults_help(FILE *f)
 {
-	fprintf(f,
-		"Columns (rates per second over the interval):\n"
-		" ID        the VM (<pid>-<fd>); NAME  its VMM's name for it; PID  its VMM\n"
-		" FAULTS/s  kvm_mmu_page_fault() calls\n"
-		" READ WRITE FETCH  by access; NOTPRES PROT RSVD  by the error code's\n"
-		" cause (no mapping, protection, reserved bits: a cached MMIO mapping)\n"
-		" MMIO  faults KVM handled as MMIO (RSVD, a new MMIO mapping, or an exit\n"
-		" to the VMM); WALK  faults on the guest's page-table walk (rest: final\n"
-		" translation); EXIT  faults that exited to the VMM\n"
-		" PAGEIN%%  faults during which the vCPU thread faulted host memory in;\n"
-		" MAJOR  of those, with I/O\n"
-		" 4K 2M 1G  leaf mappings installed, by size\n"
-		" P50 P99 AVG  fault handler latency (percentiles from a log2 histogram)\n"
-		"\n"
+	mv_faults_help_cols(f);
+	fprintf(f, "\n"
 		"Each interval ends with a line \"lost: <reason> N, ...\": faults the probes\n"
 		"could not count (n/a: this kernel does not report that reason). With\n"
 		"--json, one JSON object per interval and line. Defaults: --trace-rate %d,\n"

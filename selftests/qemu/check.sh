@@ -59,9 +59,9 @@ esac
 
 echo "# building userspace and selftests"
 if ! "$top/scripts/linux-source.sh" "$BUILD/linux-source" ||
-   ! make -s -C "$top/user" ||
+   ! make -s -C "$top/user" || ! make -s -C "$top" man ||
    ! make -s -C "$top/selftests" OUTPUT="$BUILD/selftests"; then
-	fail "build: user/ and selftests/"
+	fail "build: user/, the man pages and selftests/"
 	summary
 fi
 
@@ -115,6 +115,7 @@ run_kernel() {
 	job=$(mktemp)
 	cat > "$job" <<JOB
 export MEMVIRT_TOP='$top' MEMVIRT_KO='$ko' MEMVIRT_SELFTESTS='$BUILD/selftests'
+export MEMVIRT_MAN='$BUILD/man'
 export MEMVIRT_DKMS_KO='$dko' MEMVIRT_INSTALL_ROOT='$ino'
 export MEMVIRT_DEB_ROOT='${deb% *}' MEMVIRT_DEB_KO='${deb#* }'
 export MEMVIRT_TESTS='${MEMVIRT_TESTS:-}'

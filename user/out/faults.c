@@ -35,26 +35,35 @@ static const struct {
 	struct mv_col col;
 	enum col_kind kind;
 	int sum;		/* COL_RATE: enum sum */
+	const char *help;	/* --help's line */
 } table_cols[] = {
-	{ { "ID", MV_FMT_STR }, COL_ID, 0 }, { { "NAME", MV_FMT_STR }, COL_NAME, 0 },
-	{ { "PID", MV_FMT_NUM }, COL_PID, 0 },
-	{ { "FAULTS/s", MV_FMT_RATE }, COL_RATE, S_FAULTS },
-	{ { "READ", MV_FMT_RATE }, COL_RATE, S_READ },
-	{ { "WRITE", MV_FMT_RATE }, COL_RATE, S_WRITE },
-	{ { "FETCH", MV_FMT_RATE }, COL_RATE, S_FETCH },
-	{ { "NOTPRES", MV_FMT_RATE }, COL_RATE, S_NOTPRES },
-	{ { "PROT", MV_FMT_RATE }, COL_RATE, S_PROT },
-	{ { "RSVD", MV_FMT_RATE }, COL_RATE, S_RSVD },
-	{ { "MMIO", MV_FMT_RATE }, COL_RATE, S_MMIO },
-	{ { "WALK", MV_FMT_RATE }, COL_RATE, S_WALK },
-	{ { "EXIT", MV_FMT_RATE }, COL_RATE, S_EXIT },
-	{ { "PAGEIN%", MV_FMT_PCT }, COL_PAGEIN, 0 },
-	{ { "MAJOR", MV_FMT_RATE }, COL_RATE, S_PAGEIN_MAJOR },
-	{ { "4K", MV_FMT_RATE }, COL_RATE, S_MAP_4K },
-	{ { "2M", MV_FMT_RATE }, COL_RATE, S_MAP_2M },
-	{ { "1G", MV_FMT_RATE }, COL_RATE, S_MAP_1G },
-	{ { "P50", MV_FMT_NS }, COL_P50, 0 }, { { "P99", MV_FMT_NS }, COL_P99, 0 },
-	{ { "AVG", MV_FMT_NS }, COL_AVG, 0 },
+	{ { "ID", MV_FMT_STR }, COL_ID, 0, "the VM (<pid>-<fd>)" },
+	{ { "NAME", MV_FMT_STR }, COL_NAME, 0, "its VMM's name for it" },
+	{ { "PID", MV_FMT_NUM }, COL_PID, 0, "its VMM" },
+	{ { "FAULTS/s", MV_FMT_RATE }, COL_RATE, S_FAULTS, "kvm_mmu_page_fault() calls" },
+	{ { "READ", MV_FMT_RATE }, COL_RATE, S_READ, "by access: reads" },
+	{ { "WRITE", MV_FMT_RATE }, COL_RATE, S_WRITE, "by access: writes" },
+	{ { "FETCH", MV_FMT_RATE }, COL_RATE, S_FETCH, "by access: instruction fetches" },
+	{ { "NOTPRES", MV_FMT_RATE }, COL_RATE, S_NOTPRES,
+	  "by the error code's cause: no mapping" },
+	{ { "PROT", MV_FMT_RATE }, COL_RATE, S_PROT, "by cause: protection" },
+	{ { "RSVD", MV_FMT_RATE }, COL_RATE, S_RSVD,
+	  "by cause: reserved bits (a cached MMIO mapping)" },
+	{ { "MMIO", MV_FMT_RATE }, COL_RATE, S_MMIO,
+	  "handled as MMIO (RSVD, a new MMIO mapping, an exit)" },
+	{ { "WALK", MV_FMT_RATE }, COL_RATE, S_WALK,
+	  "on the guest's page-table walk (rest: final translation)" },
+	{ { "EXIT", MV_FMT_RATE }, COL_RATE, S_EXIT, "faults that exited to the VMM" },
+	{ { "PAGEIN%", MV_FMT_PCT }, COL_PAGEIN, 0,
+	  "share in which the vCPU thread faulted host memory in" },
+	{ { "MAJOR", MV_FMT_RATE }, COL_RATE, S_PAGEIN_MAJOR, "of those, with I/O" },
+	{ { "4K", MV_FMT_RATE }, COL_RATE, S_MAP_4K, "4K leaf mappings installed" },
+	{ { "2M", MV_FMT_RATE }, COL_RATE, S_MAP_2M, "2M leaf mappings installed" },
+	{ { "1G", MV_FMT_RATE }, COL_RATE, S_MAP_1G, "1G leaf mappings installed" },
+	{ { "P50", MV_FMT_NS }, COL_P50, 0,
+	  "median fault handler latency (from a log2 histogram)" },
+	{ { "P99", MV_FMT_NS }, COL_P99, 0, "99th percentile of that latency" },
+	{ { "AVG", MV_FMT_NS }, COL_AVG, 0, "mean fault handler latency" },
 };
 
 #define NR_COLS	ARRAY_SIZE(table_cols)
@@ -166,6 +175,15 @@ int mv_faults_select_cols(const struct mv_opts *o)
 	for (k = 0; k < ncols; k++)
 		cols[k] = table_cols[col_of[k]].col;
 	return select_sort(o);
+}
+
+void mv_faults_help_cols(FILE *f)
+{
+	size_t k;
+
+	fputs("Available output columns (* = default; rates per second):\n", f);
+	for (k = 0; k < NR_COLS; k++)
+		mv_help_col(f, true, table_cols[k].col.name, table_cols[k].help);
 }
 
 /* ---- per region and memslot -------------------------------------------- */

@@ -22,6 +22,8 @@ struct mv_faults_report {
 
 /* The table's columns from -o / --output-all; 0 or MV_EXIT_USAGE. */
 int mv_faults_select_cols(const struct mv_opts *o);
+/* --help's list of those columns. */
+void mv_faults_help_cols(FILE *f);
 /* One interval's report of what mv_probe_read() read; 0 or -errno. */
 int mv_faults_report(struct mv_faults_report *r);
 void mv_faults_report_free(struct mv_faults_report *r);

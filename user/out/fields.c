@@ -504,9 +504,8 @@ void mv_fields_help(FILE *f, unsigned int avail, unsigned int deflt)
 	fputs("Available output columns (* = default):\n", f);
 	for (i = 0; i < mv_nr_fields; i++)
 		if (mv_fields[i].flags & avail)
-			fprintf(f, " %c%12s  %s\n",
-				mv_fields[i].flags & deflt ? '*' : ' ',
-				mv_fields[i].name, mv_fields[i].help);
+			mv_help_col(f, mv_fields[i].flags & deflt,
+				    mv_fields[i].name, mv_fields[i].help);
 }
 
 /* ---- tables ------------------------------------------------------------ */

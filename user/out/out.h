@@ -64,6 +64,11 @@ int mv_table_title(const struct mv_opts *o, const char *title);
 /* Cell @col of @ln: the string @s, or "-"/null when NULL. */
 int mv_cell_str(struct libscols_line *ln, size_t col, const char *s,
 		const struct mv_opts *o);
+/*
+ * One line of a verb's --help column list: " *        NAME  help" (* if a
+ * default column). Documentation/man/Makefile reads these lines.
+ */
+void mv_help_col(FILE *f, bool deflt, const char *name, const char *help);
 /* Prints @tb; 0 or -errno. */
 int mv_table_print(struct libscols_table *tb);
 

@@ -191,6 +191,11 @@ int mv_cell_str(struct libscols_line *ln, size_t col, const char *s,
 	return scols_line_set_data(ln, col, s ? s : "-") ? -ENOMEM : 0;
 }
 
+void mv_help_col(FILE *f, bool deflt, const char *name, const char *help)
+{
+	fprintf(f, " %c%12s  %s\n", deflt ? '*' : ' ', name, help);
+}
+
 int mv_table_print(struct libscols_table *tb)
 {
 	int err = scols_print_table(tb);
