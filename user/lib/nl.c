@@ -304,20 +304,20 @@ static bool mv_module_installed(void)
 /* memvirt.ko is not loaded: what to run, and what stands in the way. */
 static void mv_nl_say_absent(void)
 {
-	const char *run = mv_module_installed() ? "`sudo modprobe memvirt`" :
-		"`sudo insmod kmod/memvirt.ko` in the memvirt checkout "
-		"(or install it: `make deb`, `make install`)";
-
 	if (!mv_modules_must_be_signed()) {
-		mv_err("memvirt.ko is not loaded: run %s", run);
+		mv_err("memvirt.ko is not loaded: run %s", mv_module_installed() ?
+		       "`sudo modprobe memvirt`" :
+		       "`sudo insmod kmod/memvirt.ko` in the memvirt checkout "
+		       "(or install it: `make deb`, `make install`)");
 		return;
 	}
 	/* Secure Boot: DKMS signs with its MOK, which must be enrolled. */
 	mv_err("memvirt.ko is not loaded, and this kernel loads only signed modules "
-	       "(lockdown or module.sig_enforce): an unsigned memvirt.ko cannot load; "
-	       "install it with DKMS, which signs it, enroll DKMS's key once "
-	       "(`sudo mokutil --import /var/lib/dkms/mok.pub`, reboot), then run %s",
-	       run);
+	       "(lockdown or module.sig_enforce), so an unsigned memvirt.ko cannot "
+	       "load: install it with DKMS (package memvirt-dkms, or `sudo dkms "
+	       "install`), which signs it; enroll DKMS's key once (`sudo mokutil "
+	       "--import /var/lib/dkms/mok.pub`, then reboot); then run "
+	       "`sudo modprobe memvirt`");
 }
 
 static struct mv_nl *mv_nl_open_how(bool quiet_absent)
