@@ -116,7 +116,7 @@ run_kernel() {
 	cat > "$job" <<JOB
 export MEMVIRT_TOP='$top' MEMVIRT_KO='$ko' MEMVIRT_SELFTESTS='$BUILD/selftests'
 export MEMVIRT_DKMS_KO='$dko' MEMVIRT_INSTALL_ROOT='$ino'
-export MEMVIRT_DEB_ROOT='${deb% *}' MEMVIRT_DEB_KO='${deb#* }'
+export MEMVIRT_DEBS='${deb:+$BUILD/deb}'
 export MEMVIRT_TESTS='${MEMVIRT_TESTS:-}'
 $(env | grep -E '^MEMVIRT_(FUZZ_[A-Z]+|CHURN_[A-Z]+|TEST_TIMEOUT)=[0-9a-fA-Fx]+$' | sed 's/^/export /')
 exec /bin/sh '$here/guest-check.sh'

@@ -292,12 +292,16 @@ fail:
 	return -1;
 }
 
-/* No permission: one line with the fix, as the other method would fail the same way. */
+/*
+ * No permission: one line with the fix, as the other method would fail the
+ * same way. The verifier rejects a program with EACCES too: that is no
+ * permission problem, and its verdict says more.
+ */
 static bool denied(const struct mv_faults *st)
 {
 	char why[256];
 
-	if (!mv_probe_denied(st->err, why, sizeof(why)))
+	if (load_verdict || !mv_probe_denied(st->err, why, sizeof(why)))
 		return false;
 	mv_err("faults: %s%s%s", why, st->o.verbose ? ": " : "",
 	       st->o.verbose ? st->why : "");
