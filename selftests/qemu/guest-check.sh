@@ -128,7 +128,9 @@ fi
 # The packages installed for real, with dpkg in an overlay of this read-only
 # root (deb-overlay.sh): the maintainer scripts run, DKMS builds on install.
 if [ -n "${MEMVIRT_DEBS:-}" ]; then
+	t0=$(date +%s)
 	if r=$(sh "$MEMVIRT_TOP/selftests/qemu/deb-overlay.sh" "$MEMVIRT_DEBS" 2> /tmp/deb.log); then
+		echo "# deb: installed in $(($(date +%s) - t0)) s (DKMS builds for the running and the newest kernel)"
 		sed 's/^/# /' /tmp/deb.log | grep -E 'dpkg -i|Building|Signing|installed|memvirt' | head -n 20
 		result OK "deb: dpkg -i memvirt-dkms memvirt: maintainer scripts ran, DKMS installed memvirt.ko for $(uname -r)"
 		installed "$r" "chroot $r modprobe memvirt" \
