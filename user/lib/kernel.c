@@ -88,7 +88,12 @@ bool mv_probe_denied(int err, char *buf, size_t len)
 {
 	if (err != -EPERM && err != -EACCES)
 		return false;
-	snprintf(buf, len, "permission denied loading BPF programs (%s): run as root, "
-		 "or give memvirt CAP_BPF and CAP_PERFMON", strerror(-err));
+	if (geteuid())
+		snprintf(buf, len, "permission denied loading BPF programs (%s): run "
+			 "as root, or give memvirt CAP_BPF and CAP_PERFMON", strerror(-err));
+	else	/* a container's root, say */
+		snprintf(buf, len, "permission denied loading BPF programs (%s) although "
+			 "root: this process lacks CAP_BPF and CAP_PERFMON (a container?)",
+			 strerror(-err));
 	return true;
 }
