@@ -177,24 +177,25 @@ static int zoneinfo_read(struct proc_zones *pz)
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long v;
 		size_t i;
+		int n;
 
 		if (zone_head(line, &node, name)) {
 			zi_flush(&c, movable);
 			c.z = find_zone(pz, node, name);
 			continue;
 		}
-		if (!c.z || sscanf(line, "%63s %llu", key, &v) < 1)
-			continue;
-		if (!strcmp(key, "protection:"))
+		/* "        min      17": a key, then (here) one number. */
+		n = c.z ? sscanf(line, "%63s %llu", key, &v) : 0;
+		if (n >= 1 && !strcmp(key, "protection:"))
 			snprintf(c.protection, sizeof(c.protection), "%.255s", line);
-		for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		for (i = 0; n == 2 && i < ARRAY_SIZE(keys); i++) {
 			uint64_t *dst[] = { &c.z->wmark_min, &c.z->wmark_low,
 					    &c.z->wmark_high, &c.z->managed_pages };
 
-			if (strcmp(key, keys[i]) || sscanf(line, "%63s %llu", key, &v) != 2)
-				continue;
-			*dst[i] = v;
-			c.got |= 1U << i;
+			if (!strcmp(key, keys[i])) {
+				*dst[i] = v;
+				c.got |= 1U << i;
+			}
 		}
 	}
 	zi_flush(&c, movable);
