@@ -130,7 +130,7 @@ fi
 if [ -n "${MEMVIRT_DEBS:-}" ]; then
 	t0=$(date +%s)
 	if r=$(sh "$MEMVIRT_TOP/selftests/qemu/deb-overlay.sh" "$MEMVIRT_DEBS" 2> /tmp/deb.log); then
-		echo "# deb: installed in $(($(date +%s) - t0)) s (DKMS builds for the running and the newest kernel)"
+		echo "# deb: installed in $(($(date +%s) - t0)) s (one DKMS build, for the running kernel)"
 		sed 's/^/# /' /tmp/deb.log | grep -E 'dpkg -i|Building|Signing|installed|memvirt' | head -n 20
 		result OK "deb: dpkg -i memvirt-dkms memvirt: maintainer scripts ran, DKMS installed memvirt.ko for $(uname -r)"
 		installed "$r" "chroot $r modprobe memvirt" \
