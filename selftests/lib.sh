@@ -56,6 +56,22 @@ vmm_quit() {
 	vm_pid=
 }
 
+# The fault probes' BPF programs attached now (bpftool prog show).
+probes_attached() {
+	bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm
+}
+
+# The same once they are gone, or after 5 s: freeing them is deferred (RCU).
+probes_left() {
+	local left
+	for _ in $(seq 50); do
+		left=$(probes_attached)
+		[ "$left" -eq 0 ] && break
+		sleep 0.1
+	done
+	echo "$left"
+}
+
 # Zones of /proc/buddyinfo and the like, for held(): the buddy allocator
 # moves all the time, so tests read the kernel's file before and after and
 # compare only what held still.

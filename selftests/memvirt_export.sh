@@ -217,20 +217,11 @@ check "memvirt_probe_lost_total: one counter per reason measured (vm_table_full 
 
 # 5. The probes go when it ends, at the end of -d as above or at SIGTERM (a
 # service stopped), and --json carries the same samples.
-# Freeing programs is deferred a little (RCU): look for up to 5 s.
-probes_left() {
-	for _ in $(seq 50); do
-		left=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
-		[ "$left" -eq 0 ] && break
-		sleep 0.1
-	done
-	echo "$left"
-}
 after_d=$(probes_left)
 "$cli" export -i 1 --textfile "$tmp/term.prom" 2> "$tmp/err" &
 ex_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/term.prom" ] && break; sleep 0.1; done
-attached=$(bpftool prog show 2>/dev/null | grep -c -e kvm_mmu_page_fault -e kvm_destroy_vm)
+attached=$(probes_attached)
 kill -TERM "$ex_pid"
 wait "$ex_pid"
 rc=$?

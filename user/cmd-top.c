@@ -16,32 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "lib/host.h"
-#include "out/fields.h"
 #include "out/hist.h"
+#include "top.h"
 
-#define TOP_AVAIL	(MV_F_VM_COLS | MV_F_FAULT_COLS)
-
-enum sort_key { SORT_FAULTS, SORT_MEMORY, SORT_OVERHEAD, SORT_ID };
-
-static const char *const sort_names[] = {
-	[SORT_FAULTS] = "faults",
-	[SORT_MEMORY] = "memory",
-	[SORT_OVERHEAD] = "overhead",
-	[SORT_ID] = "id",
-};
-
-struct top {
-	const struct mv_opts *o;
-	struct mv_loop loop;
-	bool batch, clear, no_faults;
-	enum sort_key sort;
-	struct mv_host h;
-	size_t *order;			/* rows in sort order */
-	const struct mv_field *cols[128];
-	size_t ncols;
-	unsigned long frames;		/* printed so far */
+/* -s's names for the columns it sorts by; any column name works too. */
+static const struct {
+	const char *key, *col;
+} sort_names[] = {
+	{ "faults", "FAULTS/s" },
+	{ "memory", "MEMORY" },
+	{ "overhead", "OVERHEAD" },
+	{ "id", "ID" },
 };
 
 enum { OPT_BATCH = 256, OPT_NO_FAULTS };
@@ -59,18 +44,38 @@ static void top_help(FILE *f)
 {
 	mv_fields_help(f, TOP_AVAIL, MV_F_TOP);
 	fputs("\n"
-	      "The heading ends with the faults the probes could not count in the\n"
-	      "interval (\"lost: N (reason N, ...)\"; n/a: this kernel does not say).\n"
+	      "On a terminal top is interactive (ncurses); the first frame comes at\n"
+	      "once. Its heading has the host's totals: VMs, guest memory, host\n"
+	      "resident, KVM overhead, and per NUMA node the 2M pages a VM could get\n"
+	      "now (as frag). Keys:\n", f);
+	fputs(top_keys_help, f);
+	fputs("The h histogram: KVM's fault handler, since the probes saw the VM\n"
+	      "or since the last z. q, -d, ^C, SIGTERM and SIGHUP restore the\n"
+	      "terminal and detach the probes; the exit status is 0.\n"
+	      "\n"
+	      "Not on a terminal, with --batch, --json or --raw, each interval is\n"
+	      "printed after the last, with a heading line. The heading ends with the\n"
+	      "faults the probes could not count in the interval (\"lost: N (reason\n"
+	      "N, ...)\"; n/a: this kernel does not say).\n"
 	      "With --json, one JSON document per interval and line (\"faults_lost\":\n"
 	      "{reason: N or null}); its VMs carry the columns and FAULTS, PAGEINS,\n"
 	      "SAMPLES. Needs root and memvirt.ko loaded; the fault columns need BPF\n"
 	      "with BTF for kvm.\n", f);
 }
 
+const struct mv_field *top_sort_field(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(sort_names); k++)
+		if (!strcmp(name, sort_names[k].key))
+			name = sort_names[k].col;
+	return mv_field_find(name, TOP_AVAIL);
+}
+
 static int top_opt(int c, const char *arg, void *ctx)
 {
 	struct top *t = ctx;
-	size_t k;
 
 	switch (c) {
 	case 'i':
@@ -83,13 +88,11 @@ static int top_opt(int c, const char *arg, void *ctx)
 			return mv_usage_error("top", "invalid duration '%s'", arg);
 		return 0;
 	case 's':
-		for (k = 0; k < ARRAY_SIZE(sort_names); k++)
-			if (!strcmp(arg, sort_names[k]))
-				break;
-		if (k == ARRAY_SIZE(sort_names))
+		t->sort = top_sort_field(arg);
+		if (!t->sort)
 			return mv_usage_error("top", "unknown sort key '%s': expected "
-					      "faults, memory, overhead or id", arg);
-		t->sort = k;
+					      "faults, memory, overhead, id or a "
+					      "column", arg);
 		return 0;
 	case OPT_BATCH:
 		t->batch = true;
@@ -109,46 +112,69 @@ static const struct mv_cmd top_cmd = {
 	.longopts = top_longopts,
 	.opts_help =
 	" -i, --interval <sec>   refresh every <sec> seconds (default 2)\n"
-	" -d, --duration <sec>   stop after <sec> seconds (default: at ^C)\n"
-	" -s, --sort <key>       faults (default), memory, overhead or id\n"
-	"     --batch            print each interval after the last, no\n"
-	"                        screen clearing (default when not a terminal)\n"
+	" -d, --duration <sec>   stop after <sec> seconds (default: at q or ^C)\n"
+	" -s, --sort <key>       faults (default), memory, overhead, id or any\n"
+	"                        column below: largest first, names A to Z\n"
+	"     --batch            print each interval after the last, no screen\n"
+	"                        (default when stdout or stdin is not a terminal)\n"
 	"     --no-faults        no BPF probes: memory columns only\n",
 	.columns = true,
 	.help_more = top_help,
 	.opt = top_opt,
 };
 
-/* ---- sorting ----------------------------------------------------------- */
+/* ---- rows: which, in what order ---------------------------------------- */
+
+/*
+ * The one test of whether a row shows: a pattern of digits is a pid (the
+ * VMM's), any other the part of an id or command name.
+ */
+bool top_row_visible(const struct mv_vm *vm, const char *pattern)
+{
+	if (!*pattern)
+		return true;
+	if (strspn(pattern, "0123456789") == strlen(pattern))
+		return mv_vm_has(vm, MEMVIRT_A_VM_PID) &&
+		       vm->val[MEMVIRT_A_VM_PID] == strtoull(pattern, NULL, 10);
+	return strstr(vm->id, pattern) ||
+	       (mv_vm_has(vm, MEMVIRT_A_VM_COMM) && strstr(vm->comm, pattern));
+}
 
 static const struct top *sorting;
 
-static uint64_t sort_val(const struct top *t, size_t i)
-{
-	const struct mv_vm *vm = &t->h.vms[i];
-
-	switch (t->sort) {
-	case SORT_FAULTS:
-		return t->h.vf && t->h.vf[i].seen ? t->h.vf[i].rate.faults : 0;
-	case SORT_MEMORY:
-		return mv_vm_has(vm, MEMVIRT_A_VM_MEM_BYTES) ?
-		       vm->val[MEMVIRT_A_VM_MEM_BYTES] : 0;
-	case SORT_OVERHEAD:
-		return mv_vm_has(vm, MEMVIRT_A_VM_OVERHEAD_BYTES) ?
-		       vm->val[MEMVIRT_A_VM_OVERHEAD_BYTES] : 0;
-	default:
-		return 0;
-	}
-}
-
 static int cmp_rows(const void *pa, const void *pb)
 {
-	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-	uint64_t x = sort_val(sorting, a), y = sort_val(sorting, b);
+	const struct mv_field_ctx a = { .h = &sorting->h, .i = *(const size_t *)pa },
+				  b = { .h = &sorting->h, .i = *(const size_t *)pb };
+	int r = mv_field_cmp(sorting->sort, &a, &b);
 
-	if (x != y)
-		return x < y ? 1 : -1;		/* largest first */
-	return strcmp(sorting->h.vms[a].id, sorting->h.vms[b].id);
+	if (!r)
+		r = strcmp(sorting->h.vms[a.i].id, sorting->h.vms[b.i].id);
+	return sorting->reverse ? -r : r;
+}
+
+int top_order(struct top *t)
+{
+	size_t i;
+
+	free(t->order);
+	t->nr_order = 0;
+	t->order = calloc(t->h.nr_vms ? t->h.nr_vms : 1, sizeof(*t->order));
+	if (!t->order)
+		return mv_err_nomem();
+	for (i = 0; i < t->h.nr_vms; i++)
+		if (top_row_visible(&t->h.vms[i], t->filter))
+			t->order[t->nr_order++] = i;
+	sorting = t;
+	qsort(t->order, t->nr_order, sizeof(*t->order), cmp_rows);
+	return 0;
+}
+
+int top_read(struct top *t, unsigned int what)
+{
+	if (mv_host_read(&t->h, MV_HOST_VMS | MV_HOST_FAULTS | MV_HOST_SUM | what))
+		return -1;
+	return top_order(t) ? -1 : 0;
 }
 
 /* ---- rendering --------------------------------------------------------- */
@@ -197,25 +223,18 @@ static int print_json(const struct top *t, double secs)
 static int print_heading(const struct top *t, double secs)
 {
 	const struct mv_host_sum *s = &t->h.sum;
-	char ts[16], lost[384] = "";
+	char ts[16], faults[400];
 	char *mem_s, *ovh_s;
 	int n;
 
 	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t->h.time));
-	if (t->h.faults) {
-		struct mv_fault_losses l;
-
-		mv_faults_losses(t->h.faults, false, &l);
-		strcpy(lost, ", lost: ");
-		mv_fmt_losses(lost + strlen(lost), sizeof(lost) - strlen(lost), &l, true);
-	}
+	mv_fmt_faults_state(faults, sizeof(faults), t->h.faults);
 	mem_s = mv_format(MV_FMT_SIZE, s->memory, t->o);
 	ovh_s = mv_format(MV_FMT_SIZE, s->overhead, t->o);
 	n = printf("memvirt top - %s, %zu VM%s (%" PRIu64 " held by no VM fd), "
-		   "guest memory %s, KVM overhead %s, %.1f s interval, faults: %s%s\n",
+		   "guest memory %s, KVM overhead %s, %.1f s interval, faults: %s\n",
 		   ts, t->h.nr_vms, t->h.nr_vms == 1 ? "" : "s", s->no_vm_fd,
-		   mem_s ?: "?", ovh_s ?: "?", secs,
-		   t->h.faults ? mv_faults_method(t->h.faults) : "off", lost);
+		   mem_s ?: "?", ovh_s ?: "?", secs, faults);
 	free(mem_s);
 	free(ovh_s);
 	return n < 0 ? -EIO : 0;
@@ -225,19 +244,10 @@ static int print_heading(const struct top *t, double secs)
 static int refresh(void *arg, double secs)
 {
 	struct top *t = arg;
-	size_t i;
 	int err = 0;
 
-	if (mv_host_read(&t->h, MV_HOST_VMS | MV_HOST_FAULTS | MV_HOST_SUM))
+	if (top_read(t, 0))
 		return -1;
-	free(t->order);
-	t->order = calloc(t->h.nr_vms ? t->h.nr_vms : 1, sizeof(*t->order));
-	if (!t->order)
-		return mv_err_nomem();
-	for (i = 0; i < t->h.nr_vms; i++)
-		t->order[i] = i;
-	sorting = t;
-	qsort(t->order, t->h.nr_vms, sizeof(*t->order), cmp_rows);
 
 	if (t->o->json) {
 		err = print_json(t, secs);
@@ -265,6 +275,7 @@ static int refresh(void *arg, double secs)
 int mv_cmd_top(int argc, char **argv, struct mv_opts *o)
 {
 	struct top t = { .o = o, .loop = { .interval = 2, .clip = true } };
+	bool tui;
 	ssize_t n;
 	int rc;
 
@@ -275,7 +286,10 @@ int mv_cmd_top(int argc, char **argv, struct mv_opts *o)
 	if (n < 0)
 		return MV_EXIT_USAGE;
 	t.ncols = n;
+	if (!t.sort)
+		t.sort = top_sort_field(sort_names[0].key);
 	t.clear = !t.batch && !o->json && !o->raw && isatty(STDOUT_FILENO);
+	tui = t.clear && isatty(STDIN_FILENO);
 
 	t.h.nl = mv_nl_open();
 	if (!t.h.nl)
@@ -286,7 +300,10 @@ int mv_cmd_top(int argc, char **argv, struct mv_opts *o)
 			mv_err("top: no fault columns (the probes did not attach; "
 			       "--no-faults hides this)");
 	}
-	rc = mv_loop(&t.loop, refresh, &t) ? MV_EXIT_FAILURE : MV_EXIT_OK;
+	if (tui)
+		rc = top_tui(&t);
+	else
+		rc = mv_loop(&t.loop, refresh, &t) ? MV_EXIT_FAILURE : MV_EXIT_OK;
 	mv_host_close(&t.h);
 	free(t.order);
 	return rc;

@@ -69,7 +69,11 @@ ln -sf /proc/self/fd $r/dev/fd
 ln -sf /proc/self/fd/0 $r/dev/stdin
 ln -sf /proc/self/fd/1 $r/dev/stdout
 ln -sf /proc/self/fd/2 $r/dev/stderr
-mount -t devpts devpts $r/dev/pts 2>/dev/null
+# Pseudo-terminals (tmux, script): devtmpfs has /dev/ptmx but no pts/ to
+# mount devpts on; without it openpty() fails with ENOENT.
+mkdir -p $r/dev/pts
+mount -t devpts -o mode=0620,ptmxmode=0666 devpts $r/dev/pts ||
+	echo "init: cannot mount devpts: no pseudo-terminals"
 mount -t debugfs debugfs $r/sys/kernel/debug
 mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf $r/sys/fs/bpf 2>/dev/null

@@ -276,6 +276,49 @@ int mv_field_cell(struct libscols_line *ln, size_t col, const struct mv_field *f
 	return mv_cell_value(ln, col, f->fmt, present, u, o);
 }
 
+char *mv_field_text(const struct mv_field *f, const struct mv_field_ctx *c,
+		    const struct mv_opts *o)
+{
+	char buf[128];
+	const char *s;
+	uint64_t u = 0;
+	double d = 0;
+
+	if (f->fmt == MV_FMT_STR) {
+		s = field_str(f, &c->h->vms[c->i], buf, sizeof(buf));
+		return strdup(s ? s : "-");
+	}
+	if (!field_val(f, c, &u, &d))
+		return strdup("-");
+	return mv_fmt_is_double(f->fmt) ? mv_format_d(f->fmt, d, o) :
+	       mv_format(f->fmt, u, o);
+}
+
+int mv_field_cmp(const struct mv_field *f, const struct mv_field_ctx *a,
+		 const struct mv_field_ctx *b)
+{
+	char ba[128], bb[128];
+	uint64_t ua = 0, ub = 0;
+	double da = 0, db = 0;
+	bool ha, hb;
+
+	if (f->fmt == MV_FMT_STR) {
+		const char *sa = field_str(f, &a->h->vms[a->i], ba, sizeof(ba));
+		const char *sb = field_str(f, &b->h->vms[b->i], bb, sizeof(bb));
+
+		if (!sa || !sb)
+			return !sa - !sb;
+		return strcmp(sa, sb);
+	}
+	ha = field_val(f, a, &ua, &da);
+	hb = field_val(f, b, &ub, &db);
+	if (!ha || !hb)
+		return !ha - !hb;
+	if (mv_fmt_is_double(f->fmt))
+		return da < db ? 1 : da > db ? -1 : 0;
+	return ua < ub ? 1 : ua > ub ? -1 : 0;
+}
+
 int mv_field_json(struct json_object *obj, const struct mv_field *f,
 		  const struct mv_field_ctx *c)
 {
@@ -325,6 +368,11 @@ static const struct mv_field *field_by_name(const char *name, size_t len,
 		    !strncasecmp(mv_fields[i].name, name, len))
 			return &mv_fields[i];
 	return NULL;
+}
+
+const struct mv_field *mv_field_find(const char *name, unsigned int avail)
+{
+	return field_by_name(name, strlen(name), avail);
 }
 
 static size_t default_cols(const struct mv_field **cols, unsigned int avail,

@@ -75,6 +75,17 @@ int mv_field_cell(struct libscols_line *ln, size_t col, const struct mv_field *f
 /* obj[key] = the value or null. 0 or -ENOMEM. */
 int mv_field_json(struct json_object *obj, const struct mv_field *f,
 		  const struct mv_field_ctx *c);
+/* The cell's text as a table shows it ("-" when unknown); malloc()ed or NULL. */
+char *mv_field_text(const struct mv_field *f, const struct mv_field_ctx *c,
+		    const struct mv_opts *o);
+/*
+ * The order of VMs @a and @b by @f, for sorting: numbers largest first,
+ * strings A to Z, unknown values last. <0, 0 or >0 like strcmp().
+ */
+int mv_field_cmp(const struct mv_field *f, const struct mv_field_ctx *a,
+		 const struct mv_field_ctx *b);
+/* The field of column @name (any case) among those flagged @avail, or NULL. */
+const struct mv_field *mv_field_find(const char *name, unsigned int avail);
 /* The numeric value as a double (Prometheus' unit: ratios, not ppm). */
 bool mv_field_prom(const struct mv_field *f, const struct mv_field_ctx *c,
 		   double *v, bool *is_double, uint64_t *u);

@@ -59,6 +59,21 @@ void mv_fmt_losses(char *buf, size_t len, const struct mv_fault_losses *l, bool 
 }
 
 
+void mv_fmt_faults_state(char *buf, size_t len, const struct mv_faults *f)
+{
+	struct mv_fault_losses l;
+	int n;
+
+	if (!f) {
+		snprintf(buf, len, "off");
+		return;
+	}
+	mv_faults_losses(f, false, &l);
+	n = snprintf(buf, len, "%s, lost: ", mv_faults_method(f));
+	if (n >= 0 && (size_t)n < len)
+		mv_fmt_losses(buf + n, len - n, &l, true);
+}
+
 struct json_object *mv_losses_json(const struct mv_fault_losses *l)
 {
 	struct json_object *obj = json_object_new_object();
@@ -77,32 +92,61 @@ struct json_object *mv_losses_json(const struct mv_fault_losses *l)
 	return obj;
 }
 
-int mv_hist_print(const char *title, const unsigned long long *hist, int nr)
+bool mv_hist_span(const unsigned long long *hist, int nr, int *first, int *last,
+		  unsigned long long *max)
 {
-	int first = -1, last = -1, i;
-	unsigned long long max = 0;
+	int i;
 
+	*first = *last = -1;
+	*max = 0;
 	for (i = 0; i < nr; i++) {
 		if (!hist[i])
 			continue;
-		if (first < 0)
-			first = i;
-		last = i;
-		if (hist[i] > max)
-			max = hist[i];
+		if (*first < 0)
+			*first = i;
+		*last = i;
+		if (hist[i] > *max)
+			*max = hist[i];
 	}
-	if (first < 0)
-		return 0;
-	printf("\n%s\n%22s : %-10s %s\n", title, "nsecs", "count", "distribution");
-	for (i = first; i <= last; i++) {
-		char range[48], bar[41];
-		int w = (int)(hist[i] * 40 / max);
+	return *first >= 0;
+}
 
-		snprintf(range, sizeof(range), "%llu -> %llu", i ? 1ULL << i : 0ULL,
-			 (1ULL << (i + 1)) - 1);
-		memset(bar, '*', w);
-		bar[w] = 0;
-		if (printf("%22s : %-10llu |%-40s|\n", range, hist[i], bar) < 0)
+void mv_hist_heading(char *buf, size_t len)
+{
+	snprintf(buf, len, "%22s : %-10s %s", "nsecs", "count", "distribution");
+}
+
+void mv_hist_line(char *buf, size_t len, const unsigned long long *hist, int i,
+		  unsigned long long max, int width)
+{
+	char range[48], bar[MV_HIST_BAR_MAX + 1];
+	int w;
+
+	if (width > MV_HIST_BAR_MAX)
+		width = MV_HIST_BAR_MAX;
+	if (width < 1)
+		width = 1;
+	w = max ? (int)(hist[i] * width / max) : 0;
+	snprintf(range, sizeof(range), "%llu -> %llu", i ? 1ULL << i : 0ULL,
+		 (1ULL << (i + 1)) - 1);
+	memset(bar, '*', w);
+	bar[w] = 0;
+	snprintf(buf, len, "%22s : %-10llu |%-*s|", range, hist[i], width, bar);
+}
+
+int mv_hist_print(const char *title, const unsigned long long *hist, int nr)
+{
+	unsigned long long max;
+	int first, last, i;
+	char line[160];
+
+	if (!mv_hist_span(hist, nr, &first, &last, &max))
+		return 0;
+	mv_hist_heading(line, sizeof(line));
+	printf("\n%s\n%s\n", title, line);
+	for (i = first; i <= last; i++) {
+		mv_hist_line(line, sizeof(line), hist, i, max, 40);
+		if (printf("%s\n", line) < 0)
 			return -EIO;
 	}
 	return 0;
