@@ -3,7 +3,7 @@
  * memvirt-vmm: create test VMs with plain KVM ioctls and hold them.
  *
  *   memvirt-vmm [--vcpus N] [--vms N] [--slot SPEC]... [--touch SPEC]...
- *               [--no-stdin] [--time]
+ *               [--no-stdin] [--time] [--id NAME] [--uuid UUID]
  *
  *   --slot gpa=0x100000,size=64M[,backing=anon|thp|nothp|memfd|hugetlb]
  *          [,flags=ro|dirty|ro+dirty][,node=N]
@@ -49,10 +49,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: memvirt-vmm [--vcpus N] [--vms N] [--slot SPEC]... [--touch SPEC]... [--no-stdin]\n"
-		"                   [--time]\n"
+		"                   [--time] [--id NAME] [--uuid UUID]\n"
 		"  --slot gpa=ADDR,size=SIZE[,backing=anon|thp|nothp|memfd|hugetlb][,flags=ro|dirty|ro+dirty][,node=N]\n"
 		"  --touch SLOT,OFFSET,COUNT,STRIDE,r|w   (SLOT: index of --slot, from 0)\n"
 		"  --time   print the run time of each --touch: time vm=ID touch=SPEC ns=N\n"
+		"  --id, --uuid   name the VM, as Firecracker's --id and QEMU's -uuid do\n"
+		"                 (only on the command line, for memvirt to read)\n"
 		"stdin commands: touch SPEC [vm=ID], stats, quit\n");
 }
 
@@ -259,6 +261,9 @@ int main(int argc, char **argv)
 		{ "touch", required_argument, NULL, 't' },
 		{ "no-stdin", no_argument, NULL, 'N' },
 		{ "time", no_argument, NULL, 'T' },
+		/* Ignored; memvirt reads them from /proc/PID/cmdline. */
+		{ "id", required_argument, NULL, 'I' },
+		{ "uuid", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -270,6 +275,9 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:n:s:t:NTh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'I':
+		case 'U':
+			break;
 		case 'c':
 			nr_vcpus = atoi(optarg);
 			break;

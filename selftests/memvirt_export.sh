@@ -81,7 +81,9 @@ check "export exits 0 and its text parses into typed families, no series twice" 
 want=$("$cli" list -J -o ID,PID,COMM,MEMORY,MAPPED,MAP-4K,MAP-2M,OVERHEAD |
 	jq -r --arg id "$id" '.vms[] | select(.id == $id) |
 	"\(.pid) \(.comm) \(.memory) \(.mapped) \(.map_4k) \(.map_2m) \(.overhead)"')
-got="$(value memvirt_vm_info vm="$id" pid="$vm_pid" comm=memvirt-vmm held_by=vm-fd | sed "s/^1$/$vm_pid memvirt-vmm/")"
+# memvirt-vmm without --id or --uuid: no name, no UUID (empty labels)
+got="$(value memvirt_vm_info vm="$id" pid="$vm_pid" comm=memvirt-vmm name= uuid= held_by=vm-fd |
+	sed "s/^1$/$vm_pid memvirt-vmm/")"
 got="$got $(value memvirt_vm_memory_bytes vm="$id") $(value memvirt_vm_mapped_bytes vm="$id")"
 got="$got $(value memvirt_vm_mappings vm="$id" size=4K) $(value memvirt_vm_mappings vm="$id" size=2M)"
 got="$got $(sum memvirt_vm_overhead_bytes "vm=$id}")"

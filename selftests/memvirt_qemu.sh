@@ -5,7 +5,8 @@
 # memory, the flat views of its address spaces read over QMP ("info mtree
 # -f"), is the truth: every RAM or ROM range of "memory" must be a memslot of
 # address space 0 and every one of "KVM-SMRAM" a memslot of address space 1,
-# ROM read-only, and nothing else. Then the VM's identity as QEMU started it,
+# ROM read-only, and nothing else. Then the VM's identity as QEMU started it
+# (pid, comm, vCPUs, and the -name/-uuid QEMU reports over its monitor),
 # its mappings as KVM's debugfs counts them, and its end with QEMU. TAP; exit
 # 4 (KSFT_SKIP) if QEMU, the CLI, jq or the module is missing.
 . "$(dirname "$0")/lib.sh"
@@ -71,8 +72,10 @@ for line in sys.stdin:
 ' "$tmp/tree" | sort -n -k1,1 -k2,2
 }
 
-echo "1..6"
+echo "1..10"
+qname=memvirt-q1 quuid=5e1f0c2a-7b3d-4e8f-9a01-23456789abcd
 "$qemu" -enable-kvm -cpu host -machine pc -m $mem_mib -smp $vcpus -nodefaults \
+	-name guest=$qname,debug-threads=on -uuid $quuid \
 	-no-user-config -display none -serial none -boot reboot-timeout=-1 -no-reboot \
 	-qmp "unix:$tmp/qmp.sock,server=on,wait=off" > "$tmp/qemu.log" 2>&1 &
 qpid=$!
@@ -105,6 +108,29 @@ want="$qpid qemu-system-x86 $vcpus"
 got=$(jq -r '"\(.pid) \(.comm) \(.vcpus)"' "$tmp/list.json")
 echo "# list: $got"
 check "VM listed with QEMU's pid, comm and its $vcpus vCPUs" test "$got" = "$want"
+
+# The VM's name and UUID: QEMU's own answer over its monitor is the truth.
+qn=$(qmp "info name" | tr -d '\r')
+qu=$(qmp "info uuid" | tr -d '\r')
+got=$("$cli" list -J -o ID,NAME,UUID | jq -r --arg id "$id" '.vms[] | select(.id == $id) | "\(.name) \(.uuid)"')
+echo "# QEMU: '$qn' '$qu'; memvirt list: $got"
+check "list: name and uuid are QEMU's (info name, info uuid)" \
+	test "$got" = "$qname $quuid" -a "$qn" = "$qname" -a "$qu" = "$quuid"
+check "show NAME and show UUID are QEMU's VM" \
+	test "$("$cli" show -J $qname | jq -r .id) $("$cli" show -J $quuid | jq -r .id)" = "$id $id"
+check "export: memvirt_vm_info carries name and uuid" \
+	bash -c "'$cli' export --vm $qname | grep -q '^memvirt_vm_info{vm=\"$id\",pid=\"$qpid\",comm=\"qemu-system-x86\",name=\"$qname\",uuid=\"$quuid\",'"
+if [ -x "$vmm" ]; then
+	vmm_start --id $qname --slot gpa=0x100000,size=8M
+	"$cli" show $qname > /dev/null 2> "$tmp/amb"
+	rc=$?
+	sed 's/^/# /' "$tmp/amb"
+	check "show of a name QEMU and another VMM share fails, listing both" \
+		bash -c "[ $rc -eq 1 ] && grep -q -- '$id' '$tmp/amb' && grep -q -- '$vm_id' '$tmp/amb'"
+	vmm_quit
+else
+	ok "ambiguous name # SKIP memvirt-vmm not found (set MEMVIRT_VMM)"
+fi
 
 qmp "info mtree" > "$tmp/tree" && qmp "info mtree -f" > "$tmp/mtree" ||
 	echo "# QMP failed: $(head -c 200 "$tmp/mtree")"

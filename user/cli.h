@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "lib/filter.h"
 #include "lib/util.h"
 
 #define MEMVIRT_CLI_VERSION	"0.1"
@@ -22,6 +23,8 @@ struct mv_opts {
 	bool noheadings;	/* -n */
 	const char *output;	/* -o: the table's columns; NULL: defaults */
 	bool output_all;	/* --output-all */
+	const char *sort;	/* -s: "COL", "COL:asc", "COL:desc"; NULL: none */
+	struct mv_filter filter;	/* --vm, --pid, --comm */
 };
 
 #define MV_COMMON_HELP						\
@@ -39,7 +42,8 @@ struct mv_cmd {
 	const char *shortopts;		/* the verb's own options */
 	const struct option *longopts;	/* the same, NULL-terminated, or NULL */
 	const char *opts_help;		/* their help lines */
-	bool columns;			/* one table: -o, --output-all */
+	bool columns;			/* one table: -o, --output-all, -s */
+	bool filter;			/* of VMs: --vm, --pid, --comm */
 	unsigned int min_args, max_args;
 	void (*help_more)(FILE *f);	/* columns, notes: after the options */
 	/* A verb option @c (@arg its argument): 0 or MV_EXIT_USAGE (said why). */

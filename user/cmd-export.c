@@ -45,7 +45,7 @@ static const struct option export_longopts[] = {
 static void export_help(FILE *f)
 {
 	fputs("Metrics (label vm=\"<pid>-<fd>\", KVM's name for the VM):\n"
-	      " memvirt_vm_info{vm,pid,comm,held_by}, memvirt_vm_vcpus, memvirt_vm_memslots,\n"
+	      " memvirt_vm_info{vm,pid,comm,name,uuid,held_by}, memvirt_vm_vcpus, memvirt_vm_memslots,\n"
 	      " memvirt_vm_memory_bytes, memvirt_vm_mapped_bytes,\n"
 	      " memvirt_vm_mappings{size}, memvirt_vm_huge_mapped_ratio,\n"
 	      " memvirt_vm_page_table_pages{mmu}, memvirt_vm_overhead_bytes{part},\n"
@@ -121,6 +121,7 @@ static const struct mv_cmd export_cmd = {
 	"     --no-faults        with -i: no BPF probes, no fault counters\n"
 	"     --backing          add how the host backs guest memory (reads\n"
 	"                        the VMMs' page tables: ~200 ms per GiB)\n",
+	.filter = true,
 	.help_more = export_help,
 	.opt = export_opt,
 };
@@ -202,6 +203,8 @@ int mv_cmd_export(int argc, char **argv, struct mv_opts *o)
 	x.h.nl = mv_nl_open();
 	if (!x.h.nl)
 		return MV_EXIT_FAILURE;
+	x.h.filter = &o->filter;
+	x.h.filter_need_all = !x.loop.interval;
 	if (x.backing)
 		x.h.bctx = mv_host_backing_open("exporting without host backing");
 	if (x.loop.interval && !x.no_faults) {

@@ -7,6 +7,7 @@
  * log2 histogram, and what could not be counted (losses, by reason).
  * Needs no kernel module. Documentation/faults.rst describes every counter.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,6 @@ enum { OPT_VM = 256, OPT_HIST, OPT_REGIONS, OPT_REGION_SIZE, OPT_ATTACH,
 static const struct option faults_longopts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "interval", required_argument, NULL, 'i' },
-	{ "vm", required_argument, NULL, OPT_VM },
 	{ "hist", no_argument, NULL, OPT_HIST },
 	{ "regions", no_argument, NULL, OPT_REGIONS },
 	{ "region-size", required_argument, NULL, OPT_REGION_SIZE },
@@ -125,9 +125,6 @@ static int faults_opt(int c, const char *arg, void *ctx)
 	case 'v':
 		o->verbose = true;
 		return 0;
-	case OPT_VM:
-		o->vm = arg;
-		return 0;
 	case OPT_REGION_SIZE:
 		if (parse_size_shift(arg, &o->region_shift))
 			return mv_usage_error("faults", "bad region size '%s' (power of "
@@ -158,7 +155,7 @@ static void faults_help(FILE *f)
 {
 	fprintf(f,
 		"Columns (rates per second over the interval):\n"
-		" ID        the VM (<pid>-<fd>); PID  its VMM\n"
+		" ID        the VM (<pid>-<fd>); NAME  its VMM's name for it; PID  its VMM\n"
 		" FAULTS/s  kvm_mmu_page_fault() calls\n"
 		" READ WRITE FETCH  by access; NOTPRES PROT RSVD  by the error code's\n"
 		" cause (no mapping, protection, reserved bits: a cached MMIO mapping)\n"
@@ -186,15 +183,14 @@ static const struct mv_cmd faults_cmd = {
 	.opts_help =
 	" -d, --duration <sec>   stop after <sec> seconds (default: until interrupted)\n"
 	" -i, --interval <sec>   report every <sec> seconds (default 1)\n"
-	"     --vm <id>          only the VM <id> (<pid>-<fd>)\n"
 	"     --hist             print latency histograms\n"
 	"     --regions          count faults per GPA region (one more map update\n"
 	"                        per fault)\n"
 	"     --region-size <n>  GPA region size, a power of two (default 1G)\n"
 	"     --slots            count faults per memslot (one more hook and map\n"
 	"                        update per fault)\n"
-	"     --trace            also print every fault of the VM --vm, one line\n"
-	"                        each (one JSON object with --json)\n"
+	"     --trace            also print every fault of the one VM --vm names,\n"
+	"                        one line each (one JSON object with --json)\n"
 	"     --trace-rate <n>   at most <n> events a second; faults over it are\n"
 	"                        counted as dropped\n"
 	"     --attach <mode>    auto, fentry (fentry/fexit + BTF tracepoints)\n"
@@ -211,21 +207,61 @@ static const struct mv_cmd faults_cmd = {
 	" -v, --verbose          the object's size and origin, hooks, drops,\n"
 	"                        libbpf diagnostics\n",
 	.columns = true,
+	.filter = true,
 	.help_more = faults_help,
 	.opt = faults_opt,
 };
 
-/* Combinations parse_opts() cannot see one option at a time. */
-static int faults_check(struct mv_probe_opts *o, bool have_interval)
+/*
+ * --trace --vm NAME|UUID: the probes compare ids, so find the one process
+ * whose command line names it and its one VM fd: "<pid>-<fd>" into @id.
+ */
+static int trace_id(const char *vm, char *id, size_t size)
 {
+	pid_t pids[MV_FILTER_MAX];
+	size_t n = mv_vmname_pids(vm, pids, ARRAY_SIZE(pids)), i;
+	int fd = -1;
+
+	if (n == 1 && mv_kvm_vm_fds(pids[0], &fd) == 1) {
+		snprintf(id, size, "%d-%d", (int)pids[0], fd);
+		return 0;
+	}
+	if (!n)
+		mv_err("faults: --trace: no process names a VM '%s' on its command line",
+		       vm);
+	else if (n == 1)
+		mv_err("faults: --trace: pid %d has %s VM fd: give --vm <pid>-<fd>",
+		       (int)pids[0], fd < 0 ? "no" : "more than one");
+	else {
+		fprintf(stderr, "memvirt: faults: --trace: VM '%s' is ambiguous, "
+			"give --vm <pid>-<fd>; pids:", vm);
+		for (i = 0; i < n && i < ARRAY_SIZE(pids); i++)
+			fprintf(stderr, " %d", (int)pids[i]);
+		fputc('\n', stderr);
+	}
+	return MV_EXIT_FAILURE;
+}
+
+/* Combinations parse_opts() cannot see one option at a time. */
+static int faults_check(struct mv_probe_opts *o, bool have_interval,
+			const struct mv_filter *f)
+{
+	static char id[FAULTS_ID_LEN];
+
+	o->vm = f->nr_vm == 1 ? f->vm[0] : NULL;
+	if (o->trace && f->nr_vm != 1)
+		return mv_usage_error("faults", "--trace needs one --vm (an id, name "
+				      "or UUID)");
+	if (o->trace && !(isdigit((unsigned char)*o->vm) && strchr(o->vm, '-'))) {
+		if (trace_id(o->vm, id, sizeof(id)))
+			return MV_EXIT_FAILURE;
+		o->vm = id;
+	}
 	if (o->lite && o->attach == ATTACH_KPROBE)
 		return mv_usage_error("faults", "--lite needs fentry (a kretprobe has "
 				      "no arguments)");
 	if (o->lite && o->slots)
 		return mv_usage_error("faults", "--lite and --slots exclude each other");
-	if (o->trace && !o->vm)
-		return mv_usage_error("faults", "--trace needs --vm ID (<pid>-<fd>, as "
-				      "'memvirt faults' shows it)");
 	if (o->trace && o->lite)
 		return mv_usage_error("faults", "--trace and --lite exclude each other");
 	if (o->trace && strlen(o->vm) >= FAULTS_ID_LEN)
@@ -299,7 +335,8 @@ int mv_cmd_faults(int argc, char **argv, struct mv_opts *o)
 
 	mv_probe_opts_init(&fc.o);
 	rc = mv_parse_opts(&faults_cmd, argc, argv, o, &fc);
-	if (rc || (rc = faults_check(&fc.o, fc.have_interval)) || (rc = mv_faults_select_cols(o)))
+	if (rc || (rc = faults_check(&fc.o, fc.have_interval, &o->filter)) ||
+	    (rc = mv_faults_select_cols(o)))
 		return mv_parse_exit(rc);
 	loop.interval = fc.o.interval;
 	loop.duration = fc.o.duration;

@@ -43,13 +43,15 @@ static int list_opt(int c, const char *arg, void *ctx)
 
 static const struct mv_cmd list_cmd = {
 	.name = "list",
-	.about = "List the VMs on this host in the order memvirt.ko reports them.",
+	.about = "List the VMs on this host in the order memvirt.ko reports them\n"
+		 "(or -s's). NAME and UUID: what the VMM's command line names the VM.",
 	.longopts = list_longopts,
 	.opts_help =
 	"     --summary          the host's totals instead: VMs, guest memory,\n"
 	"                        host resident, KVM overhead, VMs no VM fd names,\n"
 	"                        and KVM's debugfs VM directories none of them names\n",
 	.columns = true,
+	.filter = true,
 	.help_more = list_help,
 	.opt = list_opt,
 };
@@ -97,23 +99,40 @@ static bool wants_backing(const struct mv_field **cols, size_t n, bool summary)
 	return summary;
 }
 
+/* The VMs as a table, in -s's order. */
+static int vms_print(const struct mv_host *h, const struct mv_field **cols,
+		     size_t n, const struct mv_field *key, bool reverse,
+		     const struct mv_opts *o)
+{
+	size_t *order = calloc(h->nr_vms ? h->nr_vms : 1, sizeof(*order));
+	int err = order ? mv_fields_order(h, key, reverse, 0, order) : -ENOMEM;
+
+	if (!err)
+		err = mv_fields_table(h, order, cols, n, 0, "vms", o);
+	free(order);
+	return err;
+}
+
 int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
 {
-	const struct mv_field *cols[2 * 64];
+	const struct mv_field *cols[2 * 64], *key;
 	struct list_args a = { 0 };
 	struct mv_host h = { 0 };
 	unsigned int what = MV_HOST_VMS;
 	int err, ret = MV_EXIT_FAILURE;
+	bool reverse = false;
 	ssize_t n;
 
 	err = mv_parse_opts(&list_cmd, argc, argv, o, &a);
 	if (err)
 		return mv_parse_exit(err);
 	n = mv_fields_select("list", o, LIST_AVAIL, MV_F_LIST, cols, ARRAY_SIZE(cols));
-	if (n < 0)
+	if (n < 0 || mv_fields_sort_key("list", o, LIST_AVAIL, &key, &reverse))
 		return MV_EXIT_USAGE;
 
 	h.nl = mv_nl_open();
+	h.filter = &o->filter;
+	h.filter_need_all = true;
 	if (!h.nl)
 		return MV_EXIT_FAILURE;
 	if (wants_backing(cols, n, a.summary)) {
@@ -125,7 +144,7 @@ int mv_cmd_list(int argc, char **argv, struct mv_opts *o)
 		what |= MV_HOST_SUM;
 	if (!mv_host_read(&h, what))
 		ret = mv_print_status(a.summary ? summary_print(&h, o) :
-				      mv_fields_table(&h, NULL, cols, n, 0, "vms", o));
+				      vms_print(&h, cols, n, key, reverse, o));
 	mv_host_close(&h);
 	return ret;
 }

@@ -52,8 +52,10 @@ static const struct mv_cmd show_cmd = {
 	.args = "<VM>",
 	.about = "Show everything memvirt.ko reports for one VM: identity, vCPUs,\n"
 		 "mappings by page size, MMU pages and caches, metadata overhead\n"
-		 "and memslots. <VM> is a VM id (<pid>-<fd>, see 'memvirt list')\n"
-		 "or the pid of a process with exactly one VM.",
+		 "and memslots. <VM> is a VM id (<pid>-<fd>, see 'memvirt list'),\n"
+		 "the pid of a process with exactly one VM, or the VM's name or UUID\n"
+		 "(columns NAME and UUID of 'memvirt list'; a name more than one VM\n"
+		 "has is an error that lists them).",
 	.shortopts = "B",
 	.longopts = show_longopts,
 	.opts_help =
@@ -130,6 +132,22 @@ static int resolve_pid(struct mv_host *h, uint32_t pid, char *id)
 		fprintf(stderr, " ... (see 'memvirt list')");
 	fputc('\n', stderr);
 	return -1;
+}
+
+/* A name or UUID names exactly one VM: its id into @id; otherwise explain. */
+static int resolve_name(struct mv_host *h, const char *name, char *id)
+{
+	struct mv_filter f = { .vm = { name }, .nr_vm = 1 };
+	int err;
+
+	h->filter = &f;
+	h->filter_need_all = true;
+	err = mv_host_read(h, MV_HOST_VMS);
+	h->filter = NULL;
+	if (err)
+		return -1;
+	snprintf(id, MEMVIRT_VM_ID_LEN, "%s", h->vms[0].id);
+	return 0;
 }
 
 /* ---- rendering --------------------------------------------------------- */
@@ -222,10 +240,17 @@ static int show_read(struct mv_host *h, const char *arg, bool backing)
 	static char id[MEMVIRT_VM_ID_LEN];
 	uint32_t pid = 0;
 
-	if (parse_vm_arg(arg, &pid) == 0) {
+	switch (parse_vm_arg(arg, &pid)) {
+	case 0:
 		if (resolve_pid(h, pid, id))
 			return -1;
 		arg = id;
+		break;
+	case -1:
+		if (resolve_name(h, arg, id))
+			return -1;
+		arg = id;
+		break;
 	}
 	h->vm_id = arg;
 	if (mv_host_read(h, MV_HOST_VMS | MV_HOST_SLOTS |
@@ -241,15 +266,11 @@ int mv_cmd_show(int argc, char **argv, struct mv_opts *o)
 	struct show_args a = { 0 };
 	struct mv_host h = { 0 };
 	struct mv_rows parts[3];
-	uint32_t pid;
 	int err, ret = MV_EXIT_FAILURE;
 
 	err = mv_parse_opts(&show_cmd, argc, argv, o, &a);
 	if (err)
 		return mv_parse_exit(err);
-	if (parse_vm_arg(argv[optind], &pid) < 0)
-		return mv_usage_error("show", "invalid VM '%s': expected "
-				      "<pid>-<fd>, <pid>-x<tag> or a pid", argv[optind]);
 	h.nl = mv_nl_open();
 	if (!h.nl)
 		return MV_EXIT_FAILURE;

@@ -28,7 +28,7 @@ const char top_keys_help[] =
 	"  s              sort by a column, typed (MEMORY, faults, ...)\n"
 	"  r R            reverse the sort order\n"
 	"  / f            filter: a pid shows that VMM's VMs, other text those\n"
-	"                 whose id or command contains it; empty: all\n"
+	"                 whose id, name or command contains it; empty: all\n"
 	"  d i            change the interval (seconds)\n"
 	"  F              hide or show the fault columns\n"
 	"  up down j k    select a VM\n"
@@ -286,7 +286,7 @@ static void key_prompted(struct tui *u, int c)
 		else
 			snprintf(u->status, sizeof(u->status), "no column '%s'", buf);
 	} else if ((c == '/' || c == 'f') &&
-		   prompt(u, "filter (pid, or part of id or command; empty: all)",
+		   prompt(u, "filter (pid, or part of id, name or command; empty: all)",
 			  buf, sizeof(buf))) {
 		strcpy(t->filter, buf);
 	} else if ((c == 'd' || c == 'i') && prompt(u, "interval (seconds)", buf,

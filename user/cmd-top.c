@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "out/hist.h"
+#include "out/sort.h"
 #include "top.h"
 
 /* -s's names for the columns it sorts by; any column name works too. */
@@ -59,8 +60,9 @@ static void top_help(FILE *f)
 	      "N, ...)\"; n/a: this kernel does not say).\n"
 	      "With --json, one JSON document per interval and line (\"faults_lost\":\n"
 	      "{reason: N or null}); its VMs carry the columns and FAULTS, PAGEINS,\n"
-	      "SAMPLES. Needs root and memvirt.ko loaded; the fault columns need BPF\n"
-	      "with BTF for kvm.\n", f);
+	      "SAMPLES. -s takes any column and the old keys faults (FAULTS/s, the\n"
+	      "default), memory, overhead and id. Needs root and memvirt.ko loaded;\n"
+	      "the fault columns need BPF with BTF for kvm.\n", f);
 }
 
 const struct mv_field *top_sort_field(const char *name)
@@ -71,6 +73,22 @@ const struct mv_field *top_sort_field(const char *name)
 		if (!strcmp(name, sort_names[k].key))
 			name = sort_names[k].col;
 	return mv_field_find(name, TOP_AVAIL);
+}
+
+/* -s (the common option): a column or an old key, :asc or :desc. */
+static int top_sort_opt(struct top *t)
+{
+	char col[32];
+	int dir;
+
+	if (mv_sort_spec("top", t->o->sort ?: sort_names[0].key, col, sizeof(col), &dir))
+		return MV_EXIT_USAGE;
+	t->sort = top_sort_field(col);
+	if (!t->sort)
+		return mv_usage_error("top", "unknown sort key '%s': expected faults, "
+				      "memory, overhead, id or a column", col);
+	t->reverse = mv_sort_desc(t->sort->fmt, dir) != mv_sort_desc(t->sort->fmt, -1);
+	return 0;
 }
 
 static int top_opt(int c, const char *arg, void *ctx)
@@ -87,13 +105,6 @@ static int top_opt(int c, const char *arg, void *ctx)
 		if (mv_parse_seconds(arg, 0.1, MV_MAX_DURATION, &t->loop.duration))
 			return mv_usage_error("top", "invalid duration '%s'", arg);
 		return 0;
-	case 's':
-		t->sort = top_sort_field(arg);
-		if (!t->sort)
-			return mv_usage_error("top", "unknown sort key '%s': expected "
-					      "faults, memory, overhead, id or a "
-					      "column", arg);
-		return 0;
 	case OPT_BATCH:
 		t->batch = true;
 		return 0;
@@ -108,17 +119,16 @@ static const struct mv_cmd top_cmd = {
 	.name = "top",
 	.about = "The VMs of this host, refreshed every interval: memory and mappings\n"
 		 "from memvirt.ko next to the KVM page faults of the interval (eBPF).",
-	.shortopts = "i:d:s:",
+	.shortopts = "i:d:",
 	.longopts = top_longopts,
 	.opts_help =
 	" -i, --interval <sec>   refresh every <sec> seconds (default 2)\n"
 	" -d, --duration <sec>   stop after <sec> seconds (default: at q or ^C)\n"
-	" -s, --sort <key>       faults (default), memory, overhead, id or any\n"
-	"                        column below: largest first, names A to Z\n"
 	"     --batch            print each interval after the last, no screen\n"
 	"                        (default when stdout or stdin is not a terminal)\n"
 	"     --no-faults        no BPF probes: memory columns only\n",
 	.columns = true,
+	.filter = true,
 	.help_more = top_help,
 	.opt = top_opt,
 };
@@ -127,7 +137,7 @@ static const struct mv_cmd top_cmd = {
 
 /*
  * The one test of whether a row shows: a pattern of digits is a pid (the
- * VMM's), any other the part of an id or command name.
+ * VMM's), any other the part of an id, VM name or command name.
  */
 bool top_row_visible(const struct mv_vm *vm, const char *pattern)
 {
@@ -136,37 +146,29 @@ bool top_row_visible(const struct mv_vm *vm, const char *pattern)
 	if (strspn(pattern, "0123456789") == strlen(pattern))
 		return mv_vm_has(vm, MEMVIRT_A_VM_PID) &&
 		       vm->val[MEMVIRT_A_VM_PID] == strtoull(pattern, NULL, 10);
-	return strstr(vm->id, pattern) ||
+	return strstr(vm->id, pattern) || strstr(vm->names.name, pattern) ||
 	       (mv_vm_has(vm, MEMVIRT_A_VM_COMM) && strstr(vm->comm, pattern));
 }
 
-static const struct top *sorting;
-
-static int cmp_rows(const void *pa, const void *pb)
-{
-	const struct mv_field_ctx a = { .h = &sorting->h, .i = *(const size_t *)pa },
-				  b = { .h = &sorting->h, .i = *(const size_t *)pb };
-	int r = mv_field_cmp(sorting->sort, &a, &b);
-
-	if (!r)
-		r = strcmp(sorting->h.vms[a.i].id, sorting->h.vms[b.i].id);
-	return sorting->reverse ? -r : r;
-}
-
+/*
+ * The rows in the sort order every verb shares (mv_fields_order()), then
+ * those top_row_visible() lets through. A rate column is ordered with a
+ * 1 s interval: every VM's rate shares the interval, any positive one
+ * orders them alike.
+ */
 int top_order(struct top *t)
 {
-	size_t i;
+	size_t i, n = 0;
 
 	free(t->order);
 	t->nr_order = 0;
 	t->order = calloc(t->h.nr_vms ? t->h.nr_vms : 1, sizeof(*t->order));
-	if (!t->order)
+	if (!t->order || mv_fields_order(&t->h, t->sort, t->reverse, 1, t->order))
 		return mv_err_nomem();
 	for (i = 0; i < t->h.nr_vms; i++)
-		if (top_row_visible(&t->h.vms[i], t->filter))
-			t->order[t->nr_order++] = i;
-	sorting = t;
-	qsort(t->order, t->nr_order, sizeof(*t->order), cmp_rows);
+		if (top_row_visible(&t->h.vms[t->order[i]], t->filter))
+			t->order[n++] = t->order[i];
+	t->nr_order = n;
 	return 0;
 }
 
@@ -283,17 +285,16 @@ int mv_cmd_top(int argc, char **argv, struct mv_opts *o)
 	if (rc)
 		return mv_parse_exit(rc);
 	n = mv_fields_select("top", o, TOP_AVAIL, MV_F_TOP, t.cols, ARRAY_SIZE(t.cols));
-	if (n < 0)
+	if (n < 0 || top_sort_opt(&t))
 		return MV_EXIT_USAGE;
 	t.ncols = n;
-	if (!t.sort)
-		t.sort = top_sort_field(sort_names[0].key);
 	t.clear = !t.batch && !o->json && !o->raw && isatty(STDOUT_FILENO);
 	tui = t.clear && isatty(STDIN_FILENO);
 
 	t.h.nl = mv_nl_open();
 	if (!t.h.nl)
 		return MV_EXIT_FAILURE;
+	t.h.filter = &o->filter;
 	if (!t.no_faults) {
 		t.h.faults = mv_faults_start(NULL);
 		if (!t.h.faults)

@@ -44,6 +44,13 @@ static const struct option common_longopts[] = {
 static const struct option column_longopts[] = {
 	{ "output",	required_argument, NULL, 'o' },
 	{ "output-all",	no_argument,	NULL, OPT_OUTPUT_ALL },
+	{ "sort",	required_argument, NULL, 's' },
+};
+
+static const struct option filter_longopts[] = {
+	{ "vm",		required_argument, NULL, MV_OPT_VM },
+	{ "pid",	required_argument, NULL, MV_OPT_PID },
+	{ "comm",	required_argument, NULL, MV_OPT_COMM },
 };
 
 #define MV_MAX_LONGOPTS	64
@@ -74,9 +81,14 @@ void mv_cmd_usage(const struct mv_cmd *cmd, FILE *f)
 	fprintf(f, "Usage:\n memvirt %s [options]%s%s\n\n%s\n\nOptions:\n%s",
 		cmd->name, cmd->args ? " " : "", cmd->args ? cmd->args : "",
 		cmd->about, cmd->opts_help ? cmd->opts_help : "");
+	if (cmd->filter)
+		fputs(MV_FILTER_HELP, f);
 	if (cmd->columns)
 		fputs(" -o, --output <list>    columns to print; \"+COL,...\" adds to the defaults\n"
-		      "     --output-all       print all columns\n", f);
+		      "     --output-all       print all columns\n"
+		      " -s, --sort <col>[:asc|:desc]\n"
+		      "                        sort the rows by a column (numbers largest\n"
+		      "                        first, text A-Z, unless :asc or :desc)\n", f);
 	fputs(MV_COMMON_HELP, f);
 	if (cmd->help_more) {
 		fputc('\n', f);
@@ -93,6 +105,8 @@ static int mv_merge_longopts(const struct mv_cmd *cmd, struct option *lo)
 		lo[n++] = cmd->longopts[i];
 	for (i = 0; cmd->columns && i < ARRAY_SIZE(column_longopts); i++)
 		lo[n++] = column_longopts[i];
+	for (i = 0; cmd->filter && i < ARRAY_SIZE(filter_longopts); i++)
+		lo[n++] = filter_longopts[i];
 	for (i = 0; i < ARRAY_SIZE(common_longopts); i++)
 		lo[n++] = common_longopts[i];
 	if (n >= MV_MAX_LONGOPTS)
@@ -112,7 +126,7 @@ int mv_parse_opts(const struct mv_cmd *cmd, int argc, char **argv,
 	if (mv_merge_longopts(cmd, lo))
 		return mv_usage_error(cmd->name, "internal error: too many options");
 	snprintf(so, sizeof(so), "%s%sJrbnh", cmd->shortopts ? cmd->shortopts : "",
-		 cmd->columns ? "o:" : "");
+		 cmd->columns ? "o:s:" : "");
 	optind = 0;	/* full getopt re-initialisation for the verb */
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		if (mv_common_opt(c, o))
@@ -127,6 +141,16 @@ int mv_parse_opts(const struct mv_cmd *cmd, int argc, char **argv,
 		}
 		if (cmd->columns && c == OPT_OUTPUT_ALL) {
 			o->output_all = true;
+			continue;
+		}
+		if (cmd->columns && c == 's') {
+			o->sort = optarg;
+			continue;
+		}
+		if (cmd->filter && c >= MV_OPT_VM && c <= MV_OPT_COMM) {
+			rc = mv_filter_opt(&o->filter, cmd->name, c, optarg);
+			if (rc)
+				return rc;
 			continue;
 		}
 		if (c == '?' || !cmd->opt) {
@@ -200,6 +224,23 @@ static const struct mv_verb *mv_find_verb(const char *name)
 	return NULL;
 }
 
+/*
+ * "memvirt __vmname < cmdline": what lib/vmname.c reads of a command line
+ * (NUL-separated arguments on stdin), for the selftests; not a verb.
+ */
+static int mv_vmname_debug(void)
+{
+	static char buf[65536];
+	struct mv_vm_names n;
+	size_t len = fread(buf, 1, sizeof(buf) - 1, stdin);
+
+	if (len && buf[len - 1])
+		buf[len++] = 0;
+	mv_vmname_parse(buf, len, &n);
+	printf("name=%s\nuuid=%s\n", n.name, n.uuid);
+	return MV_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct option longopts[ARRAY_SIZE(common_longopts) + 2] = { { 0 } };
@@ -237,6 +278,8 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return mv_usage_error(NULL, "no verb given");
 
+	if (!strcmp(argv[optind], "__vmname"))
+		return mv_vmname_debug();
 	verb = mv_find_verb(argv[optind]);
 	if (!verb)
 		return mv_usage_error(NULL, "unknown verb '%s'", argv[optind]);

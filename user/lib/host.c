@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +33,16 @@ static int grow_push(void *v, size_t *nr, size_t *cap, size_t size,
 	return 0;
 }
 
+/* A VM of the dump, with what its VMM's command line names it. */
 static int vm_collect(const struct mv_vm *vm, void *arg)
 {
 	struct mv_host *h = arg;
+	int err;
 
-	return grow_push(&h->vms, &h->nr_vms, &h->cap_vms, sizeof(*vm), vm);
+	err = grow_push(&h->vms, &h->nr_vms, &h->cap_vms, sizeof(*vm), vm);
+	if (!err && mv_vm_has(vm, MEMVIRT_A_VM_PID))
+		mv_vmname_read(vm->val[MEMVIRT_A_VM_PID], &h->vms[h->nr_vms - 1].names);
+	return err;
 }
 
 static int slot_collect(const struct mv_slot *slot, void *arg)
@@ -230,7 +236,7 @@ static void host_sum(struct mv_host *h)
 	struct mv_host_sum *s = &h->sum;
 	size_t i;
 
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, offsetof(struct mv_host_sum, kvm_dirs));
 	for (i = 0; i < h->nr_vms; i++) {
 		const struct mv_vm *vm = &h->vms[i];
 		const struct mv_backing *bk = mv_host_vm_backing(h, i);
@@ -248,7 +254,30 @@ static void host_sum(struct mv_host *h)
 		if (mv_vm_has(vm, MEMVIRT_A_VM_NO_DEBUGFS))
 			s->no_debugfs++;
 	}
-	kvm_debugfs_count(h, s);
+}
+
+/* Keeps the VMs that pass h->filter; -1 after saying why. */
+static int vms_filter(struct mv_host *h)
+{
+	struct mv_vm_ref *refs;
+	size_t i, n = 0;
+	int err = 0;
+
+	if (mv_filter_empty(h->filter))
+		return 0;
+	refs = calloc(h->nr_vms ? h->nr_vms : 1, sizeof(*refs));
+	if (!refs)
+		return mv_err_nomem();
+	for (i = 0; i < h->nr_vms; i++)
+		mv_vm_ref_of(&h->vms[i], &refs[i]);
+	err = mv_filter_check(h->filter, refs, h->nr_vms, h->filter_need_all);
+	for (i = 0; i < h->nr_vms && !err; i++)
+		if (mv_filter_match(h->filter, &refs[i]))
+			h->vms[n++] = h->vms[i];	/* refs[0..i) are done */
+	free(refs);
+	if (!err)
+		h->nr_vms = n;
+	return err;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -276,6 +305,11 @@ static int vms_read(struct mv_host *h, unsigned int what)
 		mv_nl_perror(h->nl, err, "listing VMs");
 		return err;
 	}
+	if (what & MV_HOST_SUM)
+		kvm_debugfs_count(h, &h->sum);
+	err = vms_filter(h);
+	if (err)
+		return err;
 	if (!(what & (MV_HOST_SLOTS | MV_HOST_BACKING)))
 		return 0;
 	err = mv_nl_slot_dump(h->nl, h->vm_id, slot_collect, h);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "lib/backing.h"
+#include "lib/filter.h"
 #include "lib/mm.h"
 #include "lib/nl.h"
 #include "lib/probe.h"
@@ -25,7 +26,10 @@ struct mv_vm_backing {
 	struct mv_backing total;
 };
 
-/* The host's totals ("list --summary", export): every VM found, summed. */
+/*
+ * The host's totals ("list --summary", export): every VM found, summed;
+ * with a filter, every VM shown. KVM's debugfs count is always the host's.
+ */
 struct mv_host_sum {
 	uint64_t vms, memory, overhead;
 	uint64_t resident;		/* when the backing could be read */
@@ -53,6 +57,13 @@ struct mv_host {
 	const char *vm_id;		/* MV_HOST_VMS: only this VM */
 	struct mv_backing_ctx *bctx;
 	struct mv_faults *faults;
+	/*
+	 * MV_HOST_VMS: only the VMs that pass (the rest are dropped before
+	 * anything else is read of them); an ambiguous --vm fails the read,
+	 * and with filter_need_all so does a --vm that names no VM.
+	 */
+	const struct mv_filter *filter;
+	bool filter_need_all;
 
 	/* The snapshot; arrays grow, nothing is dropped. */
 	time_t time;

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <linux/memvirt.h>
 
+#include "lib/vmname.h"
+
 #define MV_COMM_LEN	64
 #define MV_MAX_CACHES	16
 
@@ -34,6 +36,7 @@ struct mv_vm {
 	struct mv_cache caches[MV_MAX_CACHES];
 	unsigned int nr_holders;		/* MEMVIRT_A_VM_HOLDER pids */
 	uint32_t holders[MEMVIRT_MAX_HOLDERS];
+	struct mv_vm_names names;		/* not the module's: host.c reads them */
 };
 
 struct mv_slot {

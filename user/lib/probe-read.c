@@ -9,7 +9,6 @@
  * VMM's /proc/PID/fd for its anon_inode:kvm-vm file.
  */
 #include <errno.h>
-#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,42 +37,37 @@ static struct mv_probe_vm *find_vm(struct mv_faults *st, __u32 idx)
 	return NULL;
 }
 
+/* The VMM's comm and what its command line names the VM. */
+static void read_names(struct mv_probe_vm *vm)
+{
+	char path[64];
+	FILE *f;
+
+	mv_vmname_read(vm->ident.pid, &vm->names);
+	vm->comm[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%u/comm", vm->ident.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(vm->comm, sizeof(vm->comm), f))
+		vm->comm[strcspn(vm->comm, "\n")] = 0;
+	fclose(f);
+}
+
 /* No debugfs name from BPF: find the VMM's kvm-vm fd; only unambiguous if one. */
 static void resolve_id(struct mv_probe_vm *vm)
 {
-	char path[64], link[64], found[NAME_MAX + 1] = "";
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
+	int fd;
 
+	read_names(vm);
 	if (vm->ident.name[0]) {
 		snprintf(vm->id, sizeof(vm->id), "%.*s", FAULTS_ID_LEN, vm->ident.name);
 		return;
 	}
-	snprintf(vm->id, sizeof(vm->id), "%u-?", vm->ident.pid);
-	snprintf(path, sizeof(path), "/proc/%u/fd", vm->ident.pid);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char fdpath[PATH_MAX];
-		ssize_t len;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
-		len = readlink(fdpath, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = 0;
-		if (!strcmp(link, "anon_inode:kvm-vm")) {
-			snprintf(found, sizeof(found), "%s", de->d_name);
-			n++;
-		}
-	}
-	closedir(d);
-	if (n == 1)
-		snprintf(vm->id, sizeof(vm->id), "%u-%.8s", vm->ident.pid, found);
+	if (mv_kvm_vm_fds(vm->ident.pid, &fd) == 1)
+		snprintf(vm->id, sizeof(vm->id), "%u-%d", vm->ident.pid, fd);
+	else
+		snprintf(vm->id, sizeof(vm->id), "%u-?", vm->ident.pid);
 }
 
 static void sum_percpu(struct faults_stats *out, const struct faults_stats *v, int ncpus)

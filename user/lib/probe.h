@@ -17,6 +17,7 @@
 
 /* The BPF side's header, shared like bcc's libbpf-tools <tool>.h. */
 #include "../../bpf/faults.h"
+#include "lib/vmname.h"
 
 struct mv_probe_opts;
 struct mv_faults;
@@ -159,6 +160,8 @@ struct mv_probe_vm {
 	__u32 idx;			/* vms[] and vm_stats index */
 	struct faults_vm ident;		/* .gen tells a new VM in the same entry */
 	char id[FAULTS_ID_LEN + 16];
+	char comm[16];			/* the VMM's, "" if gone */
+	struct mv_vm_names names;	/* its command line's, with the id */
 	struct faults_stats prev;	/* cumulative, at the last report */
 	struct faults_stats cur;	/* cumulative, now */
 	struct faults_stats d;		/* this interval: mv_delta_u64(cur, prev) */

@@ -168,3 +168,50 @@ int mv_loop(const struct mv_loop *l, int (*tick)(void *arg, double secs),
 	}
 	return 0;
 }
+
+/* The length of the valid UTF-8 sequence at @s, 0 if none (RFC 3629). */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (*s < 0x80)
+		return 1;
+	if (*s < 0xc2 || *s > 0xf4)
+		return 0;
+	n = *s < 0xe0 ? 2 : *s < 0xf0 ? 3 : 4;
+	if (*s == 0xe0)
+		lo = 0xa0;
+	else if (*s == 0xed)
+		hi = 0x9f;
+	else if (*s == 0xf0)
+		lo = 0x90;
+	else if (*s == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+char *mv_utf8_clean(char *dst, size_t size, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t k = 0;
+
+	while (*s) {
+		size_t n = utf8_len(s);
+		const char *put = n ? (const char *)s : "\xef\xbf\xbd";
+		size_t len = n ? n : 3;
+
+		if (k + len >= size)
+			break;
+		memcpy(dst + k, put, len);
+		k += len;
+		s += n ? n : 1;
+	}
+	dst[k] = 0;
+	return dst;
+}

@@ -43,6 +43,13 @@ int mv_parse_ulong(const char *s, unsigned long min, unsigned long max,
 #define MV_MAX_INTERVAL	3600.0
 #define MV_MAX_DURATION	(MV_MAX_INTERVAL * 24 * 365)
 
+/*
+ * @src as valid UTF-8 into @dst (of @size, NUL-terminated, cut at a whole
+ * character): each byte that starts no valid sequence becomes U+FFFD.
+ * Returns @dst.
+ */
+char *mv_utf8_clean(char *dst, size_t size, const char *src);
+
 /* CLOCK_MONOTONIC in seconds. */
 double mv_now(void);
 

@@ -12,6 +12,7 @@
 
 #include "out/faults.h"
 #include "out/hist.h"
+#include "out/sort.h"
 
 const char *const mv_sum_names[S_NR] = {
 	[S_FAULTS] = "faults", [S_READ] = "read", [S_WRITE] = "write", [S_FETCH] = "fetch",
@@ -27,14 +28,16 @@ const char *const mv_sum_names[S_NR] = {
 
 /* ---- the table --------------------------------------------------------- */
 
-enum col_kind { COL_RATE, COL_ID, COL_PID, COL_PAGEIN, COL_P50, COL_P99, COL_AVG };
+enum col_kind { COL_RATE, COL_ID, COL_NAME, COL_PID, COL_PAGEIN, COL_P50, COL_P99,
+		COL_AVG };
 
 static const struct {
 	struct mv_col col;
 	enum col_kind kind;
 	int sum;		/* COL_RATE: enum sum */
 } table_cols[] = {
-	{ { "ID", MV_FMT_STR }, COL_ID, 0 }, { { "PID", MV_FMT_NUM }, COL_PID, 0 },
+	{ { "ID", MV_FMT_STR }, COL_ID, 0 }, { { "NAME", MV_FMT_STR }, COL_NAME, 0 },
+	{ { "PID", MV_FMT_NUM }, COL_PID, 0 },
 	{ { "FAULTS/s", MV_FMT_RATE }, COL_RATE, S_FAULTS },
 	{ { "READ", MV_FMT_RATE }, COL_RATE, S_READ },
 	{ { "WRITE", MV_FMT_RATE }, COL_RATE, S_WRITE },
@@ -58,6 +61,8 @@ static const struct {
 
 static struct mv_col cols[NR_COLS];
 static size_t col_of[NR_COLS], ncols;	/* the chosen columns */
+static size_t sort_col;			/* -s */
+static bool sort_desc;
 
 static void cell(const struct mv_faults_report *fc, const struct mv_probe_vm *vm,
 		 size_t c, const __u64 *s, struct mv_cell *out)
@@ -73,6 +78,9 @@ static void cell(const struct mv_faults_report *fc, const struct mv_probe_vm *vm
 		break;
 	case COL_ID:
 		out->s = vm->id;
+		break;
+	case COL_NAME:
+		out->s = vm->names.name[0] ? vm->names.name : NULL;
 		break;
 	case COL_PID:
 		out->u = vm->ident.pid;
@@ -106,6 +114,34 @@ static int vm_row(void *arg, size_t row, struct mv_cell *c)
 	return 0;
 }
 
+/* The column named by @len bytes at @p; NR_COLS if none. */
+static size_t col_by_name(const char *p, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < NR_COLS; k++)
+		if (strlen(table_cols[k].col.name) == len &&
+		    !strncasecmp(table_cols[k].col.name, p, len))
+			break;
+	return k;
+}
+
+static int select_sort(const struct mv_opts *o)
+{
+	char col[32];
+	int dir;
+
+	if (!o->sort)
+		return 0;
+	if (mv_sort_spec("faults", o->sort, col, sizeof(col), &dir))
+		return MV_EXIT_USAGE;
+	sort_col = col_by_name(col, strlen(col));
+	if (sort_col == NR_COLS)
+		return mv_usage_error("faults", "unknown sort column '%s'", col);
+	sort_desc = mv_sort_desc(table_cols[sort_col].col.fmt, dir);
+	return 0;
+}
+
 int mv_faults_select_cols(const struct mv_opts *o)
 {
 	const char *p = o->output;
@@ -119,10 +155,7 @@ int mv_faults_select_cols(const struct mv_opts *o)
 	while (*p) {
 		size_t len = strcspn(p, ",");
 
-		for (k = 0; k < NR_COLS; k++)
-			if (strlen(table_cols[k].col.name) == len &&
-			    !strncasecmp(table_cols[k].col.name, p, len))
-				break;
+		k = col_by_name(p, len);
 		if (k == NR_COLS)
 			return mv_usage_error("faults", "unknown column '%.*s'", (int)len, p);
 		if (ncols == NR_COLS)
@@ -132,7 +165,7 @@ int mv_faults_select_cols(const struct mv_opts *o)
 	}
 	for (k = 0; k < ncols; k++)
 		cols[k] = table_cols[col_of[k]].col;
-	return 0;
+	return select_sort(o);
 }
 
 /* ---- per region and memslot -------------------------------------------- */
@@ -221,23 +254,62 @@ static int detail_rows(struct mv_faults_report *fc, const struct mv_probe_vm *vm
 
 /* ---- reports ----------------------------------------------------------- */
 
-static bool selected(const struct mv_faults_report *fc, const struct mv_probe_vm *vm)
+static void vm_ref(const struct mv_probe_vm *vm, struct mv_vm_ref *r)
 {
-	return vm->present && (!fc->po->vm || !strcmp(fc->po->vm, vm->id));
+	*r = (struct mv_vm_ref){ vm->id, vm->comm, vm->names.name, vm->names.uuid,
+				 vm->ident.pid };
 }
 
+/* The shown VMs in -s's order (read order without -s). */
+static int sort_shown(struct mv_faults_report *fc)
+{
+	struct mv_cell *keys;
+	__u64 s[S_NR];
+	size_t i;
+
+	if (!fc->o->sort)
+		return 0;
+	keys = calloc(fc->st->nvms ? fc->st->nvms : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < fc->nshown; i++) {
+		const struct mv_probe_vm *vm = &fc->st->vms[fc->shown[i]];
+
+		mv_probe_summarize(&vm->d, s);
+		cell(fc, vm, sort_col, s, &keys[fc->shown[i]]);
+	}
+	mv_sort_cells(fc->shown, fc->nshown, keys, table_cols[sort_col].col.fmt,
+		      sort_desc);
+	free(keys);
+	return 0;
+}
+
+/* The VMs that pass the filter; an ambiguous --vm fails. */
 static int pick_vms(struct mv_faults_report *fc)
 {
-	size_t i;
+	struct mv_vm_ref *refs;
+	size_t i, n = 0;
+	int err = 0;
 
 	free(fc->shown);
 	fc->shown = calloc(fc->st->nvms ? fc->st->nvms : 1, sizeof(*fc->shown));
-	if (!fc->shown)
+	refs = calloc(fc->st->nvms ? fc->st->nvms : 1, sizeof(*refs));
+	if (!fc->shown || !refs) {
+		free(refs);
 		return -ENOMEM;
-	for (i = 0, fc->nshown = 0; i < fc->st->nvms; i++)
-		if (selected(fc, &fc->st->vms[i]))
+	}
+	for (i = 0; i < fc->st->nvms; i++)
+		if (fc->st->vms[i].present)
+			vm_ref(&fc->st->vms[i], &refs[n++]);
+	if (mv_filter_check(&fc->o->filter, refs, n, false))
+		err = -1;
+	for (i = 0, fc->nshown = 0; i < fc->st->nvms && !err; i++) {
+		vm_ref(&fc->st->vms[i], &refs[0]);
+		if (fc->st->vms[i].present && mv_filter_match(&fc->o->filter, &refs[0]))
 			fc->shown[fc->nshown++] = i;
-	return 0;
+	}
+	free(refs);
+	return err ?: sort_shown(fc);
 }
 
 
@@ -342,6 +414,10 @@ static int vm_json(struct mv_faults_report *fc, struct json_object *v,
 
 	mv_probe_summarize(&vm->d, s);
 	err = mv_json_add(v, "id", json_object_new_string(vm->id)) ?:
+	      mv_json_add(v, "name", vm->names.name[0] ?
+			  json_object_new_string(vm->names.name) : NULL) ?:
+	      mv_json_add(v, "uuid", vm->names.uuid[0] ?
+			  json_object_new_string(vm->names.uuid) : NULL) ?:
 	      mv_json_add(v, "pid", json_object_new_int64(vm->ident.pid)) ?:
 	      mv_json_add(v, "alive", json_object_new_boolean(
 			  vm->ident.state != FAULTS_VM_STATE_DEAD)) ?:

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "out/fields.h"
+#include "out/sort.h"
 
 #define SZ_4K	(4096ULL)
 #define SZ_2M	(2ULL << 20)
@@ -20,6 +21,7 @@
 #define STR	MV_SRC_STR
 #define HOST	MV_SRC_HOST
 #define FLT	MV_SRC_FAULT
+#define NAMES	MV_SRC_NAMES
 #define COLS	(MV_F_VM_COLS | MV_F_SHOW)
 #define LIST	(MV_F_LIST | COLS)
 #define TOP	(MV_F_TOP | MV_F_TOP_JSON)
@@ -34,6 +36,15 @@ const struct mv_field mv_fields[] = {
 	{ "ID", NULL, "VM", STR, MEMVIRT_A_VM_ID, 0, MV_FMT_STR, 8, LIST | TOP,
 	  NULL, NULL, NULL, NULL,
 	  "VM id: <pid>-<fd> (KVM's debugfs name), <pid>-x<tag> if KVM gave none" },
+	{ "NAME", NULL, "Name", NAMES, MV_NAMES_NAME, 0, MV_FMT_STR, 10, LIST | TOP,
+	  NULL, NULL, NULL, NULL,
+	  "the VM's name on its VMM's command line (QEMU -name, Firecracker --id, "
+	  "crosvm --name)" },
+	{ "UUID", NULL, "UUID", NAMES, MV_NAMES_UUID, 0, MV_FMT_STR, 36,
+	  COLS | MV_F_TOP_JSON,
+	  NULL, NULL, NULL, NULL,
+	  "the VM's UUID on that command line (QEMU -uuid, cloud-hypervisor "
+	  "--platform uuid=)" },
 	{ "PID", NULL, "PID", VM, MEMVIRT_A_VM_PID, 0, MV_FMT_NUM, 5, LIST | TOP,
 	  NULL, NULL, NULL, NULL, "the VM's VMM (pid in your pid namespace)" },
 	{ "COMM", NULL, "Command", STR, MEMVIRT_A_VM_COMM, 0, MV_FMT_STR, 12,
@@ -183,6 +194,10 @@ const char *mv_field_key(const struct mv_field *f, char *buf, size_t size)
 static const char *field_str(const struct mv_field *f, const struct mv_vm *vm,
 			     char *buf, size_t size)
 {
+	const char *name = f->attr == MV_NAMES_NAME ? vm->names.name : vm->names.uuid;
+
+	if (f->src == MV_SRC_NAMES)
+		return *name ? name : NULL;
 	switch (f->attr) {
 	case MEMVIRT_A_VM_HELD_BY:
 		return mv_vm_held_by(vm, buf, size);
@@ -415,6 +430,71 @@ ssize_t mv_fields_select(const char *verb, const struct mv_opts *o,
 	if (!n)
 		return mv_usage_error(verb, "no columns given"), -1;
 	return n;
+}
+
+int mv_fields_sort_key(const char *verb, const struct mv_opts *o,
+		       unsigned int avail, const struct mv_field **key,
+		       bool *reverse)
+{
+	char col[32];
+	int dir;
+
+	*key = NULL;
+	if (!o->sort)
+		return 0;
+	if (mv_sort_spec(verb, o->sort, col, sizeof(col), &dir))
+		return MV_EXIT_USAGE;
+	*key = field_by_name(col, strlen(col), avail);
+	if (!*key)
+		return mv_usage_error(verb, "unknown sort column '%s'", col);
+	*reverse = mv_sort_desc((*key)->fmt, dir) != mv_sort_desc((*key)->fmt, -1);
+	return 0;
+}
+
+/* What qsort_r() compares by in mv_fields_order(). */
+struct order_ctx {
+	const struct mv_field *key;
+	struct mv_field_ctx a, b;
+	bool reverse;
+};
+
+static bool field_known(const struct mv_field *f, const struct mv_field_ctx *c)
+{
+	char buf[128];
+	uint64_t u;
+	double d;
+
+	if (f->fmt == MV_FMT_STR)
+		return field_str(f, &c->h->vms[c->i], buf, sizeof(buf));
+	return field_val(f, c, &u, &d);
+}
+
+/* mv_field_cmp()'s order, reversed but for unknown values; ties as read. */
+static int order_cmp(const void *pa, const void *pb, void *arg)
+{
+	struct order_ctx *x = arg;
+	int r;
+
+	x->a.i = *(const size_t *)pa;
+	x->b.i = *(const size_t *)pb;
+	r = mv_field_cmp(x->key, &x->a, &x->b);
+	if (r && x->reverse && field_known(x->key, &x->a) && field_known(x->key, &x->b))
+		r = -r;
+	return r ? r : x->a.i < x->b.i ? -1 : x->a.i > x->b.i;
+}
+
+int mv_fields_order(const struct mv_host *h, const struct mv_field *key,
+		    bool reverse, double secs, size_t *order)
+{
+	struct mv_field_ctx c = { .h = h, .secs = secs };
+	struct order_ctx x = { key, c, c, reverse };
+	size_t i;
+
+	for (i = 0; i < h->nr_vms; i++)
+		order[i] = i;
+	if (key)
+		qsort_r(order, h->nr_vms, sizeof(*order), order_cmp, &x);
+	return 0;
 }
 
 void mv_fields_help(FILE *f, unsigned int avail, unsigned int deflt)

@@ -22,6 +22,7 @@ enum mv_src {
 	MV_SRC_STR,	/* a string of the VM: id, comm, held by, holders */
 	MV_SRC_HOST,	/* the VM's host backing (backing.c) */
 	MV_SRC_FAULT,	/* the probes' faults in the interval */
+	MV_SRC_NAMES,	/* what the VMM's command line names it (lib/vmname.h) */
 };
 
 /* Who shows a field (flags). */
@@ -52,6 +53,7 @@ struct mv_field {
 };
 
 enum mv_host_val { MV_HOST_RESIDENT, MV_HOST_HUGE_PPM };
+enum mv_names_val { MV_NAMES_NAME, MV_NAMES_UUID };
 enum mv_fault_val {
 	MV_FV_FAULTS, MV_FV_RATE, MV_FV_PAGEIN, MV_FV_PAGEIN_PCT,
 	MV_FV_SAMPLES, MV_FV_P50, MV_FV_P99,
@@ -98,6 +100,22 @@ bool mv_field_prom(const struct mv_field *f, const struct mv_field_ctx *c,
 ssize_t mv_fields_select(const char *verb, const struct mv_opts *o,
 			 unsigned int avail, unsigned int deflt,
 			 const struct mv_field **cols, size_t max);
+/*
+ * The column -s names among @avail into *@key (NULL without -s), and into
+ * *@reverse whether -s asks for the reverse of mv_field_cmp()'s order.
+ * 0, or MV_EXIT_USAGE after saying why.
+ */
+int mv_fields_sort_key(const char *verb, const struct mv_opts *o,
+		       unsigned int avail, const struct mv_field **key,
+		       bool *reverse);
+/*
+ * @order[0..h->nr_vms): the VMs of @h in mv_field_cmp()'s order of @key
+ * (reversed with @reverse, unknown values still last; ties as read; NULL
+ * @key: as read). -s of list and top. 0 or -ENOMEM.
+ */
+int mv_fields_order(const struct mv_host *h, const struct mv_field *key,
+		    bool reverse, double secs, size_t *order);
+
 /* "Available output columns (* = default):" and the list. */
 void mv_fields_help(FILE *f, unsigned int avail, unsigned int deflt);
 

@@ -38,9 +38,15 @@ struct mv_prom {
 
 /* ---- the writer -------------------------------------------------------- */
 
-/* A label value with \, " and newline escaped, as the format wants. */
-static void put_escaped(FILE *f, const char *s)
+/*
+ * A label value in valid UTF-8 (the format's rule; a comm or VM name may
+ * not be) with \, " and newline escaped, as the format wants.
+ */
+static void put_escaped(FILE *f, const char *val)
 {
+	char buf[3 * MV_VM_NAME_LEN];
+	const char *s = mv_utf8_clean(buf, sizeof(buf), val);
+
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			fputc('\\', f);
@@ -83,6 +89,7 @@ static void family(struct mv_prom *e, const char *name, const char *type,
 static void sample(struct mv_prom *e, const char *name, const struct label *l,
 		   unsigned int nl, bool is_double, uint64_t u, double d)
 {
+	char buf[3 * MV_VM_NAME_LEN];
 	struct json_object *s, *labels;
 	unsigned int i;
 
@@ -113,7 +120,8 @@ static void sample(struct mv_prom *e, const char *name, const struct label *l,
 	}
 	e->err = mv_json_add(s, "name", json_object_new_string(name));
 	for (i = 0; i < nl && !e->err; i++)
-		e->err = mv_json_add(labels, l[i].key, json_object_new_string(l[i].val));
+		e->err = mv_json_add(labels, l[i].key, json_object_new_string(
+				     mv_utf8_clean(buf, sizeof(buf), l[i].val)));
 	if (e->err) {
 		json_object_put(labels);
 		return;
@@ -210,17 +218,19 @@ static void vm_metrics(struct mv_prom *e, const struct mv_host *h)
 	size_t i;
 
 	family(e, "memvirt_vm_info", "gauge",
-	       "A KVM VM on this host: its VMM's pid and command, and how it is "
+	       "A KVM VM on this host: its VMM's pid and command, the name and "
+	       "UUID its command line gives it (empty: none), and how it is "
 	       "held (vm-fd; vcpu-fd-only or mapping-only: no VM fd names it).");
 	for (i = 0; i < h->nr_vms; i++) {
 		const struct mv_vm *vm = &h->vms[i];
 		const char *hb = mv_vm_held_by(vm, held, sizeof(held));
 		struct label l[] = { { "vm", vm->id }, { "pid", pid }, { "comm", vm->comm },
+				     { "name", vm->names.name }, { "uuid", vm->names.uuid },
 				     { "held_by", hb ?: "" } };
 
 		snprintf(pid, sizeof(pid), "%" PRIu64,
 			 mv_vm_has(vm, MEMVIRT_A_VM_PID) ? vm->val[MEMVIRT_A_VM_PID] : 0);
-		sample_u(e, "memvirt_vm_info", l, 4, 1);
+		sample_u(e, "memvirt_vm_info", l, ARRAY_SIZE(l), 1);
 	}
 	host_metrics(e, h);
 	for (i = 0; i < mv_nr_fields; i++)
