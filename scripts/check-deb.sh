@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# check-deb.sh KVER: unpack the packages `make deb` left in $BUILD/deb
-# (memvirt, memvirt-dkms) into a throwaway root and build memvirt.ko for
-# kernel release KVER with DKMS from the unpacked /usr/src, as the
-# package's postinst does on a host. Prints "ROOT KO" (the test guest loads
-# KO and runs ROOT/usr/sbin/memvirt); exit 1 with the reason on stderr.
+# check-deb.sh KVER: on the build host, before the guest installs them for
+# real (selftests/qemu/deb-overlay.sh: dpkg -i, DKMS in the postinst):
+# unpack the packages `make deb` left in $BUILD/deb (memvirt, memvirt-dkms)
+# into a throwaway root and build memvirt.ko for kernel release KVER with
+# DKMS from the unpacked /usr/src, so that a broken package fails here with
+# DKMS's log. Prints "ROOT KO"; exit 1 with the reason on stderr.
 set -eu
 
 kver=$1

@@ -71,3 +71,32 @@ probes_left() {
 	done
 	echo "$left"
 }
+
+# Zones of /proc/buddyinfo and the like, for held(): the buddy allocator
+# moves all the time, so tests read the kernel's file before and after and
+# compare only what held still.
+from_proc() {	# FILE FORMAT: "node zone value-per-order..."
+	awk -v f="$2" '{ s = $2 " " $4; gsub(",", "", s)
+		for (i = 5; i <= NF; i++) s = s " " sprintf(f, $i); print s }' "$1"
+}
+# held BEFORE AFTER GOT: compare GOT with the values that are the same in
+# BEFORE and AFTER (lines "node zone v..."); prints "compared moved
+# mismatched" and the mismatches; fails on a mismatch, a zone missing from
+# either side, or when fewer than half the values held still.
+held() {
+	awk 'FNR == 1 { f++ }
+	{ k = $1 " " $2; n[f, k] = NF; for (i = 3; i <= NF; i++) v[f, k, i] = $i
+	  if (f == 1) { z[++nz] = k; known[k] = 1 } else if (f == 3) got[k] = 1 }
+	END { for (j = 1; j <= nz; j++) { k = z[j]
+		if (!got[k] || n[1, k] != n[3, k] || n[1, k] != n[2, k]) {
+			print "#   zone " k ": not the same orders"; bad++; continue }
+		for (i = 3; i <= n[1, k]; i++) {
+			a = v[1, k, i]; b = v[2, k, i]; g = v[3, k, i]
+			if (a != b) { moved++; continue }
+			cmp++
+			if (a != g) { bad++; print "#   zone " k " order " i - 3 ": kernel " a ", got " g }
+		} }
+	  for (k in got) if (!(k in known)) { print "#   zone " k ": only in what was got"; bad++ }
+	  printf "%d %d %d\n", cmp, moved, bad
+	  exit (bad > 0 || cmp < moved) }' <(echo "$1") <(echo "$2") <(echo "$3")
+}

@@ -107,10 +107,6 @@ check "mappings by size equal KVM's debugfs pages_4k, pages_2m, pages_1g" \
 # too), so the kernel's files are read before and after the export and only
 # the values that did not move in between are compared; they must be equal.
 # Tries until one round has no mismatch; most values must have held still.
-from_proc() {	# FILE FORMAT: "node zone value-per-order..."
-	awk -v f="$2" '{ s = $2 " " $4; gsub(",", "", s)
-		for (i = 5; i <= NF; i++) s = s " " sprintf(f, $i); print s }' "$1"
-}
 from_export() {	# METRIC FORMAT [SAMPLES]
 	awk -v m="$1{" -v f="$2" 'index($1, m) == 1 {
 		match($1, /node=[0-9]+/); n = substr($1, RSTART + 5, RLENGTH - 5)
@@ -132,27 +128,6 @@ frag_joined() {
 		if (a[k] == 0 && (k in f)) v = f[k]
 		print "memvirt_zone_fragmentation_index{" k, v }
 	      for (k in f) if (!(k in a)) print "memvirt_zone_fragmentation_index{" k, 9 }' "$tmp/samples"
-}
-# held BEFORE AFTER GOT: compare GOT with the values that are the same in
-# BEFORE and AFTER (lines "node zone v..."); prints "compared moved
-# mismatched" and the mismatches; fails on a mismatch, a zone missing from
-# either side, or when fewer than half the values held still.
-held() {
-	awk 'FNR == 1 { f++ }
-	{ k = $1 " " $2; n[f, k] = NF; for (i = 3; i <= NF; i++) v[f, k, i] = $i
-	  if (f == 1) { z[++nz] = k; known[k] = 1 } else if (f == 3) got[k] = 1 }
-	END { for (j = 1; j <= nz; j++) { k = z[j]
-		if (!got[k] || n[1, k] != n[3, k] || n[1, k] != n[2, k]) {
-			print "#   zone " k ": not the same orders"; bad++; continue }
-		for (i = 3; i <= n[1, k]; i++) {
-			a = v[1, k, i]; b = v[2, k, i]; g = v[3, k, i]
-			if (a != b) { moved++; continue }
-			cmp++
-			if (a != g) { bad++; print "#   zone " k " order " i - 3 ": " a ", export " g }
-		} }
-	  for (k in got) if (!(k in known)) { print "#   zone " k ": only in the export"; bad++ }
-	  printf "%d %d %d\n", cmp, moved, bad
-	  exit (bad > 0 || cmp < moved) }' <(echo "$1") <(echo "$2") <(echo "$3")
 }
 extfrag=/sys/kernel/debug/extfrag
 snap() {	# DIR: the kernel's own files, now

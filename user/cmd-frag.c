@@ -2,8 +2,9 @@
 /*
  * memvirt CLI: `memvirt frag` - can this host give VMs huge pages? The
  * zones with their free blocks per order and the kernel's indices (from the
- * module), the hugetlb pools, THP and compaction counters and a 2M/1G
- * verdict per node (lib/mm.c). Needs no privilege.
+ * module, or without it the same figures from procfs: lib/zones-proc.c),
+ * the hugetlb pools, THP and compaction counters and a 2M/1G verdict per
+ * node (lib/mm.c). Needs no privilege.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,10 +17,26 @@
 #include "out/frag.h"
 
 
+enum { OPT_SOURCE = 0x100 };
+
+static const char *const source_names[] = {
+	[MV_FRAG_AUTO] = "auto", [MV_FRAG_MODULE] = "module", [MV_FRAG_PROC] = "proc",
+};
+
 static int frag_opt(int c, const char *arg, void *ctx)
 {
 	struct mv_frag *f = ctx;
+	size_t i;
 
+	if (c == OPT_SOURCE) {
+		for (i = 0; i < ARRAY_SIZE(source_names); i++)
+			if (!strcmp(arg, source_names[i])) {
+				f->source = i;
+				return 0;
+			}
+		return mv_usage_error("frag", "invalid source '%s': expected "
+				      "auto, module or proc", arg);
+	}
 	if (c != 'i')
 		return MV_EXIT_USAGE;
 	if (mv_parse_seconds(arg, 0.1, MV_MAX_INTERVAL, &f->interval))
@@ -41,12 +58,16 @@ static void frag_help(FILE *f)
 	      "              (compaction helps above 0.5, the kernel's default\n"
 	      "              extfrag_threshold)\n"
 	      "\n"
-	      "frag prints several tables: no -o. Needs memvirt.ko loaded; no\n"
-	      "privilege needed.\n", f);
+	      "frag prints several tables: no -o. No privilege needed. With\n"
+	      "memvirt.ko loaded the zones come from it; without it (or with\n"
+	      "--source proc) the same figures come from /proc/buddyinfo,\n"
+	      "/proc/zoneinfo and /proc/pagetypeinfo (root only: without it the\n"
+	      "highatomic reserve is unknown). JSON's \"source\" says which.\n", f);
 }
 
 static const struct option frag_longopts[] = {
 	{ "interval",	required_argument,	NULL, 'i' },
+	{ "source",	required_argument,	NULL, OPT_SOURCE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -59,7 +80,10 @@ static const struct mv_cmd frag_cmd = {
 	.longopts = frag_longopts,
 	.opts_help =
 	" -i, --interval <sec>   sample the counters twice, <sec> apart, and\n"
-	"                        show rates per second\n",
+	"                        show rates per second\n"
+	"     --source <src>     where the zones come from: module (memvirt.ko),\n"
+	"                        proc (procfs) or auto (the module if loaded;\n"
+	"                        the default)\n",
 	.help_more = frag_help,
 	.opt = frag_opt,
 };
@@ -77,9 +101,12 @@ static int frag_human(struct mv_frag *f, const struct mv_opts *o)
 	else
 		snprintf(title, sizeof(title), "THP and compaction (/proc/vmstat, "
 			 "since boot; -i for rates):");
-	err = mv_rows_print(&r[0], "Free blocks per node, zone and order:", o);
+	err = mv_rows_print(&r[0], f->h.zones_proc ? "Free blocks per node, zone and "
+			    "order (from /proc/buddyinfo):" :
+			    "Free blocks per node, zone and order:", o);
 	if (!err && putchar('\n') != EOF)
-		err = mv_rows_print(&r[1], "Zones:", o);
+		err = mv_rows_print(&r[1], f->h.zones_proc ? "Zones (from /proc/zoneinfo "
+				    "and /proc/pagetypeinfo):" : "Zones:", o);
 	if (!err && putchar('\n') != EOF)
 		err = r[2].nrows ? mv_rows_print(&r[2], "Hugetlb pools (pages; "
 						 "reserved is host-wide only):", o) :
@@ -121,7 +148,9 @@ static int frag_json(struct mv_frag *f)
 
 	mv_frag_rows(f, r);
 	if (!err)
-		err = mv_json_add(root, "interval", f->interval ?
+		err = mv_json_add(root, "source", json_object_new_string(
+					  f->h.zones_proc ? "proc" : "module")) ?:
+		      mv_json_add(root, "interval", f->interval ?
 				  json_object_new_double(f->interval) : NULL) ?:
 		      mv_rows_json_add(root, &r[1]) ?: mv_rows_json_add(root, &r[2]);
 	if (!err) {
@@ -152,6 +181,16 @@ static int frag_tick(void *arg, double secs)
 	return 0;
 }
 
+/* On stderr: where the zones came from when not asked, what procfs lacked. */
+static void frag_notes(const struct mv_frag *f)
+{
+	if (f->h.zones_proc && f->source == MV_FRAG_AUTO)
+		mv_err("frag: memvirt.ko is not loaded: the zones are from /proc/buddyinfo, "
+		       "/proc/zoneinfo and /proc/pagetypeinfo (the same figures)");
+	if (f->h.zones_proc && f->h.zones_note[0])
+		mv_err("frag: %s", f->h.zones_note);
+}
+
 int mv_cmd_frag(int argc, char **argv, struct mv_opts *o)
 {
 	struct mv_frag f = { .zone = -1 };
@@ -162,11 +201,16 @@ int mv_cmd_frag(int argc, char **argv, struct mv_opts *o)
 	if (err)
 		return mv_parse_exit(err);
 	loop.interval = loop.duration = f.interval;
-	f.h.nl = mv_nl_open();
-	if (!f.h.nl)
-		return MV_EXIT_FAILURE;
-	if (!mv_loop(&loop, frag_tick, &f))
+	if (f.source != MV_FRAG_PROC) {
+		f.h.nl = f.source == MV_FRAG_MODULE ? mv_nl_open() : mv_nl_open_if_loaded();
+		if (!f.h.nl && f.source == MV_FRAG_MODULE)
+			return MV_EXIT_FAILURE;
+	}
+	f.h.zones_from_proc = f.source == MV_FRAG_PROC;
+	if (!mv_loop(&loop, frag_tick, &f)) {
+		frag_notes(&f);
 		ret = mv_print_status(o->json ? frag_json(&f) : frag_human(&f, o));
+	}
 	mv_host_close(&f.h);
 	return ret;
 }

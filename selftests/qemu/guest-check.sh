@@ -7,6 +7,8 @@
 #   MEMVIRT_KO         module built for the running kernel
 #   MEMVIRT_SELFTESTS  prebuilt kselftest output directory
 #   MEMVIRT_DKMS_KO    the same module built by DKMS (empty: not built)
+#   MEMVIRT_INSTALL_ROOT  a `make install` tree (empty: none)
+#   MEMVIRT_DEBS       the directory with the .debs of `make deb` (empty: none)
 set -u
 
 n=0
@@ -91,17 +93,20 @@ if [ -n "${MEMVIRT_DKMS_KO:-}" ]; then
 	fi
 fi
 
-# installed ROOT KO WHAT: the memvirt under ROOT (an install or unpacked
-# packages; the tree was checked on the host) lists a VM of the module KO,
-# the installed bash completion offers that VM's id, and the module unloads.
+# installed ROOT LOAD WHAT [chroot]: after the command LOAD loads memvirt.ko,
+# the memvirt under ROOT (an install, or packages dpkg installed; with
+# "chroot", run in ROOT) lists a VM, the installed bash completion offers
+# that VM's id, and the module unloads.
 installed() {
 	r=$1
+	mv=$r/usr/sbin/memvirt
+	[ "${4:-}" != chroot ] || mv="chroot $r /usr/sbin/memvirt"
 	"$MEMVIRT_SELFTESTS/memvirt-vmm" --no-stdin > /tmp/inst-vmm.out 2>&1 &
 	vpid=$!
 	for _ in $(seq 100); do grep -q '^ready' /tmp/inst-vmm.out && break; sleep 0.1; done
 	id=$(sed -n 's/^vm //p' /tmp/inst-vmm.out)
 	comp=
-	if insmod "$2" && "$r/usr/sbin/memvirt" list -r -n -o ID > /tmp/inst.out 2>&1 &&
+	if $2 && $mv list -r -n -o ID > /tmp/inst.out 2>&1 &&
 	   [ -n "$id" ] && grep -qx -- "$id" /tmp/inst.out &&
 	   comp=$(PATH=$r/usr/sbin:$PATH bash -c ". '$r/usr/share/bash-completion/completions/memvirt'
 		COMP_WORDS=(memvirt show ''); COMP_CWORD=2; _memvirt; echo \"\${COMPREPLY[*]}\"" 2>&1) &&
@@ -117,12 +122,23 @@ installed() {
 }
 if [ -n "${MEMVIRT_INSTALL_ROOT:-}" ]; then
 	installed "$MEMVIRT_INSTALL_ROOT" \
-		"$(ls "$MEMVIRT_INSTALL_ROOT"/lib/modules/*/updates/kmod/memvirt.ko*)" \
+		"insmod $(ls "$MEMVIRT_INSTALL_ROOT"/lib/modules/*/updates/kmod/memvirt.ko*)" \
 		"install: make install's memvirt.ko loads, its memvirt lists a VM, its completion completes"
 fi
-if [ -n "${MEMVIRT_DEB_ROOT:-}" ]; then
-	installed "$MEMVIRT_DEB_ROOT" "$MEMVIRT_DEB_KO" \
-		"deb: memvirt-dkms's module (DKMS) loads, memvirt's memvirt lists a VM, its completion completes"
+# The packages installed for real, with dpkg in an overlay of this read-only
+# root (deb-overlay.sh): the maintainer scripts run, DKMS builds on install.
+if [ -n "${MEMVIRT_DEBS:-}" ]; then
+	t0=$(date +%s)
+	if r=$(sh "$MEMVIRT_TOP/selftests/qemu/deb-overlay.sh" "$MEMVIRT_DEBS" 2> /tmp/deb.log); then
+		echo "# deb: installed in $(($(date +%s) - t0)) s (one DKMS build, for the running kernel)"
+		sed 's/^/# /' /tmp/deb.log | grep -E 'dpkg -i|Building|Signing|installed|memvirt' | head -n 20
+		result OK "deb: dpkg -i memvirt-dkms memvirt: maintainer scripts ran, DKMS installed memvirt.ko for $(uname -r)"
+		installed "$r" "chroot $r modprobe memvirt" \
+			"deb: modprobe memvirt loads DKMS's module, /usr/sbin/memvirt lists a VM, its completion completes" chroot
+	else
+		result FAIL "deb: dpkg -i memvirt-dkms memvirt: maintainer scripts ran, DKMS installed memvirt.ko for $(uname -r)"
+		tail -n 40 /tmp/deb.log | sed 's/^/# /'
+	fi
 fi
 
 bad=$(dmesg | sed -n '/memvirt-check: start/,$p' |

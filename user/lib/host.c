@@ -12,6 +12,7 @@
 
 #include "lib/host.h"
 #include "lib/util.h"
+#include "lib/zones-proc.h"
 
 /* Appends @n bytes at @src to the array *@v of *@nr elements, cap *@cap. */
 static int grow_push(void *v, size_t *nr, size_t *cap, size_t size,
@@ -334,6 +335,27 @@ static int faults_read(struct mv_host *h)
 	return 0;
 }
 
+/* The module's zones, or without it (or if asked) the same from procfs. */
+static int zones_read(struct mv_host *h)
+{
+	int err;
+
+	h->nr_zones = 0;
+	h->zones_proc = !h->nl || h->zones_from_proc;
+	if (!h->zones_proc) {
+		err = mv_nl_zone_dump(h->nl, zone_collect, h);
+		if (err)
+			mv_nl_perror(h->nl, err, "reading the zones");
+		return err;
+	}
+	err = mv_proc_zone_dump(zone_collect, h, h->zones_note, sizeof(h->zones_note));
+	if (err == -ENOMEM)
+		mv_err_nomem();
+	else if (err)
+		mv_err("reading the zones without memvirt.ko: %s", h->zones_note);
+	return err;
+}
+
 int mv_host_read(struct mv_host *h, unsigned int what)
 {
 	size_t old_vms = h->nr_vms;
@@ -347,12 +369,8 @@ int mv_host_read(struct mv_host *h, unsigned int what)
 		err = backing_read(h);
 	if (!err && (what & MV_HOST_FAULTS) && h->faults)
 		err = faults_read(h);
-	if (!err && (what & (MV_HOST_ZONES | MV_HOST_MM))) {
-		h->nr_zones = 0;
-		err = mv_nl_zone_dump(h->nl, zone_collect, h);
-		if (err)
-			mv_nl_perror(h->nl, err, "reading the zones");
-	}
+	if (!err && (what & (MV_HOST_ZONES | MV_HOST_MM)))
+		err = zones_read(h);
 	if (!err && (what & MV_HOST_MM)) {
 		err = mv_mm_read(&h->mm, h->zones, h->nr_zones);
 		if (err)

@@ -8,6 +8,7 @@
 #ifndef MEMVIRT_HOST_H
 #define MEMVIRT_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -51,7 +52,8 @@ enum mv_host_what {
 
 struct mv_host {
 	/* Set by the verb before the first mv_host_read(). */
-	struct mv_nl *nl;
+	struct mv_nl *nl;		/* NULL: zones from procfs (no module) */
+	bool zones_from_proc;		/* ... even with the module */
 	const char *vm_id;		/* MV_HOST_VMS: only this VM */
 	struct mv_backing_ctx *bctx;
 	struct mv_faults *faults;
@@ -73,6 +75,8 @@ struct mv_host {
 	struct mv_vm_faults *vf;	/* per VM, with MV_HOST_FAULTS */
 	struct mv_zone *zones;
 	size_t nr_zones, cap_zones;
+	bool zones_proc;		/* read from procfs (lib/zones-proc.c) */
+	char zones_note[256];		/* ... and what procfs could not give */
 	struct mv_mm mm;		/* MV_HOST_MM */
 	struct mv_host_sum sum;		/* MV_HOST_SUM */
 };

@@ -2,8 +2,9 @@
 /*
  * memvirt CLI: hugetlb pools, vmstat counters and the per-node 2M/1G
  * verdict. Sources, none of which needs privilege:
- *  - the module's zones (ZONE_GET): free blocks per node, zone and order,
- *    with the kernel's unusable free space and fragmentation indices;
+ *  - the zones: the module's (ZONE_GET), free blocks per node, zone and
+ *    order with the kernel's unusable free space and fragmentation indices,
+ *    or without it the same figures from procfs (lib/zones-proc.c);
  *  - /sys/kernel/mm/hugepages and /sys/devices/system/node/nodeN/hugepages;
  *  - /proc/vmstat: THP, compaction, migration counters.
  *
@@ -181,7 +182,9 @@ void mv_zone_2m(const struct mv_zone *z, struct mv_zone_2m *r)
 		r->blocks += z->order[o].free_blocks << (o - MV_ORDER_2M);
 	keep = z->has_wmarks ? z->wmark_low : 0;	/* else an older module */
 	if (z->has_reserves)
-		keep += z->lowmem_reserve + z->highatomic;
+		keep += z->lowmem_reserve;
+	if (z->has_highatomic)
+		keep += z->highatomic;
 	r->headroom = z->free_pages > keep ? (z->free_pages - keep) >> MV_ORDER_2M : 0;
 	r->avail = r->blocks < r->headroom ? r->blocks : r->headroom;
 }

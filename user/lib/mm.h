@@ -2,8 +2,8 @@
 /*
  * memvirt CLI: host memory beyond the zones: hugetlb pools, THP and
  * compaction counters, and per node whether a VM can get 2M/1G pages now.
- * The fragmentation indices are the module's (ZONE_GET); nothing here
- * computes them again.
+ * The fragmentation indices are the module's (ZONE_GET) or, without it,
+ * lib/zones-proc.c's; nothing here computes them again.
  */
 #ifndef MEMVIRT_MM_H
 #define MEMVIRT_MM_H
@@ -55,7 +55,7 @@ struct mv_node {
 	uint64_t headroom_2m;		/* 2M units free above watermark and reserves */
 	uint64_t max_1g;		/* upper bound from free memory */
 	/*
-	 * The module's order-9 indices (thousandths) of the node's zone with
+	 * The zones' order-9 indices (thousandths) of the node's zone with
 	 * the most free memory: the zone an allocation would come from.
 	 */
 	uint32_t unusable_2m;

@@ -365,7 +365,7 @@ static int mv_zone_msg(struct nlmsghdr *nlh, void *ctx)
 		z.wmark_high = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_HIGH]);
 	}
 	if (tb[MEMVIRT_A_ZONE_LOWMEM_RESERVE] && tb[MEMVIRT_A_ZONE_HIGHATOMIC]) {
-		z.has_reserves = true;
+		z.has_reserves = z.has_highatomic = true;
 		z.lowmem_reserve = nla_get_u64(tb[MEMVIRT_A_ZONE_LOWMEM_RESERVE]);
 		z.highatomic = nla_get_u64(tb[MEMVIRT_A_ZONE_HIGHATOMIC]);
 	}

@@ -25,6 +25,7 @@
 #include <netlink/msg.h>
 #include <netlink/genl/genl.h>
 
+#include "lib/kernel.h"
 #include "lib/nl.h"
 #include "lib/util.h"
 #include "lib/nl-req.h"
@@ -300,7 +301,26 @@ static bool mv_module_installed(void)
 	return found;
 }
 
-struct mv_nl *mv_nl_open(void)
+/* memvirt.ko is not loaded: what to run, and what stands in the way. */
+static void mv_nl_say_absent(void)
+{
+	if (!mv_modules_must_be_signed()) {
+		mv_err("memvirt.ko is not loaded: run %s", mv_module_installed() ?
+		       "`sudo modprobe memvirt`" :
+		       "`sudo insmod kmod/memvirt.ko` in the memvirt checkout "
+		       "(or install it: `make deb`, `make install`)");
+		return;
+	}
+	/* Secure Boot: DKMS signs with its MOK, which must be enrolled. */
+	mv_err("memvirt.ko is not loaded, and this kernel loads only signed modules "
+	       "(lockdown or module.sig_enforce), so an unsigned memvirt.ko cannot "
+	       "load: install it with DKMS (package memvirt-dkms, or `sudo dkms "
+	       "install`), which signs it; enroll DKMS's key once (`sudo mokutil "
+	       "--import /var/lib/dkms/mok.pub`, then reboot); then run "
+	       "`sudo modprobe memvirt`");
+}
+
+static struct mv_nl *mv_nl_open_how(bool quiet_absent)
 {
 	struct mv_nl *nl = calloc(1, sizeof(*nl));
 	int one = 1;
@@ -339,12 +359,8 @@ struct mv_nl *mv_nl_open(void)
 			mv_err("memvirt.ko is loaded, but its "
 				"netlink family exists only in the host's initial "
 				"network namespace: run memvirt there");
-		else
-			mv_err("memvirt.ko is not loaded: run %s",
-			       mv_module_installed() ?
-			       "`sudo modprobe memvirt`" :
-			       "`sudo insmod kmod/memvirt.ko` in the memvirt checkout "
-			       "(or install it: `make deb`, `make install`)");
+		else if (!quiet_absent)
+			mv_nl_say_absent();
 		goto fail;
 	}
 	if (err) {
@@ -357,6 +373,16 @@ struct mv_nl *mv_nl_open(void)
 fail:
 	mv_nl_close(nl);
 	return NULL;
+}
+
+struct mv_nl *mv_nl_open(void)
+{
+	return mv_nl_open_how(false);
+}
+
+struct mv_nl *mv_nl_open_if_loaded(void)
+{
+	return mv_nl_open_how(true);
 }
 
 void mv_nl_close(struct mv_nl *nl)

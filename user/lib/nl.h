@@ -56,8 +56,9 @@ struct mv_zone {
 	int32_t max_free_order;		/* -1: nothing free */
 	bool has_wmarks;		/* a module older than the watermarks has none */
 	uint64_t wmark_min, wmark_low, wmark_high;	/* pages */
-	bool has_reserves;		/* nor these two */
+	bool has_reserves;		/* nor this */
 	uint64_t lowmem_reserve;	/* pages kept from allocations that may go higher */
+	bool has_highatomic;		/* nor this; from procfs, root only */
 	uint64_t highatomic;		/* pages in highatomic reserve blocks */
 	unsigned int nr_orders;
 	struct {
@@ -104,6 +105,11 @@ typedef int (*mv_zone_cb)(const struct mv_zone *zone, void *arg);
  * loaded, version mismatch, ...) and returns NULL.
  */
 struct mv_nl *mv_nl_open(void);
+/*
+ * The same, but without memvirt.ko loaded returns NULL silently (the
+ * caller has another source); other failures are still said.
+ */
+struct mv_nl *mv_nl_open_if_loaded(void);
 void mv_nl_close(struct mv_nl *nl);
 
 /* These return 0 or a negative errno; explain it with mv_nl_perror(). */

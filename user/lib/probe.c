@@ -22,6 +22,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "lib/kernel.h"
 #include "lib/probe.h"
 #include "lib/util.h"
 #include "faults.skel.h"
@@ -266,12 +267,14 @@ static int try_method(struct mv_faults *st, enum attach_mode mode)
 	set_autoload(skel, mode, &st->o, st->destroy_kprobe);
 	st->skel = skel;
 	err = faults_bpf__load(skel);
+	st->err = err;
 	if (err) {
 		snprintf(st->why, sizeof(st->why), "cannot load: %s%s%s", strerror(-err),
 			 load_why[0] ? ": " : "", load_why);
 		goto fail;
 	}
 	err = attach_all(st, f);
+	st->err = err;
 	if (err)
 		goto fail;
 	st->pagein = !st->o.lite;
@@ -289,8 +292,26 @@ fail:
 	return -1;
 }
 
+/*
+ * No permission: one line with the fix, as the other method would fail the
+ * same way. The verifier rejects a program with EACCES too: that is no
+ * permission problem, and its verdict says more.
+ */
+static bool denied(const struct mv_faults *st)
+{
+	char why[256];
+
+	if (load_verdict || !mv_probe_denied(st->err, why, sizeof(why)))
+		return false;
+	mv_err("faults: %s%s%s", why, st->o.verbose ? ": " : "",
+	       st->o.verbose ? st->why : "");
+	return true;
+}
+
 static int setup(struct mv_faults *st)
 {
+	char why[512];
+
 	if (st->o.verbose) {
 		size_t sz;
 
@@ -299,9 +320,16 @@ static int setup(struct mv_faults *st)
 		mv_err("faults: object faults.bpf.o, %zu bytes, built as %s", sz,
 		       MV_BPF_OBJ);
 	}
+	/* Lockdown, no kvm, no BTF for it: say that alone, without trying. */
+	if (mv_probe_blocked(why, sizeof(why))) {
+		mv_err("faults: %s", why);
+		return -1;
+	}
 	if (st->o.attach != ATTACH_KPROBE) {
 		if (!try_method(st, ATTACH_FENTRY))
 			goto ok;
+		if (denied(st))
+			return -1;
 		/* One line: why the preferred method failed (-v: libbpf's whole log). */
 		mv_err("faults: fentry: %s%s%s", st->why,
 			st->o.attach == ATTACH_AUTO ? "; falling back to kprobe" : "",
@@ -311,12 +339,9 @@ static int setup(struct mv_faults *st)
 	}
 	if (!try_method(st, ATTACH_KPROBE))
 		goto ok;
-	mv_err("faults: kprobe: %s%s", st->why,
-		st->o.verbose ? "" : " (-v for libbpf's log)");
-	if (geteuid())
-		mv_err("faults: needs root (CAP_BPF and CAP_PERFMON)");
-	else if (access("/sys/module/kvm", F_OK))
-		mv_err("faults: kvm is not loaded");
+	if (!denied(st))
+		mv_err("faults: kprobe: %s%s", st->why,
+		       st->o.verbose ? "" : " (-v for libbpf's log)");
 	return -1;
 ok:
 	if (st->o.quiet)

@@ -203,6 +203,7 @@ struct mv_faults {
 	int nlinks;
 	const char *method;
 	char why[512];		/* why the last try_method() failed */
+	int err;		/* ... as -errno (load or attach) */
 	bool pagein;		/* host page-in accounting */
 	bool levels;		/* kvm_mmu_set_spte hook attached */
 	bool mmio_hook;		/* mark_mmio_spte hook attached */

@@ -92,7 +92,7 @@ static int zone_row(void *arg, size_t row, struct mv_cell *c)
 		{ ZC_WLOW, z->has_wmarks, z->wmark_low },
 		{ ZC_WHIGH, z->has_wmarks, z->wmark_high },
 		{ ZC_RESERVE, z->has_reserves, z->lowmem_reserve },
-		{ ZC_HIGHATOMIC, z->has_reserves, z->highatomic },
+		{ ZC_HIGHATOMIC, z->has_highatomic, z->highatomic },
 	};
 	size_t i;
 
@@ -167,7 +167,9 @@ static int vmstat_row(void *arg, size_t row, struct mv_cell *c)
 			break;
 	c[0].s = mv_vmstat_names[i];
 	c[1] = (struct mv_cell){ .present = true, .u = f->h.mm.vmstat.val[i] };
-	c[2] = (struct mv_cell){ .present = true, .d = mv_frag_vmstat_rate(f, i) };
+	/* Without -i the table has no PER-SEC column, and @c no cell for it. */
+	if (f->interval)
+		c[2] = (struct mv_cell){ .present = true, .d = mv_frag_vmstat_rate(f, i) };
 	return 0;
 }
 

@@ -15,6 +15,7 @@ struct mv_frag {
 	double interval;		/* 0: one sample, totals only */
 	double secs;			/* measured */
 	int zone;			/* orders of this zone only; -1: all */
+	enum { MV_FRAG_AUTO, MV_FRAG_MODULE, MV_FRAG_PROC } source;	/* --source */
 };
 
 /* [0] orders, [1] zones (with their orders in JSON), [2] hugetlb, [3] vmstat, [4] nodes. */
