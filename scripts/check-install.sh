@@ -54,6 +54,37 @@ for u in memvirt-export memvirt; do
 	grep -q "^ExecStart=/usr/sbin/memvirt " "$root/usr/lib/systemd/system/$u.service" ||
 		{ echo "$u.service does not run /usr/sbin/memvirt" >&2; exit 1; }
 done
+# The installed completion, run by bash as on a host (the VM ids it offers
+# are checked in the guest, where VMs run): completing the last of the
+# words before '|' ('_': an empty word) must offer each word after it.
+comp() {	# WORDS...
+	PATH=$root/usr/sbin:$PATH bash -c '. "$0"; COMP_WORDS=("$@")
+		[ "${COMP_WORDS[-1]}" != _ ] || COMP_WORDS[-1]=
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _memvirt
+		printf "%s\n" "${COMPREPLY[@]}"' \
+		"$root/usr/share/bash-completion/completions/memvirt" memvirt "$@"
+}
+while IFS='|' read -r words want; do
+	# shellcheck disable=SC2086
+	got=$(comp $words)
+	for w in $want; do
+		echo "$got" | grep -qx -- "$w" || {
+			# shellcheck disable=SC2086 # one line
+			echo "completion of 'memvirt $words' lacks '$w'; it offers:" $got >&2
+			exit 1
+		}
+	done
+done <<EOF
+_|list show frag faults top export serve --help --version
+list -|--json --output --sort --vm --pid --comm --summary
+top -|--interval --batch --sort --vm
+faults -|--vm --trace --sort
+frag -|--source --interval
+serve -|--listen
+list -o _|ID NAME UUID
+top --sort _|NAME
+frag --source _|auto module proc
+EOF
 if ls /lib/modules/"$kver"/updates/kmod/memvirt.ko* > /dev/null 2>&1; then
 	echo "make install with DESTDIR wrote to /lib/modules/$kver" >&2
 	exit 1
