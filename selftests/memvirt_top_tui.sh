@@ -5,7 +5,8 @@
 # another command name); the test types keys and reads the screen. The first
 # frame comes before the first interval ends; the heading counts the VMs
 # `list` counts; sorting by MEMORY puts the big VM first, r puts it last; a
-# filter by pid or command hides the other VM; F hides the fault columns; h
+# filter by pid, part of a command or UUID, or a glob hides the other VM
+# (the matcher of --pid and --comm, lib/filter.c); F hides the fault columns; h
 # shows the selected VM's fault-latency histogram with the faults of pages
 # the test touched, z empties it; a resize redraws; ? shows the keys. After
 # q, SIGTERM or a hangup top is gone, the terminal restored (alternate screen
@@ -23,9 +24,10 @@ term=screen
 	skip_all "no terminfo entry for $term (ncurses-base)"
 
 pages=1000
-echo "1..17"
+echo "1..19"
 
-vmm_start --vcpus 1 --slot gpa=0x100000,size=64M,backing=nothp
+uuid=0a1b2c3d-4e5f-6789-abcd-ef0123456789
+vmm_start --vcpus 1 --uuid $uuid --slot gpa=0x100000,size=64M,backing=nothp
 big=$vm_id
 # The small VM's VMM is a copy of memvirt-vmm named vmm-small: its own pid
 # and command name.
@@ -37,7 +39,7 @@ for _ in $(seq 100); do grep -q '^ready$' "$tmp/small.out" && break; sleep 0.1; 
 small=$(sed -n 's/^vm //p' "$tmp/small.out")
 [ -n "$small" ] || { sed 's/^/# /' "$tmp/small.out"; skip_all "second memvirt-vmm did not start"; }
 nr_vms=$("$cli" list -J | jq '.vms | length')
-echo "# VMs: $big (64M, pid $vm_pid), $small (8M, pid $small_pid, vmm-small); list: $nr_vms"
+echo "# VMs: $big (64M, pid $vm_pid, uuid $uuid), $small (8M, pid $small_pid, vmm-small); list: $nr_vms"
 
 # The tmux server's socket on a tmpfs of its own, its shell without rc files.
 export TMUX_TMPDIR=$tmp
@@ -106,7 +108,7 @@ b=$(row "$big") s=$(row "$small")
 echo "# reversed: $big on line $b, $small on line $s"
 check "reversed, the 64M VM comes after the 8M VM" test -n "$b" -a -n "$s" -a "${b:-0}" -gt "${s:-0}"
 
-# 3. Filters: a pid, a command name, none.
+# 3. Filters: a pid, part of a command name, of a UUID (any case), a glob, none.
 keys /; wait_for '^filter' > /dev/null
 keys "$small_pid" Enter
 wait_for "filter: $small_pid" > /dev/null
@@ -117,6 +119,16 @@ keys memvirt-vmm Enter
 wait_for "filter: memvirt-vmm" > /dev/null
 check "filter by command memvirt-vmm: only $big shows" \
 	test -n "$(row "$big")" -a -z "$(row "$small")"
+keys /; wait_for '^filter' > /dev/null
+keys "6789-ABCD" Enter
+wait_for "filter: 6789-ABCD" > /dev/null
+check "filter by part of the UUID in capitals: only $big shows" \
+	test -n "$(row "$big")" -a -z "$(row "$small")"
+keys /; wait_for '^filter' > /dev/null
+keys '*-small' Enter
+wait_for "filter: \\*-small" > /dev/null
+check "filter by the glob *-small (the command vmm-small): only $small shows" \
+	test -n "$(row "$small")" -a -z "$(row "$big")"
 keys /; wait_for '^filter' > /dev/null
 keys Enter
 wait_for "^VMs: $nr_vms \\($nr_vms shown" > /dev/null

@@ -27,8 +27,10 @@ const char top_keys_help[] =
 	"  < >            sort by the column left or right of the sort column\n"
 	"  s              sort by a column, typed (MEMORY, faults, ...)\n"
 	"  r R            reverse the sort order\n"
-	"  / f            filter: a pid shows that VMM's VMs, other text those\n"
-	"                 whose id, name or command contains it; empty: all\n"
+	"  / f            filter (the matcher of --pid and --comm): a number\n"
+	"                 shows that VMM's VMs (a pid), other text the VMs whose\n"
+	"                 id, name, UUID or command contains it or, with * ? or\n"
+	"                 [, matches it whole as a glob (qemu-*); empty: all\n"
 	"  d i            change the interval (seconds)\n"
 	"  F              hide or show the fault columns\n"
 	"  up down j k    select a VM\n"
@@ -286,9 +288,9 @@ static void key_prompted(struct tui *u, int c)
 		else
 			snprintf(u->status, sizeof(u->status), "no column '%s'", buf);
 	} else if ((c == '/' || c == 'f') &&
-		   prompt(u, "filter (pid, or part of id, name or command; empty: all)",
-			  buf, sizeof(buf))) {
-		strcpy(t->filter, buf);
+		   prompt(u, "filter (pid, or part or glob of id, name, UUID or command; "
+			  "empty: all)", buf, sizeof(buf))) {
+		top_set_filter(t, buf);
 	} else if ((c == 'd' || c == 'i') && prompt(u, "interval (seconds)", buf,
 						      sizeof(buf))) {
 		if (!mv_parse_seconds(buf, 0.1, MV_MAX_INTERVAL, &v))
