@@ -3,7 +3,7 @@
  * memvirt-vmm: create test VMs with plain KVM ioctls and hold them.
  *
  *   memvirt-vmm [--vcpus N] [--vms N] [--slot SPEC]... [--touch SPEC]...
- *               [--no-stdin] [--time] [--id NAME] [--uuid UUID]
+ *               [--no-stdin] [--time] [--id NAME] [--uuid UUID] [--comm COMM]
  *
  *   --slot gpa=0x100000,size=64M[,backing=anon|thp|nothp|memfd|hugetlb]
  *          [,flags=ro|dirty|ro+dirty][,node=N]
@@ -22,11 +22,14 @@
  * With --no-stdin it ignores stdin and waits for a signal instead.
  * With --time, each --touch prints "time vm=<id> touch=<spec> ns=<N>": the
  * CLOCK_MONOTONIC time of its KVM_RUN loop alone (for benchmarks).
+ * --comm sets its command name (prctl(PR_SET_NAME), at most 15 bytes, any
+ * bytes: a test can give it one that is not UTF-8).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +52,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: memvirt-vmm [--vcpus N] [--vms N] [--slot SPEC]... [--touch SPEC]... [--no-stdin]\n"
-		"                   [--time] [--id NAME] [--uuid UUID]\n"
+		"                   [--time] [--id NAME] [--uuid UUID] [--comm COMM]\n"
 		"  --slot gpa=ADDR,size=SIZE[,backing=anon|thp|nothp|memfd|hugetlb][,flags=ro|dirty|ro+dirty][,node=N]\n"
 		"  --touch SLOT,OFFSET,COUNT,STRIDE,r|w   (SLOT: index of --slot, from 0)\n"
 		"  --time   print the run time of each --touch: time vm=ID touch=SPEC ns=N\n"
 		"  --id, --uuid   name the VM, as Firecracker's --id and QEMU's -uuid do\n"
 		"                 (only on the command line, for memvirt to read)\n"
+		"  --comm COMM    set the command name (prctl PR_SET_NAME, 15 bytes)\n"
 		"stdin commands: touch SPEC [vm=ID], stats, quit\n");
 }
 
@@ -261,6 +265,7 @@ int main(int argc, char **argv)
 		{ "touch", required_argument, NULL, 't' },
 		{ "no-stdin", no_argument, NULL, 'N' },
 		{ "time", no_argument, NULL, 'T' },
+		{ "comm", required_argument, NULL, 'C' },
 		/* Ignored; memvirt reads them from /proc/PID/cmdline. */
 		{ "id", required_argument, NULL, 'I' },
 		{ "uuid", required_argument, NULL, 'U' },
@@ -277,6 +282,13 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'I':
 		case 'U':
+			break;
+		case 'C':
+			if (strlen(optarg) > 15 || prctl(PR_SET_NAME, optarg)) {
+				fprintf(stderr, "memvirt-vmm: bad --comm '%s' (at most 15 bytes)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'c':
 			nr_vcpus = atoi(optarg);

@@ -7,13 +7,17 @@
 # another comm: list, top --batch, faults and export must each show exactly
 # the VMs --vm (id, name, UUID), --pid and --comm select, -s must order them
 # by the column's values both ways, -o must pick top's and faults' columns,
-# and an ambiguous name must fail naming both candidates. TAP; exit 4
-# (KSFT_SKIP) without the CLI, the VMM, the module, /dev/kvm or jq.
+# and an ambiguous name must fail naming both candidates. A VMM whose comm
+# and name are not UTF-8: list, show and top --json are valid UTF-8 (iconv
+# accepts them), each byte that starts no UTF-8 sequence a U+FFFD, as in
+# export's labels. TAP; exit 4 (KSFT_SKIP) without the CLI, the VMM, the
+# module, /dev/kvm or jq.
 . "$(dirname "$0")/lib.sh"
 require_vm_env
 command -v jq > /dev/null || skip_all "jq not installed"
+command -v iconv > /dev/null || skip_all "iconv not installed (libc-bin)"
 
-echo "1..40"
+echo "1..43"
 
 # parse EXPECTED ARGS...: __vmname on the command line ARGS gives EXPECTED.
 parse() {
@@ -58,7 +62,7 @@ start() {
 	eval "id_$k=\$(sed -n 's/^vm //p' '$tmp/out$k')"
 	[ -n "$(eval echo \$id_$k)" ] || { sed 's/^/# /' "$tmp/err$k"; skip_all "memvirt-vmm did not start"; }
 }
-stop_all() { for k in 1 2 3; do eval "[ -n \"\${pid_$k:-}\" ] && kill \$pid_$k" 2>/dev/null; done; cleanup; }
+stop_all() { for k in 1 2 3 5; do eval "[ -n \"\${pid_$k:-}\" ] && kill \$pid_$k" 2>/dev/null; done; cleanup; }
 trap stop_all EXIT
 start 1 --id alpha --slot gpa=0x100000,size=16M,backing=nothp
 start 2 --copy --id beta --uuid "$u" --slot gpa=0x100000,size=64M,backing=nothp
@@ -194,5 +198,28 @@ else
 	ok "faults --vm -s -o # SKIP faults cannot attach here"
 	ok "faults --trace --vm NAME # SKIP faults cannot attach here"
 fi
+
+# Not UTF-8: the comm "vmm<ff><fe>-x" (prctl) and the name "n<c3>(" (a
+# lead byte without its continuation). JSON wants UTF-8: each byte that
+# starts no valid sequence is U+FFFD.
+start 5 --comm "$(printf 'vmm\xff\xfe-x')" --id "$(printf 'n\xc3(')" \
+	--slot gpa=0x100000,size=2M,backing=nothp
+r=$(printf '\xef\xbf\xbd')
+# utf8_json FILE: valid UTF-8, parsed by jq, with that comm and name.
+utf8_json() {
+	local got
+	iconv -f UTF-8 -t UTF-8 "$1" > /dev/null || return 1
+	got=$(jq -r "${2:-.}"' | "\(.comm)|\(.name)"' "$1") || return 1
+	echo "# $got"
+	test "$got" = "vmm$r$r-x|n$r("
+}
+"$cli" list -J --pid "$pid_5" -o ID,COMM,NAME > "$tmp/u-list.json"
+check "list -J: a comm and name not UTF-8 come out valid UTF-8, bad bytes U+FFFD" \
+	utf8_json "$tmp/u-list.json" '.vms[0]'
+"$cli" show -J "$id_5" > "$tmp/u-show.json"
+check "show -J: the same comm and name" utf8_json "$tmp/u-show.json"
+top -J --pid "$pid_5" -o ID,COMM,NAME > "$tmp/u-top.json"
+check "top -J: the same comm and name" utf8_json "$tmp/u-top.json" '.vms[0]'
+kill "$pid_5"; wait "$pid_5" 2>/dev/null; pid_5=
 
 [ "$failed" -eq 0 ]

@@ -5,7 +5,11 @@
 # another command name); the test types keys and reads the screen. The first
 # frame comes before the first interval ends; the heading counts the VMs
 # `list` counts; sorting by MEMORY puts the big VM first, r puts it last; a
-# filter by pid or command hides the other VM; F hides the fault columns; h
+# filter by pid, part of a command or UUID, or a glob hides the other VM
+# (the matcher of --pid and --comm, lib/filter.c); F hides the fault columns;
+# the heading's host resident is not read again on the next frames (it walks
+# every VM's pagemap) but shown with its age, and b reads it at once: up by
+# the pages the test touched; h
 # shows the selected VM's fault-latency histogram with the faults of pages
 # the test touched, z empties it; a resize redraws; ? shows the keys. After
 # q, SIGTERM or a hangup top is gone, the terminal restored (alternate screen
@@ -23,9 +27,10 @@ term=screen
 	skip_all "no terminfo entry for $term (ncurses-base)"
 
 pages=1000
-echo "1..17"
+echo "1..21"
 
-vmm_start --vcpus 1 --slot gpa=0x100000,size=64M,backing=nothp
+uuid=0a1b2c3d-4e5f-6789-abcd-ef0123456789
+vmm_start --vcpus 1 --uuid $uuid --slot gpa=0x100000,size=64M,backing=nothp
 big=$vm_id
 # The small VM's VMM is a copy of memvirt-vmm named vmm-small: its own pid
 # and command name.
@@ -37,7 +42,7 @@ for _ in $(seq 100); do grep -q '^ready$' "$tmp/small.out" && break; sleep 0.1; 
 small=$(sed -n 's/^vm //p' "$tmp/small.out")
 [ -n "$small" ] || { sed 's/^/# /' "$tmp/small.out"; skip_all "second memvirt-vmm did not start"; }
 nr_vms=$("$cli" list -J | jq '.vms | length')
-echo "# VMs: $big (64M, pid $vm_pid), $small (8M, pid $small_pid, vmm-small); list: $nr_vms"
+echo "# VMs: $big (64M, pid $vm_pid, uuid $uuid), $small (8M, pid $small_pid, vmm-small); list: $nr_vms"
 
 # The tmux server's socket on a tmpfs of its own, its shell without rc files.
 export TMUX_TMPDIR=$tmp
@@ -83,7 +88,7 @@ top_pid() { pgrep -P "$(tm display-message -p -t tui '#{pane_pid}')" -x memvirt;
 wait_for '^tui>' 120 || skip_all "the shell in tmux did not start"
 # 1. The first frame before the first interval (600 s) ends.
 start=$(date +%s)
-keys "$cli top -i 600; echo top-exit=\$?" Enter
+keys "$cli top -b -i 600; echo top-exit=\$?" Enter
 wait_for '^memvirt top - ' 300
 took=$(($(date +%s) - start))
 sed 's/^/# /' "$tmp/screen" | head -n 8
@@ -106,7 +111,7 @@ b=$(row "$big") s=$(row "$small")
 echo "# reversed: $big on line $b, $small on line $s"
 check "reversed, the 64M VM comes after the 8M VM" test -n "$b" -a -n "$s" -a "${b:-0}" -gt "${s:-0}"
 
-# 3. Filters: a pid, a command name, none.
+# 3. Filters: a pid, part of a command name, of a UUID (any case), a glob, none.
 keys /; wait_for '^filter' > /dev/null
 keys "$small_pid" Enter
 wait_for "filter: $small_pid" > /dev/null
@@ -117,6 +122,16 @@ keys memvirt-vmm Enter
 wait_for "filter: memvirt-vmm" > /dev/null
 check "filter by command memvirt-vmm: only $big shows" \
 	test -n "$(row "$big")" -a -z "$(row "$small")"
+keys /; wait_for '^filter' > /dev/null
+keys "6789-ABCD" Enter
+wait_for "filter: 6789-ABCD" > /dev/null
+check "filter by part of the UUID in capitals: only $big shows" \
+	test -n "$(row "$big")" -a -z "$(row "$small")"
+keys /; wait_for '^filter' > /dev/null
+keys '*-small' Enter
+wait_for "filter: \\*-small" > /dev/null
+check "filter by the glob *-small (the command vmm-small): only $small shows" \
+	test -n "$(row "$small")" -a -z "$(row "$big")"
 keys /; wait_for '^filter' > /dev/null
 keys Enter
 wait_for "^VMs: $nr_vms \\($nr_vms shown" > /dev/null
@@ -131,11 +146,39 @@ wait_for 'FAULTS/s' > /dev/null
 shown=$(grep -c 'FAULTS/s' "$tmp/screen")
 check "F hides FAULTS/s and shows it again ($hidden, then $shown)" test "$hidden" -eq 0 -a "$shown" -eq 1
 
-# 5. The histogram of the big VM (first, sorted by MEMORY) counts its faults:
-# touch $pages pages, refresh every second, select it, h.
+# 5. Host resident (bytes, -b): the first frame read it; the big VM touches
+# $pages new pages; at a 2 s interval the next frames show the same figure
+# and its age; at a 600 s interval (no frames) b reads it at once: up by the
+# pages touched (4K, nothp).
+resident() { sed -n 's/.*Host resident: \([0-9]*\).*/\1/p' "$tmp/screen"; }
+screen
+r0=$(resident)
+grep -q 'Host resident: [0-9]* (' "$tmp/screen" && r0=aged
 echo "touch 0,0,$pages,4096,w" >&3
 for _ in $(seq 100); do grep -q '^ok$' "$tmp/out" && break; sleep 0.1; done
 keys r d; wait_for '^interval' > /dev/null
+keys 2 Enter
+wait_for ' 2\.0 s interval' > /dev/null
+wait_for 'Host resident: [0-9]+ \([0-9]+ s old\)' > /dev/null
+r1=$(resident)
+echo "# host resident: $r0 bytes on the first frame, $r1 on a later one"
+check "between readings the heading keeps host resident ($r0) and shows its age" \
+	test -n "$r0" -a "$r0" != aged -a "$r1" = "$r0" -a \
+	-n "$(grep 'Host resident: [0-9]* ([0-9]* s old)' "$tmp/screen")"
+keys d; wait_for '^interval' > /dev/null
+keys 600 Enter
+wait_for ' 600\.0 s interval' > /dev/null
+keys b
+wait_gone 'Host resident: [0-9]+ \(' > /dev/null
+r2=$(resident)
+echo "# after b: $r2 bytes, $((${r2:-0} - ${r0:-0})) more; the test touched $((pages * 4096))"
+check "b reads host resident now: up by the $pages pages touched" \
+	test -n "$r2" -a "$((${r2:-0} - ${r0:-0}))" -ge $((pages * 4096)) -a \
+	"$((${r2:-0} - ${r0:-0}))" -lt $((pages * 4096 + (2 << 20)))
+
+# The histogram of the big VM (first, sorted by MEMORY) counts its faults:
+# refresh every second, select it, h.
+keys d; wait_for '^interval' > /dev/null
 keys 1 Enter
 wait_for ' 1\.0 s interval' > /dev/null
 keys k k h

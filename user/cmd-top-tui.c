@@ -21,18 +21,30 @@
 #include "top.h"
 
 #define KEY_WAIT_MAX	0.2	/* seconds: how soon a signal is seen */
+/*
+ * The heading's host resident walks every VM's pagemap (~200 ms per GiB of
+ * guest memory under TCG): on the first frame, then every RESIDENT_FRAMES
+ * frames but no sooner than RESIDENT_DUTY times what the last walk took
+ * (so it takes at most about a tenth of top's time), and on b.
+ */
+#define RESIDENT_FRAMES	10
+#define RESIDENT_DUTY	10
 
 /* The keys, for the help page; top --help has the same list. */
 const char top_keys_help[] =
 	"  < >            sort by the column left or right of the sort column\n"
 	"  s              sort by a column, typed (MEMORY, faults, ...)\n"
 	"  r R            reverse the sort order\n"
-	"  / f            filter: a pid shows that VMM's VMs, other text those\n"
-	"                 whose id, name or command contains it; empty: all\n"
+	"  / f            filter (the matcher of --pid and --comm): a number\n"
+	"                 shows that VMM's VMs (a pid), other text the VMs whose\n"
+	"                 id, name, UUID or command contains it or, with * ? or\n"
+	"                 [, matches it whole as a glob (qemu-*); empty: all\n"
 	"  d i            change the interval (seconds)\n"
 	"  F              hide or show the fault columns\n"
 	"  up down j k    select a VM\n"
 	"  h              the selected VM's fault-latency histogram\n"
+	"  b              read the heading's host resident now (it is read every\n"
+	"                 10th frame, or less often if reading it is slow)\n"
 	"  z c            reset the histograms: count from now\n"
 	"  ?              these keys\n"
 	"  q              quit (^C, SIGTERM, SIGHUP too)\n";
@@ -57,6 +69,13 @@ struct tui {
 	time_t reset_time;		/* 0: never */
 	char status[160];
 	double last, secs;		/* the last read, the interval before it */
+	/* The host resident of the last walk (read_frame()). */
+	struct {
+		bool due, ok;		/* due: on the next frame (b) */
+		uint64_t bytes;
+		unsigned long frame;	/* t->frames when read */
+		double time, cost;	/* when, and what the read took */
+	} res;
 };
 
 /*
@@ -189,6 +208,9 @@ static void draw(struct tui *u)
 		.interval = t->loop.interval, .sel = u->sel,
 		.status = u->status[0] ? u->status : NULL,
 		.help = u->help ? top_keys_help : NULL,
+		.resident_ok = u->res.ok, .resident = u->res.bytes,
+		.resident_age = u->res.frame + 1 == t->frames ? -1 :
+				u->last - u->res.time,
 	};
 
 	follow_selection(u);
@@ -201,17 +223,38 @@ static void draw(struct tui *u)
 	mv_screen_draw(&s);
 }
 
+/* Is the host resident walk due this frame? See RESIDENT_FRAMES. */
+static bool resident_due(const struct tui *u, double now)
+{
+	const struct top *t = u->t;
+
+	if (!t->h.bctx)
+		return false;
+	return !t->frames || u->res.due ||
+	       (t->frames - u->res.frame >= RESIDENT_FRAMES &&
+		now - u->res.time >= RESIDENT_DUTY * u->res.cost);
+}
+
 /* Reads the host; the first frame's interval is 0 (no rates yet). */
 static int read_frame(struct tui *u)
 {
 	struct top *t = u->t;
 	double now = mv_now();
 	unsigned int what = MV_HOST_ZONES | MV_HOST_MM;
+	bool walk = resident_due(u, now);
 
-	if (t->h.bctx)
+	if (walk)
 		what |= MV_HOST_SLOTS | MV_HOST_BACKING;
 	if (top_read(t, what))
 		return -1;
+	if (walk) {
+		u->res.due = false;
+		u->res.ok = t->h.bk && !t->h.sum.unreadable;
+		u->res.bytes = t->h.sum.resident;
+		u->res.frame = t->frames;
+		u->res.time = now;
+		u->res.cost = mv_now() - now;
+	}
 	u->secs = t->frames ? now - u->last : 0;
 	u->last = now;
 	t->frames++;
@@ -286,9 +329,9 @@ static void key_prompted(struct tui *u, int c)
 		else
 			snprintf(u->status, sizeof(u->status), "no column '%s'", buf);
 	} else if ((c == '/' || c == 'f') &&
-		   prompt(u, "filter (pid, or part of id, name or command; empty: all)",
-			  buf, sizeof(buf))) {
-		strcpy(t->filter, buf);
+		   prompt(u, "filter (pid, or part or glob of id, name, UUID or command; "
+			  "empty: all)", buf, sizeof(buf))) {
+		top_set_filter(t, buf);
 	} else if ((c == 'd' || c == 'i') && prompt(u, "interval (seconds)", buf,
 						      sizeof(buf))) {
 		if (!mv_parse_seconds(buf, 0.1, MV_MAX_INTERVAL, &v))
@@ -333,6 +376,13 @@ static bool key(struct tui *u, int c)
 	case 'c':
 		reset_hists(u);
 		break;
+	case 'b':
+		if (t->h.bctx)
+			u->res.due = true;
+		else
+			snprintf(u->status, sizeof(u->status), "host resident "
+				 "cannot be read here (q shows why)");
+		break;
 	case '?':
 		u->help = true;
 		break;
@@ -376,7 +426,7 @@ static int run(struct tui *u)
 			continue;
 		if (!key(u, c))
 			break;
-		next = u->last + t->loop.interval;
+		next = u->res.due ? mv_now() : u->last + t->loop.interval;
 		draw(u);
 	}
 	return 0;

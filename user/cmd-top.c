@@ -135,24 +135,16 @@ static const struct mv_cmd top_cmd = {
 
 /* ---- rows: which, in what order ---------------------------------------- */
 
-/*
- * The one test of whether a row shows: a pattern of digits is a pid (the
- * VMM's), any other the part of an id, VM name or command name.
- */
-bool top_row_visible(const struct mv_vm *vm, const char *pattern)
+void top_set_filter(struct top *t, const char *text)
 {
-	if (!*pattern)
-		return true;
-	if (strspn(pattern, "0123456789") == strlen(pattern))
-		return mv_vm_has(vm, MEMVIRT_A_VM_PID) &&
-		       vm->val[MEMVIRT_A_VM_PID] == strtoull(pattern, NULL, 10);
-	return strstr(vm->id, pattern) || strstr(vm->names.name, pattern) ||
-	       (mv_vm_has(vm, MEMVIRT_A_VM_COMM) && strstr(vm->comm, pattern));
+	snprintf(t->filter, sizeof(t->filter), "%s", text);
+	mv_filter_text(&t->view, t->filter, t->view_glob, sizeof(t->view_glob));
 }
 
 /*
  * The rows in the sort order every verb shares (mv_fields_order()), then
- * those top_row_visible() lets through. A rate column is ordered with a
+ * those the screen's filter lets through (the one matcher of every verb,
+ * lib/filter.c). A rate column is ordered with a
  * 1 s interval: every VM's rate shares the interval, any positive one
  * orders them alike.
  */
@@ -165,9 +157,13 @@ int top_order(struct top *t)
 	t->order = calloc(t->h.nr_vms ? t->h.nr_vms : 1, sizeof(*t->order));
 	if (!t->order || mv_fields_order(&t->h, t->sort, t->reverse, 1, t->order))
 		return mv_err_nomem();
-	for (i = 0; i < t->h.nr_vms; i++)
-		if (top_row_visible(&t->h.vms[t->order[i]], t->filter))
+	for (i = 0; i < t->h.nr_vms; i++) {
+		struct mv_vm_ref ref;
+
+		mv_vm_ref_of(&t->h.vms[t->order[i]], &ref);
+		if (mv_filter_match(&t->view, &ref))
 			t->order[n++] = t->order[i];
+	}
 	t->nr_order = n;
 	return 0;
 }

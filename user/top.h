@@ -25,7 +25,9 @@ struct top {
 	bool batch, clear, no_faults;
 	const struct mv_field *sort;	/* the sort column */
 	bool reverse;			/* smallest (or Z) first */
-	char filter[TOP_FILTER_LEN];	/* top_row_visible()'s pattern */
+	char filter[TOP_FILTER_LEN];	/* the screen's filter as typed */
+	char view_glob[TOP_FILTER_LEN + 2];
+	struct mv_filter view;		/* ... as a filter (top_set_filter()) */
 	struct mv_host h;
 	size_t *order;			/* the visible rows, in sort order */
 	size_t nr_order;
@@ -36,9 +38,9 @@ struct top {
 
 /* -s's key (faults, memory, overhead, id) or a column's name: its field. */
 const struct mv_field *top_sort_field(const char *name);
-/* Whether VM @vm shows under @pattern ("": all); see top --help. */
-bool top_row_visible(const struct mv_vm *vm, const char *pattern);
-/* t->order: the rows top_row_visible() lets through, sorted. 0 or -ENOMEM. */
+/* The screen's filter: @text as typed at "/" (mv_filter_text()); "": all. */
+void top_set_filter(struct top *t, const char *text);
+/* t->order: the rows t->view lets through, sorted. 0 or -ENOMEM. */
 int top_order(struct top *t);
 /* Reads what every interval shows (@what: extra MV_HOST_*); 0 or -1. */
 int top_read(struct top *t, unsigned int what);

@@ -52,6 +52,34 @@ bool mv_vm_ref_is(const struct mv_vm_ref *v, const char *vm)
 	       (set(v->name) && !strcmp(v->name, vm));
 }
 
+void mv_filter_text(struct mv_filter *f, const char *text, char *glob, size_t size)
+{
+	unsigned long pid;
+
+	memset(f, 0, sizeof(*f));
+	if (!*text || !size)
+		return;
+	if (!mv_parse_ulong(text, 1, UINT32_MAX, &pid)) {
+		f->pid[f->nr_pid++] = pid;
+		return;
+	}
+	snprintf(glob, size, strpbrk(text, "*?[") ? "%s" : "*%s*", text);
+	f->any = glob;
+}
+
+/* Does @glob match @s (case-folded with @fold)? Unknown (NULL, ""): no. */
+static bool glob_is(const char *glob, const char *s, int fold)
+{
+	return set(s) && !fnmatch(glob, s, fold);
+}
+
+/* f->any: one of id, name, UUID and comm matches. */
+static bool any_match(const char *glob, const struct mv_vm_ref *v)
+{
+	return glob_is(glob, v->id, 0) || glob_is(glob, v->name, 0) ||
+	       glob_is(glob, v->uuid, FNM_CASEFOLD) || glob_is(glob, v->comm, 0);
+}
+
 bool mv_filter_match(const struct mv_filter *f, const struct mv_vm_ref *v)
 {
 	bool ok;
@@ -68,8 +96,8 @@ bool mv_filter_match(const struct mv_filter *f, const struct mv_vm_ref *v)
 	if (!ok)
 		return false;
 	for (k = 0, ok = !f->nr_comm; k < f->nr_comm && !ok; k++)
-		ok = set(v->comm) && !fnmatch(f->comm[k], v->comm, 0);
-	return ok;
+		ok = glob_is(f->comm[k], v->comm, 0);
+	return ok && (!f->any || any_match(f->any, v));
 }
 
 /* "memvirt: VM 'web' is ambiguous: 12-13 (web), 14-15 (web); name one by id". */

@@ -25,6 +25,7 @@ struct mv_filter {
 	const char *vm[MV_FILTER_MAX];		/* id, name or UUID */
 	uint32_t pid[MV_FILTER_MAX];
 	const char *comm[MV_FILTER_MAX];	/* fnmatch(3) patterns */
+	const char *any;	/* fnmatch(3) of id, name, UUID or comm; NULL: none */
 	size_t nr_vm, nr_pid, nr_comm;
 };
 
@@ -45,8 +46,17 @@ enum { MV_OPT_VM = 0x2000, MV_OPT_PID, MV_OPT_COMM };
 int mv_filter_opt(struct mv_filter *f, const char *verb, int c, const char *arg);
 static inline bool mv_filter_empty(const struct mv_filter *f)
 {
-	return !f || !(f->nr_vm || f->nr_pid || f->nr_comm);
+	return !f || !(f->nr_vm || f->nr_pid || f->nr_comm || f->any);
 }
+
+/*
+ * @f from the text @text typed at top's "/" (see top --help): "" every VM;
+ * a number (1..2^32-1) the VMs of that VMM process (a pid, as --pid); any
+ * other text a glob (fnmatch(3)) that the VM's id, name, UUID (any case)
+ * or command must match, "*TEXT*" (contains) unless it has * ? or [.
+ * @glob (of @size) holds what f->any points to; too long text is cut.
+ */
+void mv_filter_text(struct mv_filter *f, const char *text, char *glob, size_t size);
 
 /* Does the VM @v pass @f (NULL: no filter)? */
 bool mv_filter_match(const struct mv_filter *f, const struct mv_vm_ref *v);

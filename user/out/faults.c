@@ -433,9 +433,9 @@ static int vm_json(struct mv_faults_report *fc, struct json_object *v,
 	mv_probe_summarize(&vm->d, s);
 	err = mv_json_add(v, "id", json_object_new_string(vm->id)) ?:
 	      mv_json_add(v, "name", vm->names.name[0] ?
-			  json_object_new_string(vm->names.name) : NULL) ?:
+			  mv_json_string(vm->names.name) : NULL) ?:
 	      mv_json_add(v, "uuid", vm->names.uuid[0] ?
-			  json_object_new_string(vm->names.uuid) : NULL) ?:
+			  mv_json_string(vm->names.uuid) : NULL) ?:
 	      mv_json_add(v, "pid", json_object_new_int64(vm->ident.pid)) ?:
 	      mv_json_add(v, "alive", json_object_new_boolean(
 			  vm->ident.state != FAULTS_VM_STATE_DEAD)) ?:

@@ -348,7 +348,7 @@ int mv_field_json(struct json_object *obj, const struct mv_field *f,
 	mv_field_key(f, key, sizeof(key));
 	if (f->fmt == MV_FMT_STR) {
 		s = field_str(f, &c->h->vms[c->i], buf, sizeof(buf));
-		if (s && !(j = json_object_new_string(s)))
+		if (s && !(j = mv_json_string(s)))
 			return -ENOMEM;
 		return mv_json_add(obj, f->key ? f->key : key, j);
 	}

@@ -53,6 +53,19 @@ struct json_object *mv_json_double(enum mv_fmt fmt, bool present, double v,
 	return j;
 }
 
+struct json_object *mv_json_string(const char *s)
+{
+	size_t size = 3 * strlen(s) + 1;	/* U+FFFD is 3 bytes */
+	struct json_object *j;
+	char *buf = malloc(size);
+
+	if (!buf)
+		return NULL;
+	j = json_object_new_string(mv_utf8_clean(buf, size, s));
+	free(buf);
+	return j;
+}
+
 struct json_object *mv_json_push(struct json_object *arr, int *err)
 {
 	struct json_object *j = json_object_new_object();
@@ -135,7 +148,7 @@ static struct json_object *mv_cell_json(const struct mv_col *mc,
 	if (mc->fmt == MV_FMT_STR) {
 		if (!c->s)
 			return NULL;
-		j = json_object_new_string(c->s);
+		j = mv_json_string(c->s);
 		if (!j)
 			*err = -ENOMEM;
 		return j;

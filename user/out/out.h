@@ -78,6 +78,13 @@ struct json_object *mv_json_value(enum mv_fmt fmt, bool present, uint64_t v,
 /* JSON: a double in @fmt's unit, or null. */
 struct json_object *mv_json_double(enum mv_fmt fmt, bool present, double v,
 				   int *err);
+/*
+ * JSON: the string @s, NULL on ENOMEM. Every string that comes from outside
+ * (a comm, a VM name, a label value) goes through here: JSON is UTF-8, so
+ * each byte that starts no valid UTF-8 sequence becomes U+FFFD, the rule of
+ * export's labels too (mv_utf8_clean()).
+ */
+struct json_object *mv_json_string(const char *s);
 /* arr += a new object, returned; NULL (and *@err = -ENOMEM) on failure. */
 struct json_object *mv_json_push(struct json_object *arr, int *err);
 /* obj[@key] = @val; consumes @val. 0 or -ENOMEM. */

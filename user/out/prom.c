@@ -72,7 +72,6 @@ void mv_prom_family(struct mv_prom *e, const char *name, const char *type,
 void mv_prom_sample(struct mv_prom *e, const char *name, const struct mv_label *l,
 		   unsigned int nl, bool is_double, uint64_t u, double d)
 {
-	char buf[3 * MV_VM_NAME_LEN];
 	struct json_object *s, *labels;
 	unsigned int i;
 
@@ -103,8 +102,7 @@ void mv_prom_sample(struct mv_prom *e, const char *name, const struct mv_label *
 	}
 	e->err = mv_json_add(s, "name", json_object_new_string(name));
 	for (i = 0; i < nl && !e->err; i++)
-		e->err = mv_json_add(labels, l[i].key, json_object_new_string(
-				     mv_utf8_clean(buf, sizeof(buf), l[i].val)));
+		e->err = mv_json_add(labels, l[i].key, mv_json_string(l[i].val));
 	if (e->err) {
 		json_object_put(labels);
 		return;

@@ -54,7 +54,10 @@ static void draw_heading(const struct mv_screen *s)
 	off += put_size(line + off, sizeof(line) - off, "Guest memory", true,
 			sum->memory, s->o);
 	off += put_size(line + off, sizeof(line) - off, "Host resident",
-			s->h->bk && !sum->unreadable, sum->resident, s->o);
+			s->resident_ok, s->resident, s->o);
+	if (s->resident_ok && s->resident_age >= 0 && off < sizeof(line))
+		off += snprintf(line + off, sizeof(line) - off, " (%.0f s old)",
+				s->resident_age);
 	put_size(line + off, sizeof(line) - off, "KVM overhead", true, sum->overhead,
 		 s->o);
 	put_line(1, line, A_NORMAL);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/host.h"
 #include "out/fields.h"
@@ -28,6 +29,14 @@ struct mv_screen {
 	bool reverse;
 	const char *filter;		/* "": none */
 	double secs, interval;		/* the last interval, the next */
+	/*
+	 * The heading's host resident: read every few frames only (a walk
+	 * of every VM's pagemap), so with its age in seconds (< 0: read for
+	 * this frame).
+	 */
+	bool resident_ok;		/* false: "-", it could not be read */
+	uint64_t resident;
+	double resident_age;
 	size_t sel;			/* the selected row, in rows[] */
 	/* The selected VM's latency histogram (NULL: hidden) and its title. */
 	const unsigned long long *hist;
