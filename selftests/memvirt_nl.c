@@ -44,12 +44,25 @@ static int local_err(struct mv_err *err, int e, const char *what)
 
 int mv_nl_open(struct mv_nl *nl)
 {
+	return mv_nl_open_bufsize(nl, 0);
+}
+
+int mv_nl_open_bufsize(struct mv_nl *nl, size_t bufsize)
+{
 	int one = 1, ret;
 
 	nl->family = -1;
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk)
 		return -ENOMEM;
+	/* Before the first read: the kernel remembers the largest buffer. */
+	if (bufsize) {
+		nl_socket_disable_msg_peek(nl->sk);
+		if (nl_socket_set_msg_buf_size(nl->sk, bufsize)) {
+			ret = -EINVAL;
+			goto err;
+		}
+	}
 	if (genl_connect(nl->sk)) {
 		ret = -errno ?: -EIO;
 		goto err;

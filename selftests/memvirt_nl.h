@@ -85,6 +85,12 @@ struct mv_zone {
 
 /* 0, -ENOENT if the family is not registered, or another -errno. */
 int mv_nl_open(struct mv_nl *nl);
+/*
+ * The same, reading @bufsize bytes per recvmsg() (no MSG_PEEK sizing): the
+ * kernel sizes a dump's rounds after the largest buffer the socket's
+ * reader ever offered, and a larger batch fails the read (MSG_TRUNC).
+ */
+int mv_nl_open_bufsize(struct mv_nl *nl, size_t bufsize);
 void mv_nl_close(struct mv_nl *nl);
 
 /* A request for the memvirt family; nlflags e.g. NLM_F_DUMP. */

@@ -15,8 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <netlink/socket.h>
-
 #include "kselftest_harness.h"
 #include "memvirt_nl.h"
 #include "testlib.h"
@@ -332,27 +330,8 @@ TEST_F(vm, destroyed_vm_disappears)
 }
 
 #define MANY_VMS 300
+/* Dumps read 4 KiB at a time come in rounds of at most 4 KiB. */
 #define SMALL_RCVBUF 4096
-
-/*
- * A socket whose dumps come in rounds of at most 4 KiB: libnl reads into a
- * fixed 4 KiB buffer (no MSG_PEEK sizing first), netlink sizes a dump's
- * skbs after the largest buffer its reader offered, and a batch larger than
- * the buffer would fail the read (MSG_TRUNC), not pass unnoticed.
- */
-static int small_nl_open(struct mv_nl *nl)
-{
-	int ret = mv_nl_open(nl);
-
-	if (ret)
-		return ret;
-	nl_socket_disable_msg_peek(nl->sk);
-	if (nl_socket_set_msg_buf_size(nl->sk, SMALL_RCVBUF)) {
-		mv_nl_close(nl);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 /*
  * 300 VMs in one process: the dump lists exactly them plus what existed
@@ -397,7 +376,7 @@ TEST_F_TIMEOUT(vm, dump_300_vms, 600)
 		EXPECT_NE(NULL, mv_find_vm(vms, nr, p.id[i])) TH_LOG("%s missing", p.id[i]);
 
 	/* The same VMs in 4 KiB rounds: each exactly once, in the same order. */
-	ASSERT_EQ(0, small_nl_open(&small));
+	ASSERT_EQ(0, mv_nl_open_bufsize(&small, SMALL_RCVBUF));
 	ASSERT_EQ(0, mv_dump_vms(&small, &svms, &snr, &e, &sst)) TH_LOG("dump: %s %s",
 		  strerror(-e.err), e.msg);
 	mv_nl_close(&small);
@@ -499,14 +478,14 @@ TEST_F_TIMEOUT(vm, dump_abandoned, 300)
 	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
 	ASSERT_EQ(p.nr_vms, vms_in_debugfs(&p)) TH_LOG("VMs without a debugfs directory");
 
-	ASSERT_EQ(0, small_nl_open(&nl_closed));
+	ASSERT_EQ(0, mv_nl_open_bufsize(&nl_closed, SMALL_RCVBUF));
 	ASSERT_EQ(0, vm_dump_send(&nl_closed, &cseq));
 	ASSERT_EQ(0, mv_recv(&nl_closed, cseq, true, batches_cb, &closed, &ce, &cst))
 		TH_LOG("first round: %d %s", ce.err, ce.msg);
 	mv_nl_close(&nl_closed);	/* mid-dump */
 	ASSERT_LT(0, closed.nr);
 
-	ASSERT_EQ(0, small_nl_open(&nl_paused));
+	ASSERT_EQ(0, mv_nl_open_bufsize(&nl_paused, SMALL_RCVBUF));
 	ASSERT_EQ(0, vm_dump_send(&nl_paused, &pseq));
 	ASSERT_EQ(0, mv_recv(&nl_paused, pseq, true, batches_cb, &paused, &pe, &pst))
 		TH_LOG("first round: %d %s", pe.err, pe.msg);
