@@ -63,8 +63,9 @@ static void memvirt_dump_free(struct memvirt_dump_ctx *ctx)
  * whatever the outcome. Errors carry an extack message. May sleep.
  *
  * Cost: one walk of the caller's processes per dump; memory: the dump's
- * messages (a few hundred bytes per VM or memslot) for at most
- * MEMVIRT_MAX_VMS VMs (vm.c), beyond which the walk fails with -E2BIG.
+ * messages (about 800 bytes per VM with one vCPU, measured on 6.12; under
+ * 200 per memslot) for at most MEMVIRT_MAX_VMS VMs (vm.c), beyond which
+ * the walk fails with -E2BIG.
  */
 int memvirt_dump_render(struct netlink_callback *cb,
 			struct memvirt_dump_ctx *ctx,
