@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * memvirt: internal interfaces between VM discovery (vm.c) and the generic
- * netlink family (netlink.c).
+ * memvirt: internal interfaces between VM discovery (vm.c), dumps (dump.c)
+ * and the generic netlink family (netlink.c).
  */
 #ifndef _MEMVIRT_H
 #define _MEMVIRT_H
@@ -140,6 +140,43 @@ struct memvirt_vm *memvirt_vms_find(struct memvirt_vm_list *list,
 void memvirt_vm_stats(const struct memvirt_vm *vm, struct memvirt_vm_stats *st);
 int memvirt_vm_slots(struct kvm *kvm, struct memvirt_slot **slots,
 		     unsigned int *nr);
+
+/*
+ * A VM or memslot dump (dump.c): its messages, rendered in the first round
+ * by memvirt_dump_render(), whole and back to back in buf, each with the
+ * dump's portid and sequence number (constant for a dump); off is the first
+ * one not yet sent. Lives in the netlink_callback's ctx, which netlink
+ * zeroes when a dump starts; only the dump's own callbacks touch it, one
+ * at a time (netlink's cb_mutex). memvirt_dump_done() frees buf.
+ */
+struct memvirt_dump_ctx {
+	u8 *buf;			/* kvmalloc()ed, charged to the caller */
+	size_t len;			/* bytes of messages in buf */
+	size_t cap;			/* bytes allocated */
+	size_t off;			/* next message to send */
+	bool rendered;			/* request checked, buf complete */
+};
+
+struct netlink_callback;
+struct sk_buff;
+
+/*
+ * Renders @vm's messages of a dump: fills @msg (empty, NLMSG_GOODSIZE) with
+ * one message, appends it with memvirt_dump_append(), repeats.
+ */
+typedef int (*memvirt_render_t)(struct memvirt_dump_ctx *ctx,
+				struct sk_buff *msg,
+				const struct memvirt_vm *vm,
+				struct netlink_callback *cb);
+
+int memvirt_dump_append(struct memvirt_dump_ctx *ctx, struct sk_buff *msg);
+int memvirt_dump_render(struct netlink_callback *cb,
+			struct memvirt_dump_ctx *ctx,
+			const struct memvirt_key *only,
+			memvirt_render_t render);
+int memvirt_dump_send(struct sk_buff *skb, struct netlink_callback *cb,
+		      struct memvirt_dump_ctx *ctx);
+int memvirt_dump_done(struct netlink_callback *cb);
 
 int memvirt_vm_init(void);
 int memvirt_netlink_init(void);

@@ -3,9 +3,9 @@
  * memvirt: the "memvirt" generic netlink family (see Documentation/memvirt.rst
  * and Documentation/netlink/specs/memvirt.yaml).
  *
- * Dumps hold no VM reference between rounds: every round finds the VMs
- * again and resumes after the key of the last object sent, so VMs created
- * or destroyed meanwhile appear or vanish but none is sent twice.
+ * VM and memslot dumps are one snapshot, rendered whole in their first
+ * round and then copied out round by round (dump.c): between rounds they
+ * hold bytes, never a VM. ZONE_GET dumps resume after the last zone sent.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,22 +18,6 @@
 #include <net/netlink.h>
 
 static struct genl_family memvirt_family;
-
-struct memvirt_vm_dump_ctx {
-	struct memvirt_key last;	/* last VM sent */
-	bool started;
-	bool checked;			/* request checked (first round) */
-};
-
-struct memvirt_slot_dump_ctx {
-	struct memvirt_key filter;	/* only this VM, if has_filter */
-	struct memvirt_key vm;		/* last slot sent: its VM, */
-	u32 as_id;			/* address space */
-	u32 slot_id;			/* and id */
-	bool has_filter;
-	bool started;
-	bool checked;			/* request checked (first round) */
-};
 
 struct memvirt_zone_dump_ctx {
 	int nid;			/* last zone sent: its node */
@@ -345,15 +329,49 @@ out:
 	return err;
 }
 
+/* A VM dump's message of @vm (memvirt_render_t). */
+static int memvirt_render_vm(struct memvirt_dump_ctx *ctx, struct sk_buff *msg,
+			     const struct memvirt_vm *vm,
+			     struct netlink_callback *cb)
+{
+	int err;
+
+	err = memvirt_fill_vm(msg, vm, NETLINK_CB(cb->skb).portid,
+			      cb->nlh->nlmsg_seq, NLM_F_MULTI);
+	return err ?: memvirt_dump_append(ctx, msg);
+}
+
+/* A memslot dump's messages of @vm, one per slot (memvirt_render_t). */
+static int memvirt_render_slots(struct memvirt_dump_ctx *ctx,
+				struct sk_buff *msg,
+				const struct memvirt_vm *vm,
+				struct netlink_callback *cb)
+{
+	struct memvirt_slot *slots;
+	unsigned int j, nr;
+	int err;
+
+	err = memvirt_vm_slots(vm->kvm, &slots, &nr);
+	if (err)
+		return err;
+	for (j = 0; j < nr && !err; j++) {
+		err = memvirt_fill_slot(msg, vm, &slots[j],
+					NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (!err)
+			err = memvirt_dump_append(ctx, msg);
+	}
+	kvfree(slots);
+	return err;
+}
+
 static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 				    struct netlink_callback *cb)
 {
-	struct memvirt_vm_dump_ctx *ctx = (struct memvirt_vm_dump_ctx *)cb->ctx;
-	struct memvirt_vm_list list;
-	unsigned int i, sent = 0;
+	struct memvirt_dump_ctx *ctx = (struct memvirt_dump_ctx *)cb->ctx;
 	int err;
 
-	if (!ctx->checked) {
+	if (!ctx->rendered) {
 		struct nlattr **attrs = compat_dump_attrs(cb);
 
 		if (attrs && attrs[MEMVIRT_A_VM_ID]) {
@@ -361,143 +379,37 @@ static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 					    "memvirt: a VM dump takes no VM id (use a VM_GET request)");
 			return -EINVAL;
 		}
-		ctx->checked = true;
-	}
-	err = memvirt_vms_collect(&list);
-	if (err) {
-		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot list the VMs");
-		return err;
-	}
-	for (i = 0; i < list.nr; i++) {
-		struct memvirt_vm *vm = &list.vms[i];
-
-		if (ctx->started && memvirt_key_cmp(&vm->key, &ctx->last) <= 0) {
-			memvirt_vm_put(vm);
-			continue;
-		}
-		err = memvirt_fill_vm(skb, vm, NETLINK_CB(cb->skb).portid,
-				      cb->nlh->nlmsg_seq, NLM_F_MULTI);
-		/* Hold a VM no longer than needed (see memvirt_vm_put()). */
-		memvirt_vm_put(vm);
+		err = memvirt_dump_render(cb, ctx, NULL, memvirt_render_vm);
 		if (err)
-			break;
-		ctx->last = vm->key;
-		ctx->started = true;
-		sent++;
-		cond_resched();
+			return err;
+		ctx->rendered = true;
 	}
-	memvirt_vms_release(&list);
-
-	/* A full skb ends this round; the next one resumes after ctx->last. */
-	if (err == -EMSGSIZE && sent)
-		return skb->len;
-	if (err) {
-		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot dump a VM");
-		return err;
-	}
-	return skb->len;
-}
-
-/* First round of a memslot dump: the optional VM filter. */
-static int memvirt_nl_slot_get_check(struct netlink_callback *cb,
-				     struct memvirt_slot_dump_ctx *ctx)
-{
-	struct nlattr **attrs = compat_dump_attrs(cb);
-	struct nlattr *attr = attrs ? attrs[MEMVIRT_A_SLOT_VM_ID] : NULL;
-	int err;
-
-	if (!attr)
-		return 0;
-	err = memvirt_parse_vm_attr(attr, &ctx->filter, cb->extack);
-	if (err)
-		return err;
-	ctx->has_filter = true;
-	return 0;
-}
-
-/* Was (vm, slot) already sent in an earlier round? */
-static bool memvirt_slot_sent(const struct memvirt_slot_dump_ctx *ctx,
-			      const struct memvirt_slot *slot)
-{
-	if (!ctx->started)
-		return false;
-	if (slot->as_id != ctx->as_id)
-		return slot->as_id < ctx->as_id;
-	return slot->id <= ctx->slot_id;
+	return memvirt_dump_send(skb, cb, ctx);
 }
 
 static int memvirt_nl_slot_get_dumpit(struct sk_buff *skb,
 				      struct netlink_callback *cb)
 {
-	struct memvirt_slot_dump_ctx *ctx = (struct memvirt_slot_dump_ctx *)cb->ctx;
-	struct memvirt_vm_list list;
-	struct memvirt_slot *slots;
-	unsigned int i, j, nr, sent = 0;
-	bool first = !ctx->checked;
-	int cmp, err;
+	struct memvirt_dump_ctx *ctx = (struct memvirt_dump_ctx *)cb->ctx;
+	struct nlattr **attrs, *attr;
+	struct memvirt_key only;
+	int err;
 
-	if (first) {
-		err = memvirt_nl_slot_get_check(cb, ctx);
+	if (!ctx->rendered) {
+		attrs = compat_dump_attrs(cb);
+		attr = attrs ? attrs[MEMVIRT_A_SLOT_VM_ID] : NULL;
+		if (attr) {
+			err = memvirt_parse_vm_attr(attr, &only, cb->extack);
+			if (err)
+				return err;
+		}
+		err = memvirt_dump_render(cb, ctx, attr ? &only : NULL,
+					  memvirt_render_slots);
 		if (err)
 			return err;
-		ctx->checked = true;
+		ctx->rendered = true;
 	}
-	err = memvirt_vms_collect(&list);
-	if (err) {
-		NL_SET_ERR_MSG(cb->extack, "memvirt: cannot list the VMs");
-		return err;
-	}
-	/* Refuse an unknown VM in the first round, so the caller gets -ENOENT. */
-	if (first && ctx->has_filter && !memvirt_vms_find(&list, &ctx->filter)) {
-		memvirt_vms_release(&list);
-		NL_SET_ERR_MSG(cb->extack, "memvirt: no such VM");
-		return -ENOENT;
-	}
-	for (i = 0; i < list.nr && !err; i++) {
-		struct memvirt_vm *vm = &list.vms[i];
-
-		if (ctx->has_filter && memvirt_key_cmp(&vm->key, &ctx->filter)) {
-			memvirt_vm_put(vm);
-			continue;
-		}
-		cmp = ctx->started ? memvirt_key_cmp(&vm->key, &ctx->vm) : 1;
-		if (cmp < 0) {
-			memvirt_vm_put(vm);
-			continue;
-		}
-		err = memvirt_vm_slots(vm->kvm, &slots, &nr);
-		if (err) {
-			NL_SET_ERR_MSG(cb->extack, "memvirt: cannot read memslots");
-			break;
-		}
-		for (j = 0; j < nr; j++) {
-			if (cmp == 0 && memvirt_slot_sent(ctx, &slots[j]))
-				continue;
-			err = memvirt_fill_slot(skb, vm, &slots[j],
-						NETLINK_CB(cb->skb).portid,
-						cb->nlh->nlmsg_seq, NLM_F_MULTI);
-			if (err)
-				break;
-			ctx->vm = vm->key;
-			ctx->as_id = slots[j].as_id;
-			ctx->slot_id = slots[j].id;
-			ctx->started = true;
-			sent++;
-		}
-		kvfree(slots);
-		memvirt_vm_put(vm);
-		cond_resched();
-	}
-	memvirt_vms_release(&list);
-
-	if (err == -EMSGSIZE && sent)
-		return skb->len;
-	if (err) {
-		if (err == -EMSGSIZE)
-			NL_SET_ERR_MSG(cb->extack, "memvirt: memslot message too big");
-		return err;
-	}
-	return skb->len;
+	return memvirt_dump_send(skb, cb, ctx);
 }
 
 /*
@@ -552,12 +464,14 @@ static const struct genl_ops memvirt_ops[] = {
 		.cmd = MEMVIRT_CMD_VM_GET,
 		.doit = memvirt_nl_vm_get_doit,
 		.dumpit = memvirt_nl_vm_get_dumpit,
+		.done = memvirt_dump_done,
 		.policy = memvirt_vm_get_policy,
 		.maxattr = MEMVIRT_A_VM_ID,
 	},
 	{
 		.cmd = MEMVIRT_CMD_MEMSLOT_GET,
 		.dumpit = memvirt_nl_slot_get_dumpit,
+		.done = memvirt_dump_done,
 		.policy = memvirt_slot_get_policy,
 		.maxattr = MEMVIRT_A_SLOT_VM_ID,
 	},
@@ -586,9 +500,7 @@ static struct genl_family memvirt_family __ro_after_init = {
  */
 int __init memvirt_netlink_init(void)
 {
-	BUILD_BUG_ON(sizeof(struct memvirt_vm_dump_ctx) >
-		     sizeof_field(struct netlink_callback, ctx));
-	BUILD_BUG_ON(sizeof(struct memvirt_slot_dump_ctx) >
+	BUILD_BUG_ON(sizeof(struct memvirt_dump_ctx) >
 		     sizeof_field(struct netlink_callback, ctx));
 	BUILD_BUG_ON(sizeof(struct memvirt_zone_dump_ctx) >
 		     sizeof_field(struct netlink_callback, ctx));

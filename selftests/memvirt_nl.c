@@ -44,12 +44,25 @@ static int local_err(struct mv_err *err, int e, const char *what)
 
 int mv_nl_open(struct mv_nl *nl)
 {
+	return mv_nl_open_bufsize(nl, 0);
+}
+
+int mv_nl_open_bufsize(struct mv_nl *nl, size_t bufsize)
+{
 	int one = 1, ret;
 
 	nl->family = -1;
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk)
 		return -ENOMEM;
+	/* Before the first read: the kernel remembers the largest buffer. */
+	if (bufsize) {
+		nl_socket_disable_msg_peek(nl->sk);
+		if (nl_socket_set_msg_buf_size(nl->sk, bufsize)) {
+			ret = -EINVAL;
+			goto err;
+		}
+	}
 	if (genl_connect(nl->sk)) {
 		ret = -errno ?: -EIO;
 		goto err;
@@ -138,14 +151,58 @@ static int handle_done(struct nlmsghdr *nlh, struct mv_err *err)
 	return 1;
 }
 
+int mv_recv(struct mv_nl *nl, uint32_t seq, bool multi_only, mv_cb cb,
+	    void *arg, struct mv_err *err, struct mv_stats *st)
+{
+	struct sockaddr_nl peer;
+	unsigned char *buf = NULL;
+	struct nlmsghdr *nlh;
+	bool had_data = false;
+	int n, over = 0;
+
+	n = nl_recv(nl->sk, &peer, &buf, NULL);
+	if (n <= 0) {
+		free(buf);
+		if (n == -NLE_INTR || n == -NLE_AGAIN)
+			return 0;
+		return local_err(err, -EIO, n ? nl_geterror(n) : "EOF");
+	}
+	st->batches++;
+	for (nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, n);
+	     nlh = nlmsg_next(nlh, &n)) {
+		if (nlh->nlmsg_seq != seq)
+			continue;	/* stale reply of an earlier request */
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			over = handle_error(nlh, err);
+		} else if (nlh->nlmsg_type == NLMSG_DONE) {
+			st->done = true;
+			over = handle_done(nlh, err);
+		} else if (nlh->nlmsg_type == nl->family) {
+			had_data = true;
+			st->msgs++;
+			if (cb && cb(nlh, arg) < 0 && !err->err)
+				local_err(err, -EBADMSG, "reply parse");
+			if (!(nlh->nlmsg_flags & NLM_F_MULTI) && !multi_only)
+				over = 1;
+		}
+		if (over)
+			break;
+	}
+	if (had_data)
+		st->data_batches++;
+	free(buf);
+	return over;
+}
+
 int mv_request(struct mv_nl *nl, struct nl_msg *msg, mv_cb cb, void *arg,
 	       struct mv_err *err, struct mv_stats *st)
 {
 	struct mv_stats local_st;
 	struct mv_err local_e;
 	struct nlmsghdr *req = nlmsg_hdr(msg);
+	bool ack;
 	uint32_t seq;
-	int ret, over = 0;
+	int ret;
 
 	if (!err)
 		err = &local_e;
@@ -155,53 +212,17 @@ int mv_request(struct mv_nl *nl, struct nl_msg *msg, mv_cb cb, void *arg,
 	memset(st, 0, sizeof(*st));
 	if (!(req->nlmsg_flags & NLM_F_DUMP))
 		req->nlmsg_flags |= NLM_F_ACK;
+	ack = req->nlmsg_flags & NLM_F_ACK;
 	ret = nl_send_auto(nl->sk, msg);
 	seq = req->nlmsg_seq;
 	nlmsg_free(msg);
 	if (ret < 0)
 		return local_err(err, -EIO, nl_geterror(ret));
 
-	while (!over) {
-		struct sockaddr_nl peer;
-		unsigned char *buf = NULL;
-		struct nlmsghdr *nlh;
-		bool had_data = false;
-		int n;
-
-		n = nl_recv(nl->sk, &peer, &buf, NULL);
-		if (n <= 0) {
-			free(buf);
-			if (n == -NLE_INTR || n == -NLE_AGAIN)
-				continue;
-			return local_err(err, -EIO, n ? nl_geterror(n) : "EOF");
-		}
-		st->batches++;
-		for (nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, n);
-		     nlh = nlmsg_next(nlh, &n)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;	/* stale reply of an earlier request */
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				over = handle_error(nlh, err);
-			} else if (nlh->nlmsg_type == NLMSG_DONE) {
-				st->done = true;
-				over = handle_done(nlh, err);
-			} else if (nlh->nlmsg_type == nl->family) {
-				had_data = true;
-				st->msgs++;
-				if (cb && cb(nlh, arg) < 0 && !err->err)
-					local_err(err, -EBADMSG, "reply parse");
-				if (!(nlh->nlmsg_flags & NLM_F_MULTI) &&
-				    !(req->nlmsg_flags & NLM_F_ACK))
-					over = 1;
-			}
-			if (over)
-				break;
-		}
-		if (had_data)
-			st->data_batches++;
-		free(buf);
-	}
-	return err->err;
+	do
+		ret = mv_recv(nl, seq, ack, cb, arg, err, st);
+	while (!ret);
+	return ret < 0 ? ret : err->err;
 }
 
 static int attr_width_vm(int type)
@@ -286,7 +307,7 @@ static void put_str(struct nlattr *a, char *dst, size_t size, uint64_t *bad)
 	memcpy(dst, s, len);
 }
 
-static int parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
+int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 {
 	struct genlmsghdr *g = nlmsg_data(nlh);
 	struct nlattr *a, *c;
@@ -425,12 +446,12 @@ int mv_dump_vms(struct mv_nl *nl, struct mv_vm **vms, int *nr,
 		struct mv_err *err, struct mv_stats *st)
 {
 	return dump_collect(nl, MEMVIRT_CMD_VM_GET, 0, NULL, sizeof(**vms),
-			    (void *)parse_vm, (void **)vms, nr, err, st);
+			    (void *)mv_parse_vm, (void **)vms, nr, err, st);
 }
 
 static int get_vm_cb(struct nlmsghdr *nlh, void *arg)
 {
-	return parse_vm(nlh, arg);
+	return mv_parse_vm(nlh, arg);
 }
 
 int mv_get_vm(struct mv_nl *nl, const char *id, struct mv_vm *vm,

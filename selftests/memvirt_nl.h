@@ -85,6 +85,12 @@ struct mv_zone {
 
 /* 0, -ENOENT if the family is not registered, or another -errno. */
 int mv_nl_open(struct mv_nl *nl);
+/*
+ * The same, reading @bufsize bytes per recvmsg() (no MSG_PEEK sizing): the
+ * kernel sizes a dump's rounds after the largest buffer the socket's
+ * reader ever offered, and a larger batch fails the read (MSG_TRUNC).
+ */
+int mv_nl_open_bufsize(struct mv_nl *nl, size_t bufsize);
 void mv_nl_close(struct mv_nl *nl);
 
 /* A request for the memvirt family; nlflags e.g. NLM_F_DUMP. */
@@ -98,6 +104,19 @@ typedef int (*mv_cb)(struct nlmsghdr *nlh, void *arg);
  */
 int mv_request(struct mv_nl *nl, struct nl_msg *msg, mv_cb cb, void *arg,
 	       struct mv_err *err, struct mv_stats *st);
+
+/*
+ * One recvmsg() batch of the reply to request @seq: each family message to
+ * @cb, NLMSG_DONE and NLMSG_ERROR into @err, counts into @st (not reset).
+ * 1 when the exchange is over, 0 when more follows, or a negative errno
+ * (a local failure, also in @err). @multi_only: a message without
+ * NLM_F_MULTI does not end it (the request asked for an ACK).
+ */
+int mv_recv(struct mv_nl *nl, uint32_t seq, bool multi_only, mv_cb cb,
+	    void *arg, struct mv_err *err, struct mv_stats *st);
+
+/* One VM message into @vm; 0. */
+int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm);
 
 /* Dumps every VM; *vms is malloc()ed. */
 int mv_dump_vms(struct mv_nl *nl, struct mv_vm **vms, int *nr,

@@ -2,7 +2,8 @@
 /*
  * MEMVIRT_CMD_VM_GET: VMs are listed with the identity the test gave them,
  * vanish when destroyed, and a dump of 300 VMs is complete, ordered and
- * spans several netlink messages.
+ * spans several netlink messages, also in many 4 KiB rounds; a dump
+ * abandoned or paused after its first round pins no VM.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -329,6 +330,8 @@ TEST_F(vm, destroyed_vm_disappears)
 }
 
 #define MANY_VMS 300
+/* Dumps read 4 KiB at a time come in rounds of at most 4 KiB. */
+#define SMALL_RCVBUF 4096
 
 /*
  * 300 VMs in one process: the dump lists exactly them plus what existed
@@ -337,10 +340,11 @@ TEST_F(vm, destroyed_vm_disappears)
 TEST_F_TIMEOUT(vm, dump_300_vms, 600)
 {
 	const char *argv[] = { "--vms", "300", "--vcpus", "1", NULL };
-	struct mv_vm *pre, *vms;
-	struct mv_stats st;
+	struct mv_vm *pre, *vms, *svms;
+	struct mv_stats st, sst;
+	struct mv_nl small;
 	struct mv_err e;
-	int nr_pre, nr, i, ours = 0, old = 0;
+	int nr_pre, nr, snr, i, ours = 0, old = 0;
 	struct vmm_proc p;
 
 	ASSERT_EQ(0, mv_dump_vms(&self->nl, &pre, &nr_pre, NULL, NULL));
@@ -370,6 +374,22 @@ TEST_F_TIMEOUT(vm, dump_300_vms, 600)
 	EXPECT_LT(1, st.data_batches) TH_LOG("a dump of %d VMs fit one message", nr);
 	for (i = 0; i < p.nr_vms; i++)
 		EXPECT_NE(NULL, mv_find_vm(vms, nr, p.id[i])) TH_LOG("%s missing", p.id[i]);
+
+	/* The same VMs in 4 KiB rounds: each exactly once, in the same order. */
+	ASSERT_EQ(0, mv_nl_open_bufsize(&small, SMALL_RCVBUF));
+	ASSERT_EQ(0, mv_dump_vms(&small, &svms, &snr, &e, &sst)) TH_LOG("dump: %s %s",
+		  strerror(-e.err), e.msg);
+	mv_nl_close(&small);
+	TH_LOG("4 KiB rounds: %d VMs in %u messages, %u batches with VMs", snr, sst.msgs,
+	       sst.data_batches);
+	EXPECT_TRUE(sst.done);
+	EXPECT_TRUE(dump_ordered(_metadata, svms, snr));
+	ASSERT_EQ(nr, snr);
+	for (i = 0; i < nr; i++)
+		EXPECT_STREQ(vms[i].id, svms[i].id) TH_LOG("VM %d of the dumps", i);
+	/* About 800 bytes per VM: some 60 rounds of 4 KiB, surely 10. */
+	EXPECT_LE(10, sst.data_batches);
+	free(svms);
 	free(vms);
 	free(pre);
 	EXPECT_EQ(0, vmmp_stop(&p));
@@ -380,32 +400,120 @@ TEST_F_TIMEOUT(vm, dump_300_vms, 600)
 	free(vms);
 }
 
-/* A dump abandoned after its first message must not hurt the next one. */
+/* VMs of one dump read batch by batch. */
+struct vm_batches {
+	struct mv_vm *vms;
+	int nr, cap;
+};
+
+static int batches_cb(struct nlmsghdr *nlh, void *arg)
+{
+	struct vm_batches *b = arg;
+
+	if (b->nr == b->cap) {
+		int cap = b->cap ? 2 * b->cap : 64;
+		struct mv_vm *v = realloc(b->vms, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		b->vms = v;
+		b->cap = cap;
+	}
+	return mv_parse_vm(nlh, &b->vms[b->nr++]);
+}
+
+/* Sends a VM dump request on @nl; its sequence number in *@seq. */
+static int vm_dump_send(struct mv_nl *nl, uint32_t *seq)
+{
+	struct nl_msg *msg = mv_msg(nl, MEMVIRT_CMD_VM_GET, NLM_F_DUMP);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	ret = nl_send_auto(nl->sk, msg);
+	*seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	return ret < 0 ? -EIO : 0;
+}
+
+/* How many of @p's VMs still have their KVM debugfs directory, after up to 2 s. */
+static int vms_in_debugfs(const struct vmm_proc *p)
+{
+	char path[128];
+	int i, left;
+	double t0;
+
+	for (t0 = now();; usleep(20000)) {
+		for (i = 0, left = 0; i < p->nr_vms; i++) {
+			snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%s", p->id[i]);
+			left += !access(path, F_OK);
+		}
+		if (!left || now() - t0 > 2)
+			return left;
+	}
+}
+
+/*
+ * Two dumps of 100 VMs in 4 KiB rounds stop after their first round: one's
+ * socket is closed, the other's is kept and not read. Neither pins a VM:
+ * once the VMM exits, KVM destroys every VM (its debugfs directory goes)
+ * and a new dump lists none of them. The paused dump then reads to its end
+ * as the snapshot it is: every VM of its start once, in order, although
+ * all of them are gone by now.
+ */
 TEST_F_TIMEOUT(vm, dump_abandoned, 300)
 {
 	const char *argv[] = { "--vms", "100", NULL };
-	struct mv_nl nl2;
+	struct vm_batches closed = { 0 }, paused = { 0 };
+	struct mv_stats cst = { 0 }, pst = { 0 };
+	struct mv_err ce = { 0 }, pe = { 0 };
+	struct mv_nl nl_closed, nl_paused;
+	uint32_t cseq, pseq;
 	struct mv_vm *vms;
 	struct vmm_proc p;
-	struct nl_msg *msg;
-	unsigned char *buf = NULL;
-	struct sockaddr_nl peer;
-	int nr;
+	int i, nr, ret;
 
+	if (access("/sys/kernel/debug/kvm", F_OK))
+		SKIP(return, "no /sys/kernel/debug/kvm (debugfs not mounted): cannot see VMs go");
 	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
-	ASSERT_EQ(0, mv_nl_open(&nl2));
-	msg = mv_msg(&nl2, MEMVIRT_CMD_VM_GET, NLM_F_DUMP);
-	ASSERT_NE(NULL, msg);
-	ASSERT_LT(0, nl_send_auto(nl2.sk, msg));
-	nlmsg_free(msg);
-	ASSERT_LT(0, nl_recv(nl2.sk, &peer, &buf, NULL));
-	free(buf);
-	mv_nl_close(&nl2);	/* mid-dump */
+	ASSERT_EQ(p.nr_vms, vms_in_debugfs(&p)) TH_LOG("VMs without a debugfs directory");
 
-	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
-	EXPECT_LE(p.nr_vms, nr);
-	free(vms);
+	ASSERT_EQ(0, mv_nl_open_bufsize(&nl_closed, SMALL_RCVBUF));
+	ASSERT_EQ(0, vm_dump_send(&nl_closed, &cseq));
+	ASSERT_EQ(0, mv_recv(&nl_closed, cseq, true, batches_cb, &closed, &ce, &cst))
+		TH_LOG("first round: %d %s", ce.err, ce.msg);
+	mv_nl_close(&nl_closed);	/* mid-dump */
+	ASSERT_LT(0, closed.nr);
+
+	ASSERT_EQ(0, mv_nl_open_bufsize(&nl_paused, SMALL_RCVBUF));
+	ASSERT_EQ(0, vm_dump_send(&nl_paused, &pseq));
+	ASSERT_EQ(0, mv_recv(&nl_paused, pseq, true, batches_cb, &paused, &pe, &pst))
+		TH_LOG("first round: %d %s", pe.err, pe.msg);
+	ASSERT_LT(0, paused.nr);
+	TH_LOG("both dumps stopped after a first round of %d VMs", paused.nr);
+
 	EXPECT_EQ(0, vmmp_stop(&p));
+	EXPECT_EQ(0, vms_in_debugfs(&p)) TH_LOG("VMs outlived their VMM: a dump pins them");
+	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
+	for (i = 0; i < p.nr_vms; i++)
+		EXPECT_EQ(NULL, mv_find_vm(vms, nr, p.id[i])) TH_LOG("%s outlived its VMM", p.id[i]);
+	free(vms);
+
+	do
+		ret = mv_recv(&nl_paused, pseq, true, batches_cb, &paused, &pe, &pst);
+	while (!ret);
+	mv_nl_close(&nl_paused);
+	EXPECT_EQ(1, ret) TH_LOG("%s", pe.msg);
+	EXPECT_EQ(0, pe.err) TH_LOG("%s", pe.msg);
+	EXPECT_TRUE(pst.done);
+	EXPECT_LT(1, pst.data_batches);
+	EXPECT_TRUE(dump_ordered(_metadata, paused.vms, paused.nr));
+	for (i = 0; i < p.nr_vms; i++)
+		EXPECT_NE(NULL, mv_find_vm(paused.vms, paused.nr, p.id[i]))
+			TH_LOG("%s missing from the paused dump", p.id[i]);
+	TH_LOG("the paused dump: %d VMs in %u batches", paused.nr, pst.data_batches);
+	free(closed.vms);
+	free(paused.vms);
 }
 
 TEST_HARNESS_MAIN

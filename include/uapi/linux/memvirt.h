@@ -9,10 +9,12 @@
  * MEMVIRT_CMD_VM_GET
  *   do:   request carries MEMVIRT_A_VM_ID; reply is one VM (attributes
  *         MEMVIRT_A_VM_*). Unknown id: -ENOENT with an extack message.
- *   dump: one message per VM, ordered by (pid, fd) of the id. A dump that
- *         does not fit one skb resumes after the last VM sent; VMs created
- *         or destroyed between rounds appear or vanish, none is repeated.
- *         A dump takes no attribute: MEMVIRT_A_VM_ID there is -EINVAL.
+ *   dump: one message per VM, ordered by (pid, fd) of the id. A dump is
+ *         one snapshot, built whole when the request is received, however
+ *         many messages it spans: every VM visible then, exactly once; VMs
+ *         created or destroyed while it is read are not reflected (a VM
+ *         that died meanwhile is reported as it was). A dump takes no
+ *         attribute: MEMVIRT_A_VM_ID there is -EINVAL.
  *   Ids: a VM that KVM gave a debugfs directory has KVM's name for it,
  *   "<pid>-<fd>" (the creating thread's pid and the VM's first fd). A VM
  *   KVM gave none (debugfs off, or a name clash KVM refused: an older VM
@@ -40,7 +42,8 @@
  *   dump: one message per memslot (attributes MEMVIRT_A_SLOT_*), ordered by
  *         VM, then address space, then slot id. With MEMVIRT_A_SLOT_VM_ID in
  *         the request only that VM's slots are dumped (-ENOENT if unknown
- *         or not visible, -EINVAL if malformed). Same visibility as VM_GET.
+ *         or not visible, -EINVAL if malformed). Same visibility as VM_GET;
+ *         one snapshot, as the VM_GET dump.
  *
  * MEMVIRT_CMD_ZONE_GET
  *   dump: one message per populated zone of every online node (attributes
