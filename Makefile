@@ -102,7 +102,8 @@ demo: deps-test
 style:
 	$(Q)./scripts/linux-source.sh $(BUILD)/linux-source
 	$(Q)$(BUILD)/linux-source/scripts/checkpatch.pl --strict --no-tree \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f kmod/*.c kmod/*.h include/uapi/linux/memvirt.h
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h include/uapi/linux/memvirt.h
 
 install: install-user install-kmod
 
