@@ -19,7 +19,9 @@
 #   query   at each VM count: memvirt list, list --json, top --batch (one
 #           frame), export; kvm_stat -1 -d, kvm_stat -1 -t; cat of KVM's
 #           debugfs files; the VM dump alone (in-process); peak RSS
-#   foot    module size and slab, top/export RSS over many intervals
+#   foot    module size and slab; the RSS of top --batch -i 0.1 over 3600
+#           intervals, of serve over 3600 back-to-back scrapes (benchtool
+#           scrape) and of export -i 0.1 over 3600 x 0.1 s: early and at the end
 #   backing backing walk, 4K / THP / hugetlb (backing.sh --guest)
 #   faults  fault probes (faults-overhead.sh --guest)
 # Every command runs from a tmpfs copy of itself and its libraries (a chroot
@@ -30,7 +32,12 @@
 # counts, immune to host load (see performance.rst). MEMVIRT_BENCH_ICOUNT=0
 # runs in wall-clock TCG.
 #
-# Environment: QUICK=1 (a few minutes per kernel), RUNS (default 5),
+# QUICK=1 keeps every kind of figure at smaller sizes: VM counts 1 100 200
+# (scaling as 200/100), kvm_stat at 200 VMs, 256 MiB backing slots, the fault
+# modes the targets name (none memvirt lite bpftrace bpftrace-eq) with 2000
+# faults, 300 intervals/scrapes, RUNS=3.
+#
+# Environment: QUICK=1, RUNS (default 5, QUICK 3),
 # MEMVIRT_BENCH_SECTIONS (default: all of the above), MEMVIRT_BENCH_VMS (VM
 # counts, default "1 100 200 1000"), BUILD.
 # Raw log: $BUILD/bench/bench-<kver>.log; tables: $BUILD/bench/tables.txt.
