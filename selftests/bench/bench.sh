@@ -81,6 +81,11 @@ mkroot() {	# DIR
 	cp /etc/ld.so.cache "$R/etc/"
 }
 
+# CPU seconds of this shell's waited-for children (QEMU under run-vm.sh)
+children_cpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($16 + $17) / hz }' "/proc/$$/stat"
+}
+
 if [ "${1:-}" != "--guest" ]; then
 	t_start=$(date +%s)
 	kernels=("$@")
@@ -118,20 +123,24 @@ JOB
 		echo "# ==== $kver ====" | tee "$log"
 		echo "# kmod: $(size "$ko" | awk 'NR == 2 { printf "text %d data %d bss %d", $1, $2, $3 }')" | tee -a "$log"
 		t0=$(date +%s)
+		c0=$(children_cpu)
 		if [ "${MEMVIRT_BENCH_ICOUNT:-1}" = 1 ]; then
 			MEMVIRT_QEMU_ARGS=${MEMVIRT_QEMU_ARGS:--icount shift=0,sleep=off} \
 			MEMVIRT_QEMU_SMP=${MEMVIRT_QEMU_SMP:-1} MEMVIRT_QEMU_NODES=${MEMVIRT_QEMU_NODES:-1} \
 			MEMVIRT_QEMU_APPEND=${MEMVIRT_QEMU_APPEND:-clocksource=tsc tsc=reliable} \
 			MEMVIRT_QEMU_MEM=${MEMVIRT_QEMU_MEM:-3G} \
-			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-$((quick ? 1800 : 7200))} \
+			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-$((quick ? 3600 : 14400))} \
 				"$top/selftests/qemu/run-vm.sh" "$kver" "$job" 2>&1 | tee -a "$log"
 		else
-			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-$((quick ? 1800 : 7200))} \
+			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-$((quick ? 3600 : 14400))} \
 				"$top/selftests/qemu/run-vm.sh" "$kver" "$job" 2>&1 | tee -a "$log"
 		fi
 		krc=${PIPESTATUS[0]}
 		rm -f "$job"
-		echo "# $kver: guest exit $krc, $(( $(date +%s) - t0 )) s" | tee -a "$log"
+		# Wall time depends on what else the host runs; the CPU time of the
+		# guest (QEMU, one vCPU thread) is what it takes on an idle core.
+		echo "# $kver: guest exit $krc, $(( $(date +%s) - t0 )) s wall, $(( $(children_cpu) - c0 )) s CPU" |
+			tee -a "$log"
 		[ "$krc" -eq 0 ] || rc=1
 		{
 			echo
@@ -169,10 +178,11 @@ sections=${MEMVIRT_BENCH_SECTIONS:-"floor zones procs query foot backing faults"
 # fault modes the targets name, 3 runs, 300 intervals/scrapes for footprint.
 if [ "$quick" = 1 ]; then
 	counts="1 100 200" kvmstat_at="200" nproc=10000 nfds=10 runs=${RUNS:-3}
-	intervals=300 bsize=256M fpages=2000 fmodes="none memvirt lite bpftrace bpftrace-eq"
+	intervals=300 bsize=128M fpages=2000 fmodes="none memvirt lite bpftrace bpftrace-eq"
+	fstats="memvirt"
 else
 	counts="1 100 200 1000" kvmstat_at="1 100 200 1000" nproc=10000 nfds=10
-	intervals=3600 bsize=1G fpages=10000 fmodes=
+	intervals=3600 bsize=1G fpages=10000 fmodes= fstats=
 fi
 runs=${runs:-5}
 counts=${MEMVIRT_BENCH_VMS:-$counts}
@@ -191,6 +201,12 @@ trap cleanup EXIT
 ulimit -n 65536
 ulimit -s 65536		# ARG_MAX for the debugfs glob at 1000 VMs
 has() { case " $sections " in *" $1 "*) return 0 ;; esac; return 1; }
+# section TITLE: a table heading, and in the raw log the guest clock (under
+# -icount: instructions, plus the idle time it skips) at its start
+section() {
+	echo "SECTION|$1"
+	echo "# guest clock $(cut -d' ' -f1 /proc/uptime) s: $1"
+}
 
 echo "# kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo)," \
      "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)," \
@@ -264,7 +280,7 @@ floors() {
 }
 
 # ---- floor ----
-echo "SECTION|empty-process floors (tmpfs copies)"
+section "empty-process floors (tmpfs copies)"
 floors
 for k in floor.true floor.sh floor.py; do
 	read -r mn md mx < <(stats "$tmp/$k.runs" 1 1e6)
@@ -273,7 +289,7 @@ done
 
 # ---- zones ----
 if has zones; then
-	echo "SECTION|5 ZONE_GET vs procfs/debugfs (no VMs)"
+	section "5 ZONE_GET vs procfs/debugfs (no VMs)"
 	timed z.frag "memvirt frag" true "" /usr/bin/memvirt frag
 	timed z.fragj "memvirt frag --json" true "" /usr/bin/memvirt frag --json
 	timed z.proc "cat buddyinfo zoneinfo extfrag/*" sh z.frag /bin/sh -c \
@@ -294,7 +310,7 @@ fi
 
 # ---- procs: the fd walk's floor ----
 if has procs; then
-	echo "SECTION|2 one request, $nproc processes x $nfds fds, no VMs"
+	section "2 one request, $nproc processes x $nfds fds, no VMs"
 	t0=$(date +%s)
 	mkfifo "$tmp/procs.in"
 	bt procs "$nproc" "$nfds" < "$tmp/procs.in" > "$tmp/procs.out" 2>&1 &
@@ -340,7 +356,7 @@ vmm_stop() {
 # ---- query ----
 if has query; then
 	for n in $counts; do
-		echo "SECTION|1 query cost at $n VMs"
+		section "1 query cost at $n VMs"
 		t0=$(date +%s)
 		vmm_start "$n" || continue
 		echo "# $n VMs ready in $(( $(date +%s) - t0 )) s; $(ls -d /sys/kernel/debug/kvm/*-* | wc -l) debugfs dirs," \
@@ -371,7 +387,7 @@ if has query; then
 	# 200, where a linear dump gives 2 and a quadratic one 4.
 	hi=$(for n in $counts; do echo "$n"; done | sort -n | tail -n 1)
 	if [ -n "${M[dump.100]:-}" ] && [ "$hi" -gt 100 ] && [ -n "${M[dump.$hi]:-}" ]; then
-		echo "SECTION|2 scaling"
+		section "2 scaling"
 		r=$(ratio "${M[dump.$hi]}" "${M[dump.100]}")
 		if [ "$hi" = 1000 ]; then
 			fig scale.dump "VM dump time(1000)/time(100)" x - "$r" - - "target <= 12"
@@ -465,7 +481,7 @@ foot_export() {
 		"by the guest clock"
 }
 if has foot; then
-	echo "SECTION|6 footprint"
+	section "6 footprint"
 	read -r tx dt bs < <(size "$MEMVIRT_KO" | awk 'NR == 2 { print $1, $2, $3 }')
 	fig foot.size "memvirt.ko text / data / bss (size)" B - "$tx / $dt / $bs" - - -
 	fig foot.mod "memvirt.ko in /proc/modules" KiB - "$((modsize / 1024))" - - -
@@ -484,14 +500,13 @@ fi
 
 # ---- backing ----
 if has backing; then
-	echo "SECTION|4 backing walk (memvirt show --backing minus show), $bsize slot"
+	section "4 backing walk (memvirt show --backing minus show), $bsize slot"
 	echo "# backing: SIZE=$bsize ROUNDS=$runs"
 	# Timed runs from the tmpfs root: a 9p exec would add I/O waits, which
 	# under -icount jump the guest clock by whole timer periods.
 	SIZE=$bsize ROUNDS=$runs MEMVIRT_VMM=$vmm MEMVIRT_CLI=$cli \
 	MEMVIRT_BENCH_TIMER="chroot $R /usr/bin/benchtool run 1" MEMVIRT_BENCH_CLI=/usr/bin/memvirt \
-		bash "$here/backing.sh" --guest > "$tmp/backing.out" 2>&1
-	sed 's/^/# backing: /' "$tmp/backing.out"
+		bash "$here/backing.sh" --guest 2>&1 | tee "$tmp/backing.out" | sed -u 's/^/# backing: /'
 	for v in 4k thp hugetlb; do
 		awk -v v="$v" '$1 == "round" && $3 == v { print $NF }' "$tmp/backing.out" > "$tmp/bk.$v"
 		read -r mn md mx < <(stats "$tmp/bk.$v" 1 1)
@@ -508,10 +523,9 @@ fi
 
 # ---- faults ----
 if has faults; then
-	echo "SECTION|3 fault probes: guest instructions per fault (none) and added per fault"
-	PAGES=$fpages ROUNDS=$runs MODES=$fmodes MEMVIRT_VMM=$vmm MEMVIRT_CLI=$cli \
-		bash "$here/faults-overhead.sh" --guest > "$tmp/faults.out" 2>&1
-	sed 's/^/# faults: /' "$tmp/faults.out"
+	section "3 fault probes: guest instructions per fault (none) and added per fault"
+	PAGES=$fpages ROUNDS=$runs MODES=$fmodes STATS_MODES=$fstats MEMVIRT_VMM=$vmm MEMVIRT_CLI=$cli \
+		bash "$here/faults-overhead.sh" --guest 2>&1 | tee "$tmp/faults.out" | sed -u 's/^/# faults: /'
 	awk '$2 == "round" { sub(":", "", $4); print $4, $5 }' "$tmp/faults.out" > "$tmp/f.rounds"
 	modes=$(awk '{ print $1 }' "$tmp/f.rounds" | awk '!s[$0]++')
 	awk '$1 == "none" { print $2 }' "$tmp/f.rounds" > "$tmp/f.none"
@@ -543,5 +557,5 @@ if has faults; then
 	tgt memvirt bpftrace-eq 0.25
 	tgt lite bpftrace 0.3
 fi
-echo "# guest done"
+echo "# guest clock $(cut -d' ' -f1 /proc/uptime) s: guest done"
 exit 0
