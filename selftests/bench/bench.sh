@@ -182,7 +182,7 @@ if [ "$quick" = 1 ]; then
 	fstats="memvirt"
 else
 	counts="1 100 200 1000" kvmstat_at="1 100 200 1000" nproc=10000 nfds=10
-	intervals=3600 bsize=1G fpages=10000 fmodes= fstats=
+	intervals=3600 bsize=1G fpages=10000 fmodes='' fstats=''
 fi
 runs=${runs:-5}
 counts=${MEMVIRT_BENCH_VMS:-$counts}
