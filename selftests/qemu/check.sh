@@ -11,6 +11,9 @@
 #                     kernel (default: scripts/kernels.sh, then debug)
 #   MEMVIRT_TESTS     run only these tests, e.g. "memvirt_vm_test memvirt_cli.sh"
 #   MEMVIRT_DEBUG_KERNEL  build (default), cached or off: see below
+#   MEMVIRT_JOBS      guests run at once (default: the CPUs; each TCG guest
+#                     runs on one host thread). With more than one, each
+#                     kernel's output is printed whole when it ends.
 #   MEMVIRT_FUZZ_*, MEMVIRT_CHURN_*, MEMVIRT_TEST_TIMEOUT (seconds per test
 #                     with MEMVIRT_TESTS)  passed to the guest
 set -u
@@ -81,10 +84,23 @@ case " ${MEMVIRT_KERNELS:-x} " in
 	fi ;;
 esac
 
+# The packages are installed with dpkg in the guest of one kernel, the
+# newest stock one; check-deb.sh builds their module for every kernel.
+deb_kver=
+for kver in "$@"; do
+	[ "$kver" = debug ] || deb_kver=$kver
+done
+
 # One kernel: build memvirt.ko for it, boot it, run the suite, count.
-# MEMVIRT_KROOT is set for a kernel of our own (the debug kernel).
+# MEMVIRT_KROOT is set for a kernel of our own (the debug kernel). Runs in
+# a subshell of its own: its counts end as "passed failed skipped" in
+# $BUILD/qemu/result-KVER.
 run_kernel() {
 	local kver=$1 ko dko ino deb job log rc p f s tmo
+	passed=0 failed=0 skipped=0
+	rm -f "$BUILD/qemu/result-$kver"
+	# shellcheck disable=SC2064 # the file named now, the counts at exit
+	trap "echo \"\$passed \$failed \$skipped\" > '$BUILD/qemu/result-$kver'" EXIT
 
 	echo
 	echo "# ==== kernel $kver ===="
@@ -112,12 +128,14 @@ run_kernel() {
 		fail "$kver: the packages unpacked, memvirt.ko built by DKMS from memvirt-dkms"
 		deb=
 	fi
+	[ -z "$deb" ] || [ "$kver" = "$deb_kver" ] ||
+		echo "# deb: dpkg -i in the guest runs on $deb_kver only (a DKMS build under TCG takes minutes; here DKMS built the package's module for $kver on the host)"
 	job=$(mktemp)
 	cat > "$job" <<JOB
 export MEMVIRT_TOP='$top' MEMVIRT_KO='$ko' MEMVIRT_SELFTESTS='$BUILD/selftests'
 export MEMVIRT_MAN='$BUILD/man'
 export MEMVIRT_DKMS_KO='$dko' MEMVIRT_INSTALL_ROOT='$ino'
-export MEMVIRT_DEBS='${deb:+$BUILD/deb}'
+export MEMVIRT_DEBS='$([ "$kver" = "$deb_kver" ] && echo "${deb:+$BUILD/deb}")'
 export MEMVIRT_TESTS='${MEMVIRT_TESTS:-}'
 $(env | grep -E '^MEMVIRT_(FUZZ_[A-Z]+|CHURN_[A-Z]+|TEST_TIMEOUT)=[0-9a-fA-Fx]+$' | sed 's/^/export /')
 exec /bin/sh '$here/guest-check.sh'
@@ -145,24 +163,90 @@ JOB
 	fi
 }
 
+# The debug kernel, once cached or built; KASAN and lockdep make it 5-7
+# times slower: the 1000-cycle churn outran 1200 s there when other guests
+# shared the cores.
+run_debug() {
+	MEMVIRT_KROOT=$1 MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-7200} \
+		MEMVIRT_TEST_TIMEOUT=${MEMVIRT_TEST_TIMEOUT:-3000} \
+		run_kernel "$(cat "$1/release")"
+}
+
+# Guests run MEMVIRT_JOBS at a time (TCG with thread=single keeps each on
+# one host thread, so two share two cores without slowing each other
+# much); the longest, the debug kernel, starts first when it is cached.
+jobs=${MEMVIRT_JOBS:-$(nproc)}
+queue=()
+droot=
+if [ "$debug_mode" != off ] && [ -z "$debug_job" ] &&
+   droot=$("$top/scripts/debug-kernel.sh" --cached-only 2> /dev/null); then
+	queue+=(debug)
+fi
 for kver in "$@"; do
-	[ "$kver" = debug ] || run_kernel "$kver"
+	[ "$kver" = debug ] || queue+=("$kver")
+done
+mkdir -p "$BUILD/qemu"
+running=()
+# collect: count and print the kernels run in the background that ended.
+collect() {
+	local k kv rest=() p f s
+	for k in "${running[@]}"; do
+		kv=${k%%:*}
+		if kill -0 "${k#*:}" 2> /dev/null; then
+			rest+=("$k")
+			continue
+		fi
+		wait "${k#*:}"
+		cat "$BUILD/qemu/run-$kv.out"
+		if read -r p f s < "$BUILD/qemu/result-$kv"; then
+			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		else
+			fail "$kv: the run ended without its counts"
+		fi
+	done
+	running=("${rest[@]}")
+}
+start() {	# KVER|debug
+	local kv=$1
+	[ "$kv" != debug ] || kv=$(cat "$droot/release")
+	if [ "$jobs" -le 1 ]; then
+		if [ "$1" = debug ]; then (run_debug "$droot"); else (run_kernel "$kv"); fi
+		read -r p f s < "$BUILD/qemu/result-$kv" || { fail "$kv: no counts"; return; }
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		return
+	fi
+	collect
+	while [ "${#running[@]}" -ge "$jobs" ]; do
+		sleep 2
+		collect
+	done
+	echo "# $kv: started ($(date +%T)); its output follows when it ends"
+	if [ "$1" = debug ]; then
+		(run_debug "$droot") > "$BUILD/qemu/run-$kv.out" 2>&1 &
+	else
+		(run_kernel "$kv") > "$BUILD/qemu/run-$kv.out" 2>&1 &
+	fi
+	running+=("$kv:$!")
+}
+for kver in "${queue[@]}"; do
+	start "$kver"
 done
 
-if [ "$debug_mode" != off ]; then
-	[ -z "$debug_job" ] || wait "$debug_job"
+if [ "$debug_mode" != off ] && [ -n "$debug_job" ]; then
+	wait "$debug_job"
 	if droot=$("$top/scripts/debug-kernel.sh" --cached-only 2> /dev/null); then
-		[ -z "$debug_job" ] || echo "# debug kernel: built in $(cat "$droot/build-seconds") s"
-		# KASAN and lockdep make it 5-7 times slower: the 1000-cycle churn
-		# outran 1200 s there when other guests shared the cores.
-		MEMVIRT_KROOT=$droot MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-7200} \
-			MEMVIRT_TEST_TIMEOUT=${MEMVIRT_TEST_TIMEOUT:-3000} \
-			run_kernel "$(cat "$droot/release")"
-	elif [ "$debug_mode" = cached ]; then
-		echo "ok - debug kernel # SKIP not cached on this machine (MEMVIRT_DEBUG_KERNEL=cached; 'make check-debug' builds it)"
-		skipped=$((skipped + 1))
+		echo "# debug kernel: built in $(cat "$droot/build-seconds") s"
+		start debug
 	else
 		fail "debug kernel: build failed ($(tail -n 3 "$debug_log" | tr '\n' ' '))"
 	fi
+elif [ "$debug_mode" = cached ] && [ -z "$droot" ]; then
+	echo "ok - debug kernel # SKIP not cached on this machine (MEMVIRT_DEBUG_KERNEL=cached; 'make check-debug' builds it)"
+	skipped=$((skipped + 1))
 fi
+collect
+while [ "${#running[@]}" -gt 0 ]; do
+	sleep 2
+	collect
+done
 summary
