@@ -13,6 +13,13 @@
  *   benchtool procs NPROC NFDS     NPROC idle processes holding NFDS open
  *                                  fds each; prints "ready", then waits
  *                                  for EOF on stdin and kills them all
+ *   benchtool scrape PORT N PID    N scrapes of http://127.0.0.1:PORT/metrics,
+ *                                  one after the other, each on a new
+ *                                  connection (waits up to 60 s for the
+ *                                  first); after scrapes 1, N/20, N/2 and N
+ *                                  one line "<i> <ns> <bytes> <rss_kib>
+ *                                  <hwm_kib>": time since the first scrape,
+ *                                  the last body's size, PID's VmRSS, VmHWM
  *
  * One process times every run, so the timer's own start-up is not in the
  * figures; "run" of /bin/true is the empty-process floor.
@@ -25,8 +32,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "../memvirt_nl.h"
@@ -155,6 +165,83 @@ static int cmd_procs(int nproc, int nfds)
 	return 0;
 }
 
+/* "VmRSS"/"VmHWM" of @pid in KiB, -1 if unknown. */
+static long status_kib(int pid, const char *key)
+{
+	char path[64], line[256];
+	size_t len = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':')
+			v = atol(line + len + 1);
+	fclose(f);
+	return v;
+}
+
+/* One GET /metrics; the body's size, or -1 (not 200, or no connection). */
+static long scrape_once(int port)
+{
+	static const char req[] = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	char buf[65536], *body;
+	long total = 0, hdr = -1;
+	int fd, ok = 0;
+	ssize_t n;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
+		close(fd);
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		if (hdr < 0) {		/* the status line and headers: first read */
+			buf[n] = '\0';
+			ok = !strncmp(buf, "HTTP/1.", 7) && !strncmp(buf + 8, " 200", 4);
+			body = strstr(buf, "\r\n\r\n");
+			hdr = body ? body + 4 - buf : 0;
+		}
+		total += n;
+	}
+	close(fd);
+	return ok && n == 0 ? total - hdr : -1;
+}
+
+static int cmd_scrape(int port, int n, int pid)
+{
+	long long t0 = 0;
+	long bytes = -1;
+	int i, tries;
+
+	for (i = 1; i <= n; i++) {
+		for (tries = 0; i == 1 && tries < 600 && (bytes = scrape_once(port)) < 0; tries++)
+			usleep(100000);		/* the server may still be starting */
+		if (i == 1)
+			t0 = now_ns();
+		else
+			bytes = scrape_once(port);
+		if (bytes < 0) {
+			fprintf(stderr, "benchtool: scrape %d of port %d failed\n", i, port);
+			return 1;
+		}
+		if (i == 1 || i == n / 20 || i == n / 2 || i == n) {
+			printf("%d %lld %ld %ld %ld\n", i, now_ns() - t0, bytes,
+			       status_kib(pid, "VmRSS"), status_kib(pid, "VmHWM"));
+			fflush(stdout);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "run"))
@@ -165,6 +252,9 @@ int main(int argc, char **argv)
 		return cmd_dump(atoi(argv[2]), 1);
 	if (argc == 4 && !strcmp(argv[1], "procs"))
 		return cmd_procs(atoi(argv[2]), atoi(argv[3]));
-	fprintf(stderr, "usage: benchtool run N CMD [ARG...] | dump N | zones N | procs NPROC NFDS\n");
+	if (argc == 5 && !strcmp(argv[1], "scrape"))
+		return cmd_scrape(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	fprintf(stderr, "usage: benchtool run N CMD [ARG...] | dump N | zones N | procs NPROC NFDS |\n"
+		"                 scrape PORT N PID\n");
 	return 2;
 }

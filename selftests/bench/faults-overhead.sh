@@ -39,7 +39,8 @@
 # instruction) and an atomic or a TSC read weigh less, a long arithmetic path
 # more, than on hardware. MEMVIRT_BENCH_ICOUNT=0 runs in wall-clock TCG instead.
 #
-# Environment: PAGES (default 10000), ROUNDS (default 3), MODES, MEMVIRT_OLD,
+# Environment: PAGES (default 10000), ROUNDS (default 3), MODES, STATS_MODES
+# (the modes of the bpf_stats round, default all but none), MEMVIRT_OLD,
 # MEMVIRT_VMM, MEMVIRT_CLI, BUILD, MEMVIRT_BENCH_ICOUNT; MEMVIRT_QEMU_* for
 # run-vm.sh (the defaults above are set only where unset).
 set -u
@@ -85,6 +86,7 @@ vmm=${MEMVIRT_VMM:-$build/selftests/memvirt-vmm}
 cli=${MEMVIRT_CLI:-$top/user/memvirt}
 old=${MEMVIRT_OLD:-}
 modes=${MODES:-"none memvirt nolat nolevels lite bpftrace bpftrace-eq floor floor-fexit${old:+ old}"}
+stats_modes=${STATS_MODES:-$modes}
 tmp=$(mktemp -d)
 bg=
 cleanup() {
@@ -203,7 +205,7 @@ done
 
 # Where the time goes: one more round per mode with bpf_stats on.
 if sysctl -q -w kernel.bpf_stats_enabled=1; then
-	for m in $modes; do
+	for m in $stats_modes; do
 		[ "$m" != none ] || continue
 		start_probe "$m" || continue
 		ns=$(storm)
