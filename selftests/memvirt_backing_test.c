@@ -535,7 +535,7 @@ TEST_F(backing, needs_root)
  */
 static int truth_4k(uint64_t hva, uint64_t size, struct bk *t)
 {
-	uint64_t va, e, fl, pfn, last_va = 0, last_pfn = 0, cur = 0;
+	uint64_t va, e, fl, pfn = 0, last_va = 0, last_pfn = 0, cur = 0;
 	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	int kpf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	int ret = -1;
