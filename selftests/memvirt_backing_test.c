@@ -626,24 +626,25 @@ static void check_truth(struct __test_metadata *_metadata, struct ctx *c,
 	*out = b;
 }
 
-/* A THP slot of 8 x 2M written in full; SKIPs the test without THPs. */
-static int thp_slot(FIXTURE_DATA(backing) *self)
+/* A THP slot of 8 x 2M written in full: its HVA, or NULL without THPs. */
+static uint8_t *thp_slot(FIXTURE_DATA(backing) *self, int *slot)
 {
 	const uint64_t size = 8 * SZ_2M;
 	struct vmm_touch t = { .count = size / SZ_4K, .stride = SZ_4K, .write = true };
 	char mode[32];
 
 	if (thp_mode(mode, sizeof(mode)))
-		return -1;
+		return NULL;
 	if (!strcmp(mode, "never")) {
 		if (thp_set_mode("madvise"))
-			return -1;
+			return NULL;
 		strcpy(self->thp_old, mode);
 	}
-	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_THP, 0);
-	if (t.slot < 0 || vmm_touch(self->vm, &t))
-		return -1;
-	return smaps_huge_bytes(self->vm->slot[t.slot].hva, size) ? t.slot : -1;
+	t.slot = *slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_THP, 0);
+	if (t.slot < 0 || vmm_touch(self->vm, &t) ||
+	    !smaps_huge_bytes(self->vm->slot[t.slot].hva, size))
+		return NULL;
+	return self->vm->slot[t.slot].hva;
 }
 
 /*
@@ -654,14 +655,12 @@ static int thp_slot(FIXTURE_DATA(backing) *self)
  */
 TEST_F(backing, thp_split_edges)
 {
-	uint8_t *hva;
 	struct bk b;
 	int slot;
+	uint8_t *hva = thp_slot(self, &slot);
 
-	slot = thp_slot(self);
-	if (slot < 0)
-		SKIP(return, "no THP-backed slot: %s", vmm_error());
-	hva = self->vm->slot[slot].hva;
+	if (!hva)
+		SKIP(return, "no THP-backed slot: THP unavailable or not given (%s)", vmm_error());
 	ASSERT_EQ(0, madvise(hva + 3 * SZ_2M - SZ_4K, SZ_4K, MADV_DONTNEED));
 	ASSERT_EQ(0, madvise(hva + 5 * SZ_2M, SZ_4K, MADV_DONTNEED));
 	ASSERT_EQ(0, madvise(hva + 7 * SZ_2M, SZ_2M, MADV_DONTNEED));
@@ -680,14 +679,12 @@ TEST_F(backing, thp_split_edges)
  */
 TEST_F(backing, thp_split_hole)
 {
-	uint8_t *hva;
 	struct bk b;
 	int slot;
+	uint8_t *hva = thp_slot(self, &slot);
 
-	slot = thp_slot(self);
-	if (slot < 0)
-		SKIP(return, "no THP-backed slot: %s", vmm_error());
-	hva = self->vm->slot[slot].hva;
+	if (!hva)
+		SKIP(return, "no THP-backed slot: THP unavailable or not given (%s)", vmm_error());
 	ASSERT_EQ(0, madvise(hva + 3 * SZ_2M + 123 * SZ_4K, SZ_4K, MADV_DONTNEED));
 	check_truth(_metadata, &self->c, self->vm, slot, &b);
 	EXPECT_EQ(SZ_4K, b.not_present);
