@@ -7,9 +7,10 @@
  * hold, so the figures are the same. Documentation/memvirt.rst, "Host
  * backing", "Cost", says the same for users.
  *
- * - Until a chunk of the walk per 4K maps a compound or hugetlb page at a
- *   2M-aligned address, nothing more is read: 4K memory costs what it did.
- *   Then /proc/PID/smaps is read once, for each VMA's KernelPageSize and
+ * - Until a page at a 2M-aligned address is found to be part of a compound
+ *   or hugetlb page (probed before each chunk of the walk per 4K, and seen
+ *   in the chunk), nothing more is read: 4K memory costs what it did. Then
+ *   /proc/PID/smaps is read once, for each VMA's KernelPageSize and
  *   PMD-mapped bytes (AnonHugePages + ShmemPmdMapped + FilePmdMapped).
  * - hugetlb VMAs (KernelPageSize > 4 kB): a huge page is mapped or not as a
  *   whole, and the kernel fills each of its 4K pagemap entries from the one
@@ -306,6 +307,32 @@ static int walk_vma(struct mv_backing_ctx *ctx, struct bk_vma *v,
 	return bk_walk_4k(ctx, va, end);
 }
 
+/*
+ * Before a chunk is walked per 4K: the first present of its first few
+ * 2M-aligned pages, is it part of a compound or hugetlb page? Two small
+ * reads per chunk of 4K memory.
+ */
+static int probe_hint(struct mv_backing_ctx *ctx, uint64_t va, uint64_t end)
+{
+	uint64_t a = ALIGN_UP(va, PMD_SIZE), e, flags;
+	int i, err;
+
+	for (i = 0; i < HINT_PROBES && a + PMD_SIZE <= end; i++, a += PMD_SIZE) {
+		err = bk_pagemap(ctx, a, &e, 1);
+		if (err)
+			return err;
+		if (!(e & PM_PRESENT))
+			continue;
+		if (!(e & PM_PFN_MASK))
+			return bk_hidden(ctx);
+		err = bk_kpageflags(ctx, e & PM_PFN_MASK, &flags);
+		if (!err && (flags & KPF_HINT))
+			ctx->hint = true;
+		return err;
+	}
+	return 0;
+}
+
 int bk_walk(struct mv_backing_ctx *ctx, uint64_t va, uint64_t end)
 {
 	int err = 0;
@@ -318,17 +345,19 @@ int bk_walk(struct mv_backing_ctx *ctx, uint64_t va, uint64_t end)
 
 			z = MIN(z, end);
 			err = walk_vma(ctx, v, va, z);
-		} else {
-			/* Per 4K in growing chunks until one shows a hint. */
-			z = end - va > ctx->probe_pages << PAGE_SHIFT ?
-			    va + (ctx->probe_pages << PAGE_SHIFT) : end;
-			if (ctx->probe_pages < CHUNK_PAGES)
-				ctx->probe_pages *= 2;
-			err = bk_walk_4k(ctx, va, z);
-			if (!err && ctx->hint)
-				err = read_vmas(ctx);
+			va = z;
+			continue;
 		}
-		va = z;
+		/* Per 4K until a probe or a chunk shows a hint. */
+		z = end - va > CHUNK_PAGES << PAGE_SHIFT ?
+		    va + (CHUNK_PAGES << PAGE_SHIFT) : end;
+		err = probe_hint(ctx, va, z);
+		if (!err && !ctx->hint) {
+			err = bk_walk_4k(ctx, va, z);
+			va = z;
+		}
+		if (!err && ctx->hint)
+			err = read_vmas(ctx);
 	}
 	return err;
 }

@@ -31,6 +31,10 @@
 #define KPF_THP			22
 #define KPF_ZERO_PAGE		24
 #define KPF_BIT(b)		(1ULL << (b))
+/* A page that may be mapped by a huge page: worth reading smaps for. */
+#define KPF_HINT	(KPF_BIT(KPF_COMPOUND_HEAD) | KPF_BIT(KPF_COMPOUND_TAIL) | \
+			 KPF_BIT(KPF_HUGE))
+#define HINT_PROBES	8		/* 2M pages probed per chunk */
 
 #define CHUNK_PAGES	65536ULL	/* 512K of pagemap per pread */
 
@@ -52,7 +56,6 @@ struct mv_backing_ctx {
 	int pm_fd;
 	struct mv_backing **acc;
 	size_t nacc;
-	uint64_t probe_pages;		/* chunk size until have_vmas */
 	bool hint;			/* a chunk mapped compound/hugetlb pages */
 	bool have_vmas;			/* smaps read (or unreadable: none) */
 	struct bk_vma *vmas;		/* sorted by address */

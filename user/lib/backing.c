@@ -289,13 +289,11 @@ int bk_hidden(struct mv_backing_ctx *ctx)
  */
 static void note_hint(struct mv_backing_ctx *ctx, uint64_t va, uint64_t n)
 {
-	const uint64_t huge = KPF_BIT(KPF_COMPOUND_HEAD) |
-			      KPF_BIT(KPF_COMPOUND_TAIL) | KPF_BIT(KPF_HUGE);
 	uint64_t i = ((PMD_SIZE - (va & (PMD_SIZE - 1))) & (PMD_SIZE - 1)) >>
 		     PAGE_SHIFT;
 
 	for (; !ctx->have_vmas && i < n; i += PMD_PAGES)
-		if ((ctx->pm[i] & PM_PRESENT) && (ctx->fl[i] & huge))
+		if ((ctx->pm[i] & PM_PRESENT) && (ctx->fl[i] & KPF_HINT))
 			ctx->hint = true;
 }
 
@@ -428,7 +426,6 @@ int mv_backing_vm(struct mv_backing_ctx *ctx, pid_t pid,
 	}
 	ctx->pid = pid;
 	ctx->pm_fd = fd;
-	ctx->probe_pages = PMD_PAGES;
 	ctx->hint = false;
 	ctx->have_vmas = false;
 
