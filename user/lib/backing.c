@@ -156,25 +156,28 @@ static void add_resident(struct mv_backing *b, uint64_t va, uint64_t pfn,
 	b->last_pfn = pfn + n - 1;
 }
 
-void bk_acc(struct mv_backing_ctx *ctx, uint64_t va, uint64_t pe,
-	    uint64_t flags, uint64_t n)
+/* bk_acc(), inlined into the walk per 4K page (n = 1). */
+static inline __attribute__((always_inline))
+void acc_pages(struct mv_backing_ctx *ctx, uint64_t va, uint64_t pe,
+	       uint64_t flags, uint64_t n)
 {
 	uint64_t pfn = pe & PM_PFN_MASK, bytes = n << PAGE_SHIFT, end, k;
 	size_t a;
 	int node;
 
-	for (a = 0; a < ctx->nacc; a++) {
-		struct mv_backing *b = ctx->acc[a];
+	if (!(pe & PM_PRESENT) || (flags & KPF_BIT(KPF_ZERO_PAGE))) {
+		for (a = 0; a < ctx->nacc; a++) {
+			struct mv_backing *b = ctx->acc[a];
 
-		if (!(pe & PM_PRESENT) && (pe & PM_SWAP))
-			b->swapped += bytes;
-		else if (!(pe & PM_PRESENT))
-			b->not_present += bytes;
-		else if (flags & KPF_BIT(KPF_ZERO_PAGE))
-			b->zero += bytes;
-	}
-	if (!(pe & PM_PRESENT) || (flags & KPF_BIT(KPF_ZERO_PAGE)))
+			if (pe & PM_PRESENT)
+				b->zero += bytes;
+			else if (pe & PM_SWAP)
+				b->swapped += bytes;
+			else
+				b->not_present += bytes;
+		}
 		return;
+	}
 	/* Resident: split where the node table changes. */
 	while (n) {
 		node = mv_nodes_pfn_span(&ctx->nodes, pfn, &end);
@@ -185,6 +188,12 @@ void bk_acc(struct mv_backing_ctx *ctx, uint64_t va, uint64_t pe,
 		pfn += k;
 		n -= k;
 	}
+}
+
+void bk_acc(struct mv_backing_ctx *ctx, uint64_t va, uint64_t pe,
+	    uint64_t flags, uint64_t n)
+{
+	acc_pages(ctx, va, pe, flags, n);
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -332,8 +341,8 @@ int bk_walk_4k(struct mv_backing_ctx *ctx, uint64_t start, uint64_t end)
 		note_hint(ctx, va, n);
 
 		for (i = 0; i < n; i++, va += PAGE_SIZE)
-			bk_acc(ctx, va, ctx->pm[i],
-			       (ctx->pm[i] & PM_PRESENT) ? ctx->fl[i] : 0, 1);
+			acc_pages(ctx, va, ctx->pm[i],
+				  (ctx->pm[i] & PM_PRESENT) ? ctx->fl[i] : 0, 1);
 	}
 	return 0;
 }
