@@ -4,12 +4,12 @@
  * /proc/kpageflags and the sysfs node layout. See backing.h and the "Host
  * backing" section of Documentation/memvirt.rst.
  *
- * Cost: the pagemap of a range is read in chunks of CHUNK_PAGES entries
- * (one pread each). The chunk's present pages are grouped into runs of
- * consecutive PFNs; the runs are sorted by PFN and merged into spans
- * (gaps of up to SPAN_GAP pages are read through), and each span's
- * kpageflags is one pread. THP and hugetlb memory thus costs one flags
- * read per huge page at most, scattered 4K memory a few per chunk.
+ * This file walks per 4K page: the pagemap of a range is read in chunks
+ * of CHUNK_PAGES entries (one pread each). The chunk's present pages are
+ * grouped into runs of consecutive PFNs; the runs are sorted by PFN and
+ * merged into spans (gaps of up to SPAN_GAP pages are read through), and
+ * each span's kpageflags is one pread. backing-huge.c replaces this walk,
+ * a huge page at a time, where the VMM's memory is mapped by huge pages.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,44 +21,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/backing.h"
-#include "lib/nodes.h"
+#include "lib/backing-int.h"
 
-#define PAGE_SHIFT	12
-#define PAGE_SIZE	(1ULL << PAGE_SHIFT)
-
-/* /proc/PID/pagemap, Documentation/admin-guide/mm/pagemap.rst */
-#define PM_PFN_MASK	((1ULL << 55) - 1)
-#define PM_SWAP		(1ULL << 62)
-#define PM_PRESENT	(1ULL << 63)
-
-/* /proc/kpageflags bits, include/uapi/linux/kernel-page-flags.h */
-#define KPF_HUGE	17
-#define KPF_THP		22
-#define KPF_ZERO_PAGE	24
-
-#define CHUNK_PAGES	65536ULL	/* 512K of pagemap per pread */
 #define SPAN_GAP	64		/* read through holes up to this */
 #define SPAN_MAX	CHUNK_PAGES	/* pages of flags per pread */
 
-struct run {
+struct bk_run {
 	uint64_t pfn;
 	uint32_t idx, len;	/* entries of the chunk */
 };
 
-struct mv_backing_ctx {
-	int kpf_fd;
-	struct mv_nodes nodes;		/* PFN -> node */
-
-	uint64_t *pm;			/* CHUNK_PAGES pagemap entries */
-	uint64_t *fl;			/* their kpageflags */
-	uint64_t *span;			/* SPAN_MAX flags of one span */
-	struct run *runs;		/* CHUNK_PAGES at most */
-	char err[256];
-};
-
-__attribute__((format(printf, 2, 3)))
-static int fail(struct mv_backing_ctx *ctx, const char *fmt, ...)
+int bk_fail(struct mv_backing_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -92,6 +65,7 @@ struct mv_backing_ctx *mv_backing_open(char *err, size_t errlen)
 
 	if (!ctx)
 		goto nomem;
+	ctx->pm_fd = -1;
 	ctx->kpf_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	if (ctx->kpf_fd < 0) {
 		if (errno == EACCES || errno == EPERM)
@@ -125,6 +99,7 @@ void mv_backing_close(struct mv_backing_ctx *ctx)
 		return;
 	if (ctx->kpf_fd >= 0)
 		close(ctx->kpf_fd);
+	bk_vmas_free(ctx);
 	mv_nodes_free(&ctx->nodes);
 	free(ctx->pm);
 	free(ctx->fl);
@@ -155,27 +130,70 @@ static void run_end(struct mv_backing *b)
 	b->cur_pages = 0;
 }
 
+/* @n resident pages from @va, PFNs from @pfn, all of one node. */
 static void add_resident(struct mv_backing *b, uint64_t va, uint64_t pfn,
-			 uint64_t flags, int node)
+			 uint64_t flags, int node, uint64_t n)
 {
-	b->resident += PAGE_SIZE;
-	if (flags & (1ULL << KPF_THP))
-		b->thp += PAGE_SIZE;
-	if (flags & (1ULL << KPF_HUGE))
-		b->hugetlb += PAGE_SIZE;
+	uint64_t bytes = n << PAGE_SHIFT;
+
+	b->resident += bytes;
+	if (flags & KPF_BIT(KPF_THP))
+		b->thp += bytes;
+	if (flags & KPF_BIT(KPF_HUGE))
+		b->hugetlb += bytes;
 	if (node >= 0 && b->node)
-		b->node[node] += PAGE_SIZE;
+		b->node[node] += bytes;
 	else
-		b->node_unknown += PAGE_SIZE;
+		b->node_unknown += bytes;
 	if (b->cur_pages && va == b->last_va + PAGE_SIZE &&
 	    pfn == b->last_pfn + 1) {
-		b->cur_pages++;
+		b->cur_pages += n;
 	} else {
 		run_end(b);
-		b->cur_pages = 1;
+		b->cur_pages = n;
 	}
-	b->last_va = va;
-	b->last_pfn = pfn;
+	b->last_va = va + ((n - 1) << PAGE_SHIFT);
+	b->last_pfn = pfn + n - 1;
+}
+
+/* bk_acc(), inlined into the walk per 4K page (n = 1). */
+static inline __attribute__((always_inline))
+void acc_pages(struct mv_backing_ctx *ctx, uint64_t va, uint64_t pe,
+	       uint64_t flags, uint64_t n)
+{
+	uint64_t pfn = pe & PM_PFN_MASK, bytes = n << PAGE_SHIFT, end, k;
+	size_t a;
+	int node;
+
+	if (!(pe & PM_PRESENT) || (flags & KPF_BIT(KPF_ZERO_PAGE))) {
+		for (a = 0; a < ctx->nacc; a++) {
+			struct mv_backing *b = ctx->acc[a];
+
+			if (pe & PM_PRESENT)
+				b->zero += bytes;
+			else if (pe & PM_SWAP)
+				b->swapped += bytes;
+			else
+				b->not_present += bytes;
+		}
+		return;
+	}
+	/* Resident: split where the node table changes. */
+	while (n) {
+		node = mv_nodes_pfn_span(&ctx->nodes, pfn, &end);
+		k = end - pfn < n ? end - pfn : n;
+		for (a = 0; a < ctx->nacc; a++)
+			add_resident(ctx->acc[a], va, pfn, flags, node, k);
+		va += k << PAGE_SHIFT;
+		pfn += k;
+		n -= k;
+	}
+}
+
+void bk_acc(struct mv_backing_ctx *ctx, uint64_t va, uint64_t pe,
+	    uint64_t flags, uint64_t n)
+{
+	acc_pages(ctx, va, pe, flags, n);
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -204,7 +222,7 @@ static int pread_all(int fd, void *buf, size_t len, uint64_t off)
 
 static int run_cmp(const void *a, const void *b)
 {
-	const struct run *x = a, *y = b;
+	const struct bk_run *x = a, *y = b;
 
 	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
 }
@@ -212,7 +230,7 @@ static int run_cmp(const void *a, const void *b)
 /* Fills ctx->fl[] for the entries the runs cover. Sorts the runs. */
 static int read_flags(struct mv_backing_ctx *ctx, size_t nr)
 {
-	struct run *r = ctx->runs;
+	struct bk_run *r = ctx->runs;
 	size_t i = 0, j, k;
 	int err;
 
@@ -233,7 +251,7 @@ static int read_flags(struct mv_backing_ctx *ctx, size_t nr)
 				(end - start) * sizeof(uint64_t),
 				start * sizeof(uint64_t));
 		if (err)
-			return fail(ctx, "/proc/kpageflags: %s",
+			return bk_fail(ctx, "/proc/kpageflags: %s",
 				    strerror(-err)), err;
 		for (k = i; k < j; k++)
 			memcpy(&ctx->fl[r[k].idx], &ctx->span[r[k].pfn - start],
@@ -243,82 +261,88 @@ static int read_flags(struct mv_backing_ctx *ctx, size_t nr)
 	return 0;
 }
 
-/* Walks [start, end) once, feeding every accumulator in @acc. */
-static int walk(struct mv_backing_ctx *ctx, int pm_fd, pid_t pid,
-		uint64_t start, uint64_t end, struct mv_backing **acc,
-		size_t nacc)
+int bk_pagemap(struct mv_backing_ctx *ctx, uint64_t va, uint64_t *buf,
+	       size_t n)
+{
+	int err = pread_all(ctx->pm_fd, buf, n * sizeof(*buf),
+			    (va >> PAGE_SHIFT) * sizeof(*buf));
+
+	if (err == -ESRCH || err == -ENOENT)
+		return bk_fail(ctx, "process %d is gone", (int)ctx->pid), -ESRCH;
+	if (err)
+		return bk_fail(ctx, "/proc/%d/pagemap: %s", (int)ctx->pid,
+			       strerror(-err)), err;
+	return 0;
+}
+
+int bk_kpageflags(struct mv_backing_ctx *ctx, uint64_t pfn, uint64_t *flags)
+{
+	int err = pread_all(ctx->kpf_fd, flags, sizeof(*flags),
+			    pfn * sizeof(*flags));
+
+	if (err)
+		return bk_fail(ctx, "/proc/kpageflags: %s", strerror(-err)), err;
+	return 0;
+}
+
+int bk_hidden(struct mv_backing_ctx *ctx)
+{
+	return bk_fail(ctx, "/proc/%d/pagemap hides physical addresses: host "
+		       "backing needs root (CAP_SYS_ADMIN)", (int)ctx->pid),
+	       -EPERM;
+}
+
+/*
+ * Until smaps has been read, notes whether a 2M-aligned page of the chunk
+ * at @va (@n entries, flags read) is part of a compound or hugetlb page.
+ */
+static void note_hint(struct mv_backing_ctx *ctx, uint64_t va, uint64_t n)
+{
+	uint64_t i = ((PMD_SIZE - (va & (PMD_SIZE - 1))) & (PMD_SIZE - 1)) >>
+		     PAGE_SHIFT;
+
+	for (; !ctx->have_vmas && i < n; i += PMD_PAGES)
+		if ((ctx->pm[i] & PM_PRESENT) && (ctx->fl[i] & KPF_HINT))
+			ctx->hint = true;
+}
+
+int bk_walk_4k(struct mv_backing_ctx *ctx, uint64_t start, uint64_t end)
 {
 	uint64_t va = start;
 
 	while (va < end) {
 		uint64_t n = (end - va) >> PAGE_SHIFT, i;
-		size_t nr = 0, a;
+		size_t nr = 0;
 		int err;
 
 		if (n > CHUNK_PAGES)
 			n = CHUNK_PAGES;
-		err = pread_all(pm_fd, ctx->pm, n * sizeof(uint64_t),
-				(va >> PAGE_SHIFT) * sizeof(uint64_t));
-		if (err == -ESRCH || err == -ENOENT)
-			return fail(ctx, "process %d is gone", (int)pid), -ESRCH;
+		err = bk_pagemap(ctx, va, ctx->pm, n);
 		if (err)
-			return fail(ctx, "/proc/%d/pagemap: %s", (int)pid,
-				    strerror(-err)), err;
+			return err;
 
 		for (i = 0; i < n; i++) {
 			uint64_t e = ctx->pm[i], pfn = e & PM_PFN_MASK;
-			struct run *last = nr ? &ctx->runs[nr - 1] : NULL;
+			struct bk_run *last = nr ? &ctx->runs[nr - 1] : NULL;
 
 			if (!(e & PM_PRESENT))
 				continue;
 			if (!pfn)
-				return fail(ctx, "/proc/%d/pagemap hides "
-					    "physical addresses: host backing "
-					    "needs root (CAP_SYS_ADMIN)",
-					    (int)pid), -EPERM;
+				return bk_hidden(ctx);
 			if (last && last->idx + last->len == i &&
 			    last->pfn + last->len == pfn)
 				last->len++;
 			else
-				ctx->runs[nr++] = (struct run){ pfn, i, 1 };
+				ctx->runs[nr++] = (struct bk_run){ pfn, i, 1 };
 		}
 		err = read_flags(ctx, nr);
 		if (err)
 			return err;
+		note_hint(ctx, va, n);
 
-		for (i = 0; i < n; i++, va += PAGE_SIZE) {
-			uint64_t e = ctx->pm[i], pfn = e & PM_PFN_MASK;
-			enum { RESIDENT, ZERO, SWAPPED, NOT_PRESENT } kind;
-			int node = -1;
-
-			if (!(e & PM_PRESENT))
-				kind = e & PM_SWAP ? SWAPPED : NOT_PRESENT;
-			else if (ctx->fl[i] & (1ULL << KPF_ZERO_PAGE))
-				kind = ZERO;
-			else {
-				kind = RESIDENT;
-				node = mv_nodes_pfn(&ctx->nodes, pfn);
-			}
-			for (a = 0; a < nacc; a++) {
-				struct mv_backing *b = acc[a];
-
-				switch (kind) {
-				case SWAPPED:
-					b->swapped += PAGE_SIZE;
-					break;
-				case NOT_PRESENT:
-					b->not_present += PAGE_SIZE;
-					break;
-				case ZERO:
-					b->zero += PAGE_SIZE;
-					break;
-				case RESIDENT:
-					add_resident(b, va, pfn, ctx->fl[i],
-						     node);
-					break;
-				}
-			}
-		}
+		for (i = 0; i < n; i++, va += PAGE_SIZE)
+			acc_pages(ctx, va, ctx->pm[i],
+				  (ctx->pm[i] & PM_PRESENT) ? ctx->fl[i] : 0, 1);
 	}
 	return 0;
 }
@@ -350,15 +374,15 @@ static int open_pagemap(struct mv_backing_ctx *ctx, pid_t pid)
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT || errno == ESRCH) {
-		fail(ctx, "process %d is gone", (int)pid);
+		bk_fail(ctx, "process %d is gone", (int)pid);
 		return -ESRCH;
 	}
 	fd = -errno;
 	if (errno == EACCES || errno == EPERM) {
-		fail(ctx, "%s: %s: host backing needs root", path, strerror(errno));
+		bk_fail(ctx, "%s: %s: host backing needs root", path, strerror(errno));
 		return -EPERM;
 	}
-	fail(ctx, "%s: %s", path, strerror(errno));
+	bk_fail(ctx, "%s: %s", path, strerror(errno));
 	return fd;
 }
 
@@ -409,6 +433,10 @@ int mv_backing_vm(struct mv_backing_ctx *ctx, pid_t pid,
 		err = fd;
 		goto out;
 	}
+	ctx->pid = pid;
+	ctx->pm_fd = fd;
+	ctx->hint = false;
+	ctx->have_vmas = false;
 
 	/*
 	 * Elementary intervals between all range boundaries: each is walked
@@ -440,7 +468,9 @@ int mv_backing_vm(struct mv_backing_ctx *ctx, pid_t pid,
 			acc[nacc++] = total;
 			total->size += e - s;
 		}
-		err = walk(ctx, fd, pid, s, e, acc, nacc);
+		ctx->acc = acc;
+		ctx->nacc = nacc;
+		err = bk_walk(ctx, s, e);
 		if (err)
 			goto out;
 	}
@@ -450,9 +480,12 @@ int mv_backing_vm(struct mv_backing_ctx *ctx, pid_t pid,
 	err = 0;
 	goto out;
 nomem:
-	fail(ctx, "out of memory");
+	bk_fail(ctx, "out of memory");
 	err = -ENOMEM;
 out:
+	bk_vmas_free(ctx);
+	ctx->acc = NULL;
+	ctx->nacc = 0;
 	if (fd >= 0)
 		close(fd);
 	free(bounds);

@@ -167,17 +167,20 @@ void mv_nodes_free(struct mv_nodes *n)
 	memset(n, 0, sizeof(*n));
 }
 
-int mv_nodes_pfn(struct mv_nodes *n, uint64_t pfn)
+int mv_nodes_pfn_span(struct mv_nodes *n, uint64_t pfn, uint64_t *end)
 {
 	const struct mv_pfn_range *r = n->ranges;
 	size_t lo = 0, hi = n->nr_ranges;
 
+	*end = UINT64_MAX;
 	if (n->single_node >= 0)
 		return n->single_node;
 	if (!hi)
 		return -1;
-	if (pfn >= r[n->last_range].start && pfn < r[n->last_range].end)
+	if (pfn >= r[n->last_range].start && pfn < r[n->last_range].end) {
+		*end = r[n->last_range].end;
 		return r[n->last_range].node;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -187,8 +190,19 @@ int mv_nodes_pfn(struct mv_nodes *n, uint64_t pfn)
 			lo = mid + 1;
 		else {
 			n->last_range = mid;
+			*end = r[mid].end;
 			return r[mid].node;
 		}
 	}
+	/* In no range: unknown up to the next range. */
+	if (lo < n->nr_ranges)
+		*end = r[lo].start;
 	return -1;
+}
+
+int mv_nodes_pfn(struct mv_nodes *n, uint64_t pfn)
+{
+	uint64_t end;
+
+	return mv_nodes_pfn_span(n, pfn, &end);
 }

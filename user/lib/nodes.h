@@ -29,5 +29,7 @@ int mv_nodes_read(struct mv_nodes *n);
 void mv_nodes_free(struct mv_nodes *n);
 /* Node of @pfn, or -1. */
 int mv_nodes_pfn(struct mv_nodes *n, uint64_t pfn);
+/* The same, and in *@end the first PFN after @pfn whose answer may differ. */
+int mv_nodes_pfn_span(struct mv_nodes *n, uint64_t pfn, uint64_t *end);
 
 #endif /* MEMVIRT_NODES_H */
