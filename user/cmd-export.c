@@ -121,7 +121,8 @@ static const struct mv_cmd export_cmd = {
 	" -d, --duration <sec>   with -i: stop after <sec> seconds (default: at ^C)\n"
 	"     --no-faults        with -i: no BPF probes, no fault counters\n"
 	"     --backing          add how the host backs guest memory (reads\n"
-	"                        the VMMs' page tables: ~200 ms per GiB)\n",
+	"                        the VMMs' page tables: ~200 ms per GiB of 4K\n"
+	"                        pages, ~15 ms per GiB of huge pages)\n",
 	.filter = true,
 	.help_more = export_help,
 	.opt = export_opt,

@@ -89,7 +89,8 @@ static const struct mv_cmd serve_cmd = {
 	MV_HTTPD_DEFAULT_LISTEN ")\n"
 	"     --no-faults        no BPF probes, no fault counters\n"
 	"     --backing          add how the host backs guest memory (reads the\n"
-	"                        VMMs' page tables at each scrape: ~200 ms per GiB)\n",
+	"                        VMMs' page tables at each scrape: ~200 ms per GiB\n"
+	"                        of 4K pages, ~15 ms per GiB of huge pages)\n",
 	.help_more = serve_help,
 	.opt = serve_opt,
 };
