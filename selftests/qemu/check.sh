@@ -104,6 +104,10 @@ run_kernel() {
 
 	echo
 	echo "# ==== kernel $kver ===="
+	# The host's builds, one kernel at a time: make install builds
+	# memvirt.ko in the checkout's kmod/, which two kernels cannot share.
+	exec 8> "$BUILD/qemu/host-build.lock"
+	flock 8
 	if ! ko=$("$top/scripts/build-kmod.sh" "$kver"); then
 		fail "$kver: build memvirt.ko"
 		return
@@ -128,6 +132,8 @@ run_kernel() {
 		fail "$kver: the packages unpacked, memvirt.ko built by DKMS from memvirt-dkms"
 		deb=
 	fi
+	flock -u 8
+	exec 8>&-
 	[ -z "$deb" ] || [ "$kver" = "$deb_kver" ] ||
 		echo "# deb: dpkg -i in the guest runs on $deb_kver only (a DKMS build under TCG takes minutes; here DKMS built the package's module for $kver on the host)"
 	job=$(mktemp)
