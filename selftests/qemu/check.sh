@@ -193,9 +193,20 @@ for kver in "$@"; do
 done
 mkdir -p "$BUILD/qemu"
 running=()
+run_one() {	# KVER|debug: in a subshell of its own
+	if [ "$1" = debug ]; then (run_debug "$droot"); else (run_kernel "$1"); fi
+}
+add_counts() {	# KVER: its counts into the totals
+	local p f s
+	if read -r p f s < "$BUILD/qemu/result-$1"; then
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	else
+		fail "$1: the run ended without its counts"
+	fi
+}
 # collect: count and print the kernels run in the background that ended.
 collect() {
-	local k kv rest=() p f s
+	local k kv rest=()
 	for k in "${running[@]}"; do
 		kv=${k%%:*}
 		if kill -0 "${k#*:}" 2> /dev/null; then
@@ -204,11 +215,7 @@ collect() {
 		fi
 		wait "${k#*:}"
 		cat "$BUILD/qemu/run-$kv.out"
-		if read -r p f s < "$BUILD/qemu/result-$kv"; then
-			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-		else
-			fail "$kv: the run ended without its counts"
-		fi
+		add_counts "$kv"
 	done
 	running=("${rest[@]}")
 }
@@ -216,9 +223,8 @@ start() {	# KVER|debug
 	local kv=$1
 	[ "$kv" != debug ] || kv=$(cat "$droot/release")
 	if [ "$jobs" -le 1 ]; then
-		if [ "$1" = debug ]; then (run_debug "$droot"); else (run_kernel "$kv"); fi
-		read -r p f s < "$BUILD/qemu/result-$kv" || { fail "$kv: no counts"; return; }
-		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		run_one "$1"
+		add_counts "$kv"
 		return
 	fi
 	collect
@@ -227,11 +233,7 @@ start() {	# KVER|debug
 		collect
 	done
 	echo "# $kv: started ($(date +%T)); its output follows when it ends"
-	if [ "$1" = debug ]; then
-		(run_debug "$droot") > "$BUILD/qemu/run-$kv.out" 2>&1 &
-	else
-		(run_kernel "$kv") > "$BUILD/qemu/run-$kv.out" 2>&1 &
-	fi
+	run_one "$1" > "$BUILD/qemu/run-$kv.out" 2>&1 &
 	running+=("$kv:$!")
 }
 for kver in "${queue[@]}"; do
