@@ -23,9 +23,10 @@
 #define KEY_WAIT_MAX	0.2	/* seconds: how soon a signal is seen */
 /*
  * The heading's host resident walks every VM's pagemap (~200 ms per GiB of
- * 4K pages under TCG, ~15 ms per GiB of huge pages): on the first frame, then every RESIDENT_FRAMES
- * frames but no sooner than RESIDENT_DUTY times what the last walk took
- * (so it takes at most about a tenth of top's time), and on b.
+ * 4K pages under TCG, ~15 ms per GiB of huge pages): on the first frame,
+ * then every RESIDENT_FRAMES frames but no sooner than RESIDENT_DUTY times
+ * what the last walk took (so it takes at most about a tenth of top's
+ * time), and on b.
  */
 #define RESIDENT_FRAMES	10
 #define RESIDENT_DUTY	10
