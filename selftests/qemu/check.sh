@@ -33,6 +33,14 @@ summary() {
 	exit
 }
 
+# Two runs on one BUILD would cross their guests' result files: refuse the
+# second. The lock is held until this run and its guests are gone.
+exec 7> "$BUILD/check.lock"
+if ! flock -n 7; then
+	fail "BUILD=$BUILD is in use by another check run: give this one a directory of its own"
+	summary
+fi
+
 kernels=${MEMVIRT_KERNELS:-$("$top/scripts/kernels.sh" | tr '\n' ' ')}
 set -- $kernels
 if [ $# -lt 2 ] && [ -z "${MEMVIRT_KERNELS:-}" ]; then
