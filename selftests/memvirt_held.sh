@@ -6,13 +6,14 @@
 # `list` flags both and names their holder, ids unchanged; `show` reaches
 # them; `list --summary` adds up to what `list` shows and KVM's debugfs
 # holds no VM directory memvirt did not attribute; `export` has the same as
-# labels and host gauges; when the VMM exits both are gone. TAP; exit 4
-# (KSFT_SKIP) when something is missing.
+# labels and host gauges; when the VMM exits both are gone. Before that,
+# each VM's host resident in `list` is what `show --backing` finds for it
+# alone. TAP; exit 4 (KSFT_SKIP) when something is missing.
 . "$(dirname "$0")/lib.sh"
 require_vm_env
 command -v jq > /dev/null || skip_all "jq not installed"
 
-echo "1..7"
+echo "1..8"
 vmm_start --vms 2 --vcpus 2 --slot gpa=0x100000,size=4M,backing=nothp --touch 0,0,64,4096,w
 set -- $(sed -n 's/^vm //p' "$tmp/out")
 a=$1 b=$2
@@ -25,9 +26,25 @@ held() {	# ID: "held_by holders" as list -J reports them
 check "both VMs held by a VM fd, by the VMM" \
 	test "$(held "$a")" = "vm-fd $vm_pid" -a "$(held "$b")" = "vm-fd $vm_pid"
 
+# 32 pages more in b's slot than in a's: list finds each VM's own memslots
+# among both VMs' (sorted once), show --backing reads one VM's alone.
+echo "touch 0,1048576,32,4096,w vm=$b" >&3
+for _ in $(seq 50); do [ "$(grep -c '^ok$\|^error' "$tmp/out")" -ge 1 ] && break; sleep 0.1; done
+resident() {	# ID: "list's show's" host resident bytes
+	echo "$("$cli" list -J -o ID,RESIDENT |
+		jq -r --arg id "$1" '.vms[] | select(.id == $id) | .resident')" \
+	     "$("$cli" show -J --backing "$1" | jq -r '.backing.total.resident')"
+}
+ra=$(resident "$a") rb=$(resident "$b")
+echo "# resident, list and show --backing: $a $ra, $b $rb"
+set -- $ra $rb
+check "list's resident of each VM is show --backing's, $b 32 pages more" \
+	test $# = 4 -a "${1:-x}" = "${2:-y}" -a "${3:-x}" = "${4:-y}" -a \
+	"$(( ${3:-0} - ${1:-0} ))" = $((32 * 4096))
+
 echo "hold vcpu-fd vm=$a" >&3
 echo "hold mapping vm=$b" >&3
-for _ in $(seq 50); do [ "$(grep -c '^ok$\|^error' "$tmp/out")" -ge 2 ] && break; sleep 0.1; done
+for _ in $(seq 50); do [ "$(grep -c '^ok$\|^error' "$tmp/out")" -ge 3 ] && break; sleep 0.1; done
 grep '^error' "$tmp/out" | sed 's/^/# memvirt-vmm: /'
 kvmfds=$(ls -l /proc/$vm_pid/fd | grep -c 'anon_inode:kvm-' || true)
 maps=$(grep -c 'anon_inode:kvm-vcpu' /proc/$vm_pid/maps || true)

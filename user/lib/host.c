@@ -142,20 +142,46 @@ int mv_vm_backing_compute(struct mv_backing_ctx *ctx, const struct mv_vm *vm,
 	return 0;
 }
 
-/* VM @i's own memslots out of every VM's; a VM that cannot be read keeps none. */
-static int backing_of(struct mv_host *h, size_t i)
+/* A memslot's place among every VM's, in (VM id, dump order) order. */
+struct slot_ref {
+	const char *vm_id;
+	size_t k;			/* index in h->slots */
+};
+
+static int cmp_slot_ref(const void *a, const void *b)
+{
+	const struct slot_ref *x = a, *y = b;
+	int c = strcmp(x->vm_id, y->vm_id);
+
+	return c ? c : (x->k > y->k) - (x->k < y->k);
+}
+
+/*
+ * VM @i's own memslots out of every VM's (@refs, sorted): a binary search,
+ * not a pass over every slot per VM. A VM that cannot be read keeps none.
+ */
+static int backing_of(struct mv_host *h, size_t i, const struct slot_ref *refs)
 {
 	const struct mv_vm *vm = &h->vms[i];
+	size_t lo = 0, hi = h->nr_slots, k, n;
 	struct mv_slot *mine;
-	size_t k, n = 0;
 	int err;
 
-	mine = calloc(h->nr_slots ? h->nr_slots : 1, sizeof(*mine));
+	while (lo < hi) {		/* the first slot of the VM, if any */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(refs[mid].vm_id, vm->id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (n = 0; lo + n < h->nr_slots && !strcmp(refs[lo + n].vm_id, vm->id); n++)
+		;
+	mine = calloc(n ? n : 1, sizeof(*mine));
 	if (!mine)
 		return mv_err_nomem();
-	for (k = 0; k < h->nr_slots; k++)
-		if (!strcmp(h->slots[k].vm_id, vm->id))
-			mine[n++] = h->slots[k];
+	for (k = 0; k < n; k++)
+		mine[k] = h->slots[refs[lo + k].k];
 	err = mv_vm_backing_compute(h->bctx, vm, mine, n, &h->bk[i]);
 	free(mine);
 	return err == -ENOMEM ? err : 0;
@@ -173,14 +199,22 @@ static void backing_free_all(struct mv_host *h, size_t nr)
 
 static int backing_read(struct mv_host *h)
 {
+	struct slot_ref *refs;
 	size_t i;
 	int err = 0;
 
 	h->bk = calloc(h->nr_vms ? h->nr_vms : 1, sizeof(*h->bk));
-	if (!h->bk)
+	refs = calloc(h->nr_slots ? h->nr_slots : 1, sizeof(*refs));
+	if (!h->bk || !refs) {
+		free(refs);
 		return mv_err_nomem();
+	}
+	for (i = 0; i < h->nr_slots; i++)
+		refs[i] = (struct slot_ref){ h->slots[i].vm_id, i };
+	qsort(refs, h->nr_slots, sizeof(*refs), cmp_slot_ref);
 	for (i = 0; i < h->nr_vms && !err; i++)
-		err = backing_of(h, i);
+		err = backing_of(h, i, refs);
+	free(refs);
 	return err;
 }
 
@@ -200,35 +234,44 @@ static bool kvm_dir_name(const char *s)
 	       !s[a + 1 + strspn(s + a + 1, "0123456789")];
 }
 
-static bool named_by_a_vm(const struct mv_host *h, const char *dir)
+static int cmp_id(const void *a, const void *b)
 {
-	size_t i;
-
-	for (i = 0; i < h->nr_vms; i++)
-		if (!mv_vm_has(&h->vms[i], MEMVIRT_A_VM_NO_DEBUGFS) &&
-		    !strcmp(h->vms[i].id, dir))
-			return true;
-	return false;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* KVM's own count: its debugfs VM directories, and those no VM names. */
+/*
+ * KVM's own count: its debugfs VM directories, and those no VM names. The
+ * ids are sorted first: a binary search per directory, not a pass over
+ * every VM (which made this quadratic, ~30 ms of list's time at 1000 VMs).
+ */
 static void kvm_debugfs_count(const struct mv_host *h, struct mv_host_sum *s)
 {
-	DIR *d = opendir("/sys/kernel/debug/kvm");
+	const char **ids = malloc((h->nr_vms ? h->nr_vms : 1) * sizeof(*ids));
+	DIR *d = ids ? opendir("/sys/kernel/debug/kvm") : NULL;
 	struct dirent *de;
+	size_t i, n = 0;
 
 	s->kvm_dirs = s->unattributed = -1;
-	if (!d)
+	if (!d) {
+		free(ids);
 		return;
+	}
+	for (i = 0; i < h->nr_vms; i++)
+		if (!mv_vm_has(&h->vms[i], MEMVIRT_A_VM_NO_DEBUGFS))
+			ids[n++] = h->vms[i].id;
+	qsort(ids, n, sizeof(*ids), cmp_id);
 	s->kvm_dirs = s->unattributed = 0;
 	while ((de = readdir(d))) {
-		if (!kvm_dir_name(de->d_name))
+		const char *name = de->d_name;
+
+		if (!kvm_dir_name(name))
 			continue;
 		s->kvm_dirs++;
-		if (!named_by_a_vm(h, de->d_name))
+		if (!bsearch(&name, ids, n, sizeof(*ids), cmp_id))
 			s->unattributed++;
 	}
 	closedir(d);
+	free(ids);
 }
 
 static void host_sum(struct mv_host *h)
