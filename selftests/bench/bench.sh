@@ -38,7 +38,8 @@
 # faults, 300 intervals/scrapes, RUNS=3.
 #
 # Environment: QUICK=1, RUNS (default 5, QUICK 3),
-# MEMVIRT_BENCH_SECTIONS (default: all of the above), MEMVIRT_BENCH_VMS (VM
+# MEMVIRT_BENCH_SECTIONS (default: all of the above), MEMVIRT_BENCH_KVMSTAT
+# (the VM counts kvm_stat runs at, default: all), MEMVIRT_BENCH_VMS (VM
 # counts, default "1 100 200 1000"), BUILD.
 # Raw log: $BUILD/bench/bench-<kver>.log; tables: $BUILD/bench/tables.txt.
 set -u
@@ -115,7 +116,7 @@ if [ "${1:-}" != "--guest" ]; then
 		log=$out/bench-$kver.log
 		job=$(mktemp)
 		cat > "$job" <<JOB
-export QUICK='$quick' RUNS='${RUNS:-}' MEMVIRT_BENCH_SECTIONS='${MEMVIRT_BENCH_SECTIONS:-}' MEMVIRT_BENCH_VMS='${MEMVIRT_BENCH_VMS:-}'
+export QUICK='$quick' RUNS='${RUNS:-}' MEMVIRT_BENCH_SECTIONS='${MEMVIRT_BENCH_SECTIONS:-}' MEMVIRT_BENCH_VMS='${MEMVIRT_BENCH_VMS:-}' MEMVIRT_BENCH_KVMSTAT='${MEMVIRT_BENCH_KVMSTAT:-}'
 export MEMVIRT_VMM='$build/selftests/memvirt-vmm' MEMVIRT_CLI='$top/user/memvirt'
 export MEMVIRT_KO='$ko' BENCH_OUT='$out' BUILD='$build' MEMVIRT_BENCH_ICOUNT='${MEMVIRT_BENCH_ICOUNT:-1}'
 exec bash '$here/bench.sh' --guest
@@ -186,6 +187,7 @@ else
 fi
 runs=${runs:-5}
 counts=${MEMVIRT_BENCH_VMS:-$counts}
+kvmstat_at=${MEMVIRT_BENCH_KVMSTAT:-$kvmstat_at}
 R=/tmp/broot
 tmp=$(mktemp -d)
 vmm_pid=
@@ -286,6 +288,8 @@ for k in floor.true floor.sh floor.py; do
 	read -r mn md mx < <(stats "$tmp/$k.runs" 1 1e6)
 	fig "$k" "$(case $k in floor.true) echo '/bin/true' ;; floor.sh) echo 'sh -c true' ;; *) echo 'python3 -c pass' ;; esac)" ms "$mn" "$md" "$mx" - -
 done
+# What every memvirt command pays before its work: exec, its libraries.
+timed floor.mv "memvirt --version (start-up)" true "" /usr/bin/memvirt --version
 
 # ---- zones ----
 if has zones; then
