@@ -261,16 +261,18 @@ static int listen_on(struct mv_httpd *d, const char *spec)
 /* libmicrohttpd's functions, once; -1 after saying what to install. */
 static int mhd_load(void)
 {
-	static const char *const names[] = {
-		"MHD_start_daemon", "MHD_stop_daemon", "MHD_create_response_from_buffer",
-		"MHD_add_response_header", "MHD_queue_response", "MHD_destroy_response",
+#define MHD_FN(f)	{ "MHD_" #f, (void **)&mhd.f }
+	static const struct {
+		const char *name;
+		void **fn;
+	} fns[] = {
+		MHD_FN(start_daemon), MHD_FN(stop_daemon), MHD_FN(create_response_from_buffer),
+		MHD_FN(add_response_header), MHD_FN(queue_response), MHD_FN(destroy_response),
 	};
-	void **fn = (void **)&mhd;
+#undef MHD_FN
 	void *lib;
 	size_t i;
 
-	_Static_assert(sizeof(mhd) == sizeof(names) / sizeof(names[0]) * sizeof(void *),
-		       "one name per function of mhd");
 	if (mhd.start_daemon)
 		return 0;
 	lib = dlopen(MV_MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
@@ -279,10 +281,10 @@ static int mhd_load(void)
 		       "apt install libmicrohttpd12)", MV_MHD_SONAME, dlerror());
 		return -1;
 	}
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		fn[i] = dlsym(lib, names[i]);
-		if (!fn[i]) {
-			mv_err("%s has no %s: %s", MV_MHD_SONAME, names[i], dlerror());
+	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+		*fns[i].fn = dlsym(lib, fns[i].name);
+		if (!*fns[i].fn) {
+			mv_err("%s has no %s: %s", MV_MHD_SONAME, fns[i].name, dlerror());
 			memset(&mhd, 0, sizeof(mhd));
 			dlclose(lib);
 			return -1;
