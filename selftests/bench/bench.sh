@@ -149,13 +149,13 @@ JOB
 			     "$([ "${MEMVIRT_BENCH_ICOUNT:-1}" = 1 ] && echo 'icount: guest instructions' || echo 'wall-clock TCG'), guest exit $krc) =="
 			awk -F'|' '
 			/^FIG\|/ {
-				printf "%-44s %-4s %10s %10s %10s  %-14s %s\n", $3, $4, $5, $6, $7, $8, $9
+				printf "%-46s %-5s %10s %10s %10s  %-14s %s\n", $3, $4, $5, $6, $7, $8, $9
 				next
 			}
 			/^TARGET\|/ { t[++nt] = sprintf("  %-8s %s", $2, $3); next }
 			/^SECTION\|/ { printf "-- %s\n", $2; next }
 			BEGIN {
-				printf "%-44s %-4s %10s %10s %10s  %-14s %s\n", "figure", "unit", "min", "median", "max", "floor (med)", "ratio"
+				printf "%-46s %-5s %10s %10s %10s  %-14s %s\n", "figure", "unit", "min", "median", "max", "floor (med)", "ratio"
 			}
 			END { if (nt) print "targets:"; for (i = 1; i <= nt; i++) print t[i] }
 			' "$log"
@@ -368,7 +368,7 @@ if has query; then
 		bt dump "$runs" > "$tmp/q$n.dump" 2> "$tmp/q.err" || sed 's/^/#   /' "$tmp/q.err"
 		read -r mn md mx < <(stats "$tmp/q$n.dump" 1 1e6)
 		M[dump.$n]=$md
-		fig "dump.$n" "VM dump alone (in-process), $n VMs ($(awk 'NR == 1 { print $2 " seen, " $3 " rounds" }' "$tmp/q$n.dump"))" \
+		fig "dump.$n" "VM dump alone, in-process ($(awk 'NR == 1 { print $3 " rounds, " $2 " seen" }' "$tmp/q$n.dump"))" \
 			ms "$mn" "$md" "$mx" - -
 		timed "list.$n" "memvirt list" true "" /usr/bin/memvirt list
 		read -r mn md mx < <(stats "$tmp/list.$n.runs" 2 1024)
@@ -451,7 +451,7 @@ foot_top() {
 	read -r _ r0 _ < <(sed -n 1p "$tmp/top.rss")
 	read -r k r1 hwm < <(sed -n 2p "$tmp/top.rss")
 	[ "${k:-0}" = "$intervals" ] || { fig foot.top "top --batch -i 0.1" KiB - - - - "failed: ${k:-0} intervals"; return; }
-	foot_fig foot.top "top --batch -i 0.1, 100 VMs: RSS at $k0 / $k intervals" "$r0" "$r1" "$hwm"
+	foot_fig foot.top "top -i 0.1: RSS at interval $k0 / $k" "$r0" "$r1" "$hwm"
 }
 # serve, scraped $intervals times back to back: RSS after 5 % and at the end.
 foot_serve() {
@@ -465,7 +465,7 @@ foot_serve() {
 	read -r _ _ _ r0 _ < <(awk -v k="$k0" '$1 == k' "$tmp/serve.rss")
 	read -r k ns bytes r1 hwm < <(awk -v k="$intervals" '$1 == k' "$tmp/serve.rss")
 	[ -n "${k:-}" ] || { fig foot.serve "serve, scraped" KiB - - - - "failed (serve.rss: $(wc -l < "$tmp/serve.rss") lines)"; return; }
-	foot_fig foot.serve "serve, 100 VMs: RSS at scrape $k0 / $k" "$r0" "$r1" "$hwm" \
+	foot_fig foot.serve "serve: RSS at scrape $k0 / $k" "$r0" "$r1" "$hwm" \
 		"$(awk -v ns="$ns" -v k="$k" 'BEGIN { printf "%.1f ms", ns / (k - 1) / 1e6 }') per scrape, $bytes B"
 }
 # export -i 0.1 for $intervals intervals (by the guest clock): RSS as above.
@@ -479,11 +479,11 @@ foot_export() {
 	read -r r1 hwm < <(rss_at "$p")
 	kill -INT "$p"; wait "$p"
 	sed 's/^/#   export: /' "$tmp/export.err" | head -n 3
-	foot_fig foot.export "export -i 0.1, 100 VMs: RSS at 5 % / 100 % of ${intervals}x0.1 s" "$r0" "$r1" "$hwm" \
+	foot_fig foot.export "export -i 0.1: RSS at 5 % / 100 % of ${intervals}" "$r0" "$r1" "$hwm" \
 		"by the guest clock"
 }
 if has foot; then
-	section "6 footprint"
+	section "6 footprint (top, serve, export: 100 VMs, probes attached)"
 	read -r tx dt bs < <(size "$MEMVIRT_KO" | awk 'NR == 2 { print $1, $2, $3 }')
 	fig foot.size "memvirt.ko text / data / bss (size)" B - "$tx / $dt / $bs" - - -
 	fig foot.mod "memvirt.ko in /proc/modules" KiB - "$((modsize / 1024))" - - -
