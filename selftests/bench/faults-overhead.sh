@@ -104,7 +104,7 @@ size=$(( (pages * 4096 + (4 << 20)) / (2 << 20) * (2 << 20) ))
 
 storm() {	# prints the time of one fresh VM's fault storm (its KVM_RUN loop) in ns
 	local ns
-	ns=$(echo quit | "$vmm" --time --slot gpa=0x100000,size=$size,backing=nothp \
+	ns=$(echo quit | timeout 600 "$vmm" --time --slot gpa=0x100000,size=$size,backing=nothp \
 		--touch 0,0,$pages,4096,w 2>"$tmp/vmm.err" | sed -n 's/^time .* ns=//p')
 	[ -n "$ns" ] || { cat "$tmp/vmm.err" >&2; ns=0; }
 	echo "$ns"
@@ -179,6 +179,16 @@ stop_probe() {	# mode -> records bpf_stats of the probe, stops it
 	[ "$1" = none ] && return 0
 	prog_stats > "$tmp/stats"
 	kill -INT "$bg" 2>/dev/null
+	# A probe that ignores SIGINT must not stall the run (a bench once sat
+	# in this wait for 20 minutes): 30 s of guest clock, then SIGKILL.
+	for _ in $(seq 300); do
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$bg" 2>/dev/null; then
+		echo "# $1: still running 30 s after SIGINT: killed"
+		kill -KILL "$bg" 2>/dev/null
+	fi
 	wait "$bg" 2>/dev/null
 	bg=
 }
