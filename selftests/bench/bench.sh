@@ -33,7 +33,7 @@
 # runs in wall-clock TCG.
 #
 # QUICK=1 keeps every kind of figure at smaller sizes: VM counts 1 100 200
-# (scaling as 200/100), kvm_stat at 200 VMs, 256 MiB backing slots, the fault
+# (scaling as 200/100), kvm_stat at 200 VMs, 128 MiB backing slots, the fault
 # modes the targets name (none memvirt lite bpftrace bpftrace-eq) with 2000
 # faults, 300 intervals/scrapes, RUNS=3.
 #
