@@ -52,7 +52,7 @@ quick=${QUICK:-0}
 
 # The guest's tmpfs root: the commands, their libraries, python's stdlib.
 mkroot() {	# DIR
-	local R=$1 d pylib
+	local R=$1 d pylib mhd
 	rm -rf "$R" && mkdir -p "$R/usr/bin" "$R/usr/lib" "$R/usr/lib64" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/etc" || return 1
 	for d in bin:bin sbin:bin lib:lib lib64:lib64; do
 		ln -s "usr/${d#*:}" "$R/${d%:*}"
@@ -69,6 +69,10 @@ mkroot() {	# DIR
 	copy_bin() {	# path [name]
 		cp -L "$1" "$R/usr/bin/${2:-$(basename "$1")}" && copy_libs "$1"
 	}
+	# serve dlopen()s libmicrohttpd (user/lib/httpd.c): ldd does not list it.
+	mhd=$(ldconfig -p | awk '$1 ~ /^libmicrohttpd\.so\.[0-9]+$/ { print $NF; exit }')
+	[ -n "$mhd" ] && mkdir -p "$R$(dirname "$mhd")" && cp -L "$mhd" "$R$mhd" && copy_libs "$mhd" ||
+		{ echo "bench: libmicrohttpd not found (ldconfig -p): serve cannot run"; return 1; }
 	copy_bin "$top/user/memvirt" memvirt &&
 	copy_bin "$out/benchtool" benchtool &&
 	copy_bin /bin/true && copy_bin /bin/sh && copy_bin /bin/cat && copy_bin /usr/bin/env &&
