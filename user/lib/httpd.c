@@ -8,9 +8,9 @@
  * MV_HTTPD_CONNS are open per address, and libmicrohttpd closes malformed
  * requests (or answers 400) and refuses oversized ones itself.
  *
- * libmicrohttpd is loaded when serve starts (dlopen), not linked: with
- * GnuTLS and the nine libraries it brings, loading it cost every other verb
- * ~5 million instructions of relocations before main() (about half of
+ * libmicrohttpd is loaded when serve starts (dlopen), not linked: with the
+ * nine libraries it brings (GnuTLS among them), loading it cost every other
+ * verb ~5 million instructions of relocations before main() (about half of
  * `memvirt list` at one VM). The build takes its header and SONAME.
  */
 #include <dlfcn.h>
