@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * memvirt CLI: the memvirt family's objects: VMs, memslots and zones, each
- * reply validated against its attribute set's policy and parsed.
+ * reply validated against its attribute set's policy and parsed. The
+ * policies are generated from the spec (lib/nl-gen.c, make regen); the
+ * numeric attributes of a VM, a cache and a memslot are read by their type
+ * there, so a new one needs no code here.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,85 +18,8 @@
 #include <netlink/genl/genl.h>
 
 #include "lib/nl.h"
+#include "lib/nl-gen.h"
 #include "lib/nl-req.h"
-
-static const struct nla_policy vm_policy[MEMVIRT_A_VM_MAX + 1] = {
-	[MEMVIRT_A_VM_ID]		= { .type = NLA_STRING,
-					    .maxlen = MEMVIRT_VM_ID_LEN },
-	[MEMVIRT_A_VM_PID]		= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_COMM]		= { .type = NLA_STRING },
-	[MEMVIRT_A_VM_VCPUS_CREATED]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_VCPUS_ONLINE]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_NR_MEMSLOTS]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_MEM_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MAP_4K]		= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MAP_2M]		= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MAP_1G]		= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MAPPED_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_HUGE_MAPPED_PPM]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_MMU_TDP_PAGES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MMU_SHADOW_PAGES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_CACHE]		= { .type = NLA_NESTED },
-	[MEMVIRT_A_VM_RMAP_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_LPAGE_INFO_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_DIRTY_BITMAP_BYTES] = { .type = NLA_U64 },
-	[MEMVIRT_A_VM_WRITE_TRACK_BYTES] = { .type = NLA_U64 },
-	[MEMVIRT_A_VM_PAGE_TABLE_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_CACHE_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_VCPU_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_OVERHEAD_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_NX_LPAGE_SPLITS]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_PID_IS_MM_OWNER]	= { .type = NLA_FLAG },
-	[MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL] = { .type = NLA_FLAG },
-	[MEMVIRT_A_VM_HELD_BY]		= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_HOLDER]		= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_NR_HOLDERS]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_NO_DEBUGFS]	= { .type = NLA_FLAG },
-};
-
-static const struct nla_policy cache_policy[MEMVIRT_A_CACHE_MAX + 1] = {
-	[MEMVIRT_A_CACHE_TYPE]		= { .type = NLA_U32 },
-	[MEMVIRT_A_CACHE_OBJECTS]	= { .type = NLA_U64 },
-	[MEMVIRT_A_CACHE_CAPACITY]	= { .type = NLA_U64 },
-	[MEMVIRT_A_CACHE_OBJECT_SIZE]	= { .type = NLA_U32 },
-	[MEMVIRT_A_CACHE_BYTES]		= { .type = NLA_U64 },
-};
-
-static const struct nla_policy slot_policy[MEMVIRT_A_SLOT_MAX + 1] = {
-	[MEMVIRT_A_SLOT_VM_ID]		= { .type = NLA_STRING,
-					    .maxlen = MEMVIRT_VM_ID_LEN },
-	[MEMVIRT_A_SLOT_ID]		= { .type = NLA_U32 },
-	[MEMVIRT_A_SLOT_AS_ID]		= { .type = NLA_U32 },
-	[MEMVIRT_A_SLOT_GPA]		= { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_SIZE]		= { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_HVA]		= { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_FLAGS]		= { .type = NLA_U32 },
-	[MEMVIRT_A_SLOT_RMAP_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_LPAGE_INFO_BYTES] = { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_DIRTY_BITMAP_BYTES] = { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_WRITE_TRACK_BYTES] = { .type = NLA_U64 },
-};
-
-static const struct nla_policy zone_policy[MEMVIRT_A_ZONE_MAX + 1] = {
-	[MEMVIRT_A_ZONE_NODE]		= { .type = NLA_U32 },
-	[MEMVIRT_A_ZONE_NAME]		= { .type = NLA_STRING },
-	[MEMVIRT_A_ZONE_MANAGED_PAGES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_FREE_PAGES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_MAX_FREE_ORDER]	= { .type = NLA_U32 },
-	[MEMVIRT_A_ZONE_ORDER]		= { .type = NLA_NESTED },
-	[MEMVIRT_A_ZONE_WMARK_MIN]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_WMARK_LOW]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_WMARK_HIGH]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_LOWMEM_RESERVE]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_HIGHATOMIC]	= { .type = NLA_U64 },
-};
-
-static const struct nla_policy order_policy[MEMVIRT_A_ORDER_MAX + 1] = {
-	[MEMVIRT_A_ORDER_ORDER]		= { .type = NLA_U32 },
-	[MEMVIRT_A_ORDER_FREE_BLOCKS]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ORDER_UNUSABLE_INDEX] = { .type = NLA_U32 },
-	[MEMVIRT_A_ORDER_FRAG_INDEX]	= { .type = NLA_U32 },
-};
 
 /* Copies the numeric attributes described by @pol into @val/@present. */
 static void mv_get_values(struct nlattr **tb, const struct nla_policy *pol,
@@ -110,6 +36,9 @@ static void mv_get_values(struct nlattr **tb, const struct nla_policy *pol,
 			break;
 		case NLA_U64:
 			val[i] = nla_get_u64(tb[i]);
+			break;
+		case NLA_S32:
+			val[i] = (uint64_t)(int64_t)nla_get_s32(tb[i]);
 			break;
 		case NLA_FLAG:
 			val[i] = 1;
@@ -136,11 +65,11 @@ static int mv_parse_cache(struct mv_vm *vm, struct nlattr *nest)
 
 	if (vm->nr_caches >= MV_MAX_CACHES)
 		return 0;	/* more than we know of: keep the first ones */
-	if (nla_parse_nested(tb, MEMVIRT_A_CACHE_MAX, nest, cache_policy) < 0 ||
+	if (nla_parse_nested(tb, MEMVIRT_A_CACHE_MAX, nest, mv_cache_policy) < 0 ||
 	    !tb[MEMVIRT_A_CACHE_TYPE])
 		return -EBADMSG;
 	c = &vm->caches[vm->nr_caches++];
-	mv_get_values(tb, cache_policy, MEMVIRT_A_CACHE_MAX, c->val,
+	mv_get_values(tb, mv_cache_policy, MEMVIRT_A_CACHE_MAX, c->val,
 		      &c->present);
 	return 0;
 }
@@ -153,12 +82,12 @@ static int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 	int rem, err;
 
 	memset(vm, 0, sizeof(*vm));
-	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_VM_MAX, vm_policy);
+	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_VM_MAX, mv_vm_policy);
 	if (err < 0 || !tb[MEMVIRT_A_VM_ID])
 		return -EBADMSG;
 	mv_get_string(vm->id, sizeof(vm->id), tb[MEMVIRT_A_VM_ID]);
 	mv_get_string(vm->comm, sizeof(vm->comm), tb[MEMVIRT_A_VM_COMM]);
-	mv_get_values(tb, vm_policy, MEMVIRT_A_VM_MAX, vm->val, &vm->present);
+	mv_get_values(tb, mv_vm_policy, MEMVIRT_A_VM_MAX, vm->val, &vm->present);
 	if (tb[MEMVIRT_A_VM_COMM])
 		vm->present |= 1ULL << MEMVIRT_A_VM_COMM;
 	vm->present |= 1ULL << MEMVIRT_A_VM_ID;
@@ -283,10 +212,10 @@ static int mv_slot_msg(struct nlmsghdr *nlh, void *ctx)
 	struct mv_slot slot;
 
 	memset(&slot, 0, sizeof(slot));
-	if (genlmsg_parse(nlh, 0, tb, MEMVIRT_A_SLOT_MAX, slot_policy) < 0)
+	if (genlmsg_parse(nlh, 0, tb, MEMVIRT_A_SLOT_MAX, mv_slot_policy) < 0)
 		return -EBADMSG;
 	mv_get_string(slot.vm_id, sizeof(slot.vm_id), tb[MEMVIRT_A_SLOT_VM_ID]);
-	mv_get_values(tb, slot_policy, MEMVIRT_A_SLOT_MAX, slot.val,
+	mv_get_values(tb, mv_slot_policy, MEMVIRT_A_SLOT_MAX, slot.val,
 		      &slot.present);
 	if (tb[MEMVIRT_A_SLOT_VM_ID])
 		slot.present |= 1ULL << MEMVIRT_A_SLOT_VM_ID;
@@ -321,7 +250,7 @@ static int mv_parse_order(struct mv_zone *z, struct nlattr *nest)
 	struct nlattr *tb[MEMVIRT_A_ORDER_MAX + 1];
 	uint32_t order;
 
-	if (nla_parse_nested(tb, MEMVIRT_A_ORDER_MAX, nest, order_policy) < 0 ||
+	if (nla_parse_nested(tb, MEMVIRT_A_ORDER_MAX, nest, mv_order_policy) < 0 ||
 	    !tb[MEMVIRT_A_ORDER_ORDER] || !tb[MEMVIRT_A_ORDER_FREE_BLOCKS] ||
 	    !tb[MEMVIRT_A_ORDER_UNUSABLE_INDEX] || !tb[MEMVIRT_A_ORDER_FRAG_INDEX])
 		return -EBADMSG;
@@ -332,7 +261,7 @@ static int mv_parse_order(struct mv_zone *z, struct nlattr *nest)
 		return -EBADMSG;	/* orders come 0, 1, 2, ... */
 	z->order[order].free_blocks = nla_get_u64(tb[MEMVIRT_A_ORDER_FREE_BLOCKS]);
 	z->order[order].unusable = nla_get_u32(tb[MEMVIRT_A_ORDER_UNUSABLE_INDEX]);
-	z->order[order].frag = (int32_t)nla_get_u32(tb[MEMVIRT_A_ORDER_FRAG_INDEX]);
+	z->order[order].frag = nla_get_s32(tb[MEMVIRT_A_ORDER_FRAG_INDEX]);
 	z->nr_orders++;
 	return 0;
 }
@@ -347,7 +276,7 @@ static int mv_zone_msg(struct nlmsghdr *nlh, void *ctx)
 	int rem, err;
 
 	memset(&z, 0, sizeof(z));
-	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_ZONE_MAX, zone_policy);
+	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_ZONE_MAX, mv_zone_policy);
 	if (err < 0 || !tb[MEMVIRT_A_ZONE_NODE] || !tb[MEMVIRT_A_ZONE_NAME] ||
 	    !tb[MEMVIRT_A_ZONE_MANAGED_PAGES] || !tb[MEMVIRT_A_ZONE_FREE_PAGES] ||
 	    !tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER])
@@ -356,7 +285,7 @@ static int mv_zone_msg(struct nlmsghdr *nlh, void *ctx)
 	mv_get_string(z.name, sizeof(z.name), tb[MEMVIRT_A_ZONE_NAME]);
 	z.managed_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_MANAGED_PAGES]);
 	z.free_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_FREE_PAGES]);
-	z.max_free_order = (int32_t)nla_get_u32(tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER]);
+	z.max_free_order = nla_get_s32(tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER]);
 	if (tb[MEMVIRT_A_ZONE_WMARK_MIN] && tb[MEMVIRT_A_ZONE_WMARK_LOW] &&
 	    tb[MEMVIRT_A_ZONE_WMARK_HIGH]) {
 		z.has_wmarks = true;
