@@ -21,33 +21,40 @@
 #include "lib/nl-gen.h"
 #include "lib/nl-req.h"
 
+/*
+ * A numeric attribute's value, read as its (generated) policy @pol says:
+ * false if it is not numeric. Signed values are stored sign-extended.
+ */
+static bool mv_nla_value(const struct nlattr *nla, const struct nla_policy *pol,
+			 uint64_t *val)
+{
+	switch (pol->type) {
+	case NLA_U32:
+		*val = nla_get_u32(nla);
+		return true;
+	case NLA_U64:
+		*val = nla_get_u64(nla);
+		return true;
+	case NLA_S32:
+		*val = (uint64_t)(int64_t)nla_get_s32(nla);
+		return true;
+	case NLA_FLAG:
+		*val = 1;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Copies the numeric attributes described by @pol into @val/@present. */
 static void mv_get_values(struct nlattr **tb, const struct nla_policy *pol,
 			  int max, uint64_t *val, uint64_t *present)
 {
 	int i;
 
-	for (i = 1; i <= max; i++) {
-		if (!tb[i])
-			continue;
-		switch (pol[i].type) {
-		case NLA_U32:
-			val[i] = nla_get_u32(tb[i]);
-			break;
-		case NLA_U64:
-			val[i] = nla_get_u64(tb[i]);
-			break;
-		case NLA_S32:
-			val[i] = (uint64_t)(int64_t)nla_get_s32(tb[i]);
-			break;
-		case NLA_FLAG:
-			val[i] = 1;
-			break;
-		default:
-			continue;
-		}
-		*present |= 1ULL << i;
-	}
+	for (i = 1; i <= max; i++)
+		if (tb[i] && mv_nla_value(tb[i], &pol[i], &val[i]))
+			*present |= 1ULL << i;
 }
 
 static void mv_get_string(char *dst, size_t size, struct nlattr *nla)
@@ -80,6 +87,7 @@ static int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 	struct nlattr *tb[MEMVIRT_A_VM_MAX + 1];
 	struct nlattr *nla;
 	int rem, err;
+	uint64_t v;
 
 	memset(vm, 0, sizeof(*vm));
 	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_VM_MAX, mv_vm_policy);
@@ -96,8 +104,9 @@ static int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 	nla_for_each_attr(nla, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),
 			  rem) {
 		if (nla_type(nla) == MEMVIRT_A_VM_HOLDER &&
-		    vm->nr_holders < MEMVIRT_MAX_HOLDERS)
-			vm->holders[vm->nr_holders++] = nla_get_u32(nla);
+		    vm->nr_holders < MEMVIRT_MAX_HOLDERS &&
+		    mv_nla_value(nla, &mv_vm_policy[MEMVIRT_A_VM_HOLDER], &v))
+			vm->holders[vm->nr_holders++] = v;
 		if (nla_type(nla) != MEMVIRT_A_VM_CACHE)
 			continue;
 		err = mv_parse_cache(vm, nla);
@@ -248,20 +257,22 @@ struct mv_zone_walk {
 static int mv_parse_order(struct mv_zone *z, struct nlattr *nest)
 {
 	struct nlattr *tb[MEMVIRT_A_ORDER_MAX + 1];
-	uint32_t order;
+	uint64_t val[MEMVIRT_A_ORDER_MAX + 1], have = 0;
+	uint64_t order;
 
 	if (nla_parse_nested(tb, MEMVIRT_A_ORDER_MAX, nest, mv_order_policy) < 0 ||
 	    !tb[MEMVIRT_A_ORDER_ORDER] || !tb[MEMVIRT_A_ORDER_FREE_BLOCKS] ||
 	    !tb[MEMVIRT_A_ORDER_UNUSABLE_INDEX] || !tb[MEMVIRT_A_ORDER_FRAG_INDEX])
 		return -EBADMSG;
-	order = nla_get_u32(tb[MEMVIRT_A_ORDER_ORDER]);
+	mv_get_values(tb, mv_order_policy, MEMVIRT_A_ORDER_MAX, val, &have);
+	order = val[MEMVIRT_A_ORDER_ORDER];
 	if (order >= MV_MAX_ORDERS)
 		return 0;		/* more than we can show */
 	if (order != z->nr_orders)
 		return -EBADMSG;	/* orders come 0, 1, 2, ... */
-	z->order[order].free_blocks = nla_get_u64(tb[MEMVIRT_A_ORDER_FREE_BLOCKS]);
-	z->order[order].unusable = nla_get_u32(tb[MEMVIRT_A_ORDER_UNUSABLE_INDEX]);
-	z->order[order].frag = nla_get_s32(tb[MEMVIRT_A_ORDER_FRAG_INDEX]);
+	z->order[order].free_blocks = val[MEMVIRT_A_ORDER_FREE_BLOCKS];
+	z->order[order].unusable = val[MEMVIRT_A_ORDER_UNUSABLE_INDEX];
+	z->order[order].frag = (int64_t)val[MEMVIRT_A_ORDER_FRAG_INDEX];
 	z->nr_orders++;
 	return 0;
 }
@@ -270,6 +281,7 @@ static int mv_zone_msg(struct nlmsghdr *nlh, void *ctx)
 {
 	struct genlmsghdr *gh = nlmsg_data(nlh);
 	struct nlattr *tb[MEMVIRT_A_ZONE_MAX + 1];
+	uint64_t val[MEMVIRT_A_ZONE_MAX + 1], have = 0;
 	struct mv_zone_walk *w = ctx;
 	struct mv_zone z;
 	struct nlattr *nla;
@@ -281,22 +293,23 @@ static int mv_zone_msg(struct nlmsghdr *nlh, void *ctx)
 	    !tb[MEMVIRT_A_ZONE_MANAGED_PAGES] || !tb[MEMVIRT_A_ZONE_FREE_PAGES] ||
 	    !tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER])
 		return -EBADMSG;
-	z.node = nla_get_u32(tb[MEMVIRT_A_ZONE_NODE]);
+	mv_get_values(tb, mv_zone_policy, MEMVIRT_A_ZONE_MAX, val, &have);
+	z.node = val[MEMVIRT_A_ZONE_NODE];
 	mv_get_string(z.name, sizeof(z.name), tb[MEMVIRT_A_ZONE_NAME]);
-	z.managed_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_MANAGED_PAGES]);
-	z.free_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_FREE_PAGES]);
-	z.max_free_order = nla_get_s32(tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER]);
+	z.managed_pages = val[MEMVIRT_A_ZONE_MANAGED_PAGES];
+	z.free_pages = val[MEMVIRT_A_ZONE_FREE_PAGES];
+	z.max_free_order = (int64_t)val[MEMVIRT_A_ZONE_MAX_FREE_ORDER];
 	if (tb[MEMVIRT_A_ZONE_WMARK_MIN] && tb[MEMVIRT_A_ZONE_WMARK_LOW] &&
 	    tb[MEMVIRT_A_ZONE_WMARK_HIGH]) {
 		z.has_wmarks = true;
-		z.wmark_min = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_MIN]);
-		z.wmark_low = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_LOW]);
-		z.wmark_high = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_HIGH]);
+		z.wmark_min = val[MEMVIRT_A_ZONE_WMARK_MIN];
+		z.wmark_low = val[MEMVIRT_A_ZONE_WMARK_LOW];
+		z.wmark_high = val[MEMVIRT_A_ZONE_WMARK_HIGH];
 	}
 	if (tb[MEMVIRT_A_ZONE_LOWMEM_RESERVE] && tb[MEMVIRT_A_ZONE_HIGHATOMIC]) {
 		z.has_reserves = z.has_highatomic = true;
-		z.lowmem_reserve = nla_get_u64(tb[MEMVIRT_A_ZONE_LOWMEM_RESERVE]);
-		z.highatomic = nla_get_u64(tb[MEMVIRT_A_ZONE_HIGHATOMIC]);
+		z.lowmem_reserve = val[MEMVIRT_A_ZONE_LOWMEM_RESERVE];
+		z.highatomic = val[MEMVIRT_A_ZONE_HIGHATOMIC];
 	}
 
 	/* Multi-attribute: nla_parse only kept the last one. */
