@@ -137,8 +137,13 @@ class Spec:
         return [op for op in self.ops if op.do is not None or op.dump is not None]
 
     def enum_c(self, name):
+        """How the UAPI header names a definition's enum, for the docs."""
         d = self.defs[name]
-        return 'enum ' + c_lower(d.get('enum-name') or f"{self.family}-{name}")
+        if 'enum-name' not in d:
+            return 'enum ' + c_lower(f"{self.family}-{name}")
+        if d['enum-name']:
+            return 'enum ' + c_lower(d['enum-name'])
+        return c_upper(d.get('name-prefix', f"{self.family}-{name}-")) + '*'
 
 
 def banner(out, mode, comment='/*'):
