@@ -13,6 +13,10 @@
 #   make deps          install the Debian packages building and running need
 #   make deps-test     ... and those the tests and the demo need (as root)
 #   make style         checkpatch --strict on the module
+#   make regen         regenerate the netlink contract from its spec,
+#                      Documentation/netlink/specs/memvirt.yaml: the UAPI
+#                      header, kmod's policies and op table, the CLI's and the
+#                      tests' attribute tables (make check-regen: check only)
 #   make deb           Debian packages memvirt and memvirt-dkms, lintian-checked
 #   make install       the CLI, the module (modules_install + depmod), the man
 #                      pages, bash completion, the systemd units and examples, under
@@ -46,6 +50,7 @@ MANPAGES := $(basename $(notdir $(wildcard Documentation/man/memvirt*.rst)))
 KREL ?= $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))),$(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null))
 
 .PHONY: all kmod user man bpf selftests deps deps-test check check-debug stress bench demo style clean
+.PHONY: regen check-regen
 .PHONY: install install-user install-kmod uninstall deb
 
 all: kmod user man
@@ -104,6 +109,13 @@ style:
 	$(Q)$(BUILD)/linux-source/scripts/checkpatch.pl --strict --no-tree \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
 		-f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h include/uapi/linux/memvirt.h
+
+# scripts/nl-regen.sh: ynl-gen-c.py from linux-source-6.12 and scripts/nlgen.py.
+regen:
+	$(Q)./scripts/nl-regen.sh
+
+check-regen:
+	$(Q)./scripts/nl-regen.sh --check
 
 install: install-user install-kmod
 

@@ -6,10 +6,13 @@
  * VM and memslot dumps are one snapshot, rendered whole in their first
  * round and then copied out round by round (dump.c): between rounds they
  * hold bytes, never a VM. ZONE_GET dumps resume after the last zone sent.
+ * The request policies and the op table are generated from the spec
+ * (netlink-gen.c, make regen); the handlers keep the names it gives them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include "memvirt.h"
+#include "netlink-gen.h"
 
 #include <linux/netlink.h>
 #include <linux/sched.h>
@@ -23,22 +26,6 @@ struct memvirt_zone_dump_ctx {
 	int nid;			/* last zone sent: its node */
 	int zid;			/* and zone index */
 	bool started;
-};
-
-/* ZONE_GET takes no attributes: every one is rejected, by name. */
-static const struct nla_policy memvirt_zone_get_policy[MEMVIRT_A_ZONE_MAX + 1] = {
-	[MEMVIRT_A_ZONE_UNSPEC ... MEMVIRT_A_ZONE_MAX] = {
-		.type = NLA_REJECT,
-		.reject_message = "memvirt: ZONE_GET takes no attributes",
-	},
-};
-
-static const struct nla_policy memvirt_vm_get_policy[MEMVIRT_A_VM_ID + 1] = {
-	[MEMVIRT_A_VM_ID] = { .type = NLA_NUL_STRING, .len = MEMVIRT_VM_ID_LEN - 1 },
-};
-
-static const struct nla_policy memvirt_slot_get_policy[MEMVIRT_A_SLOT_VM_ID + 1] = {
-	[MEMVIRT_A_SLOT_VM_ID] = { .type = NLA_NUL_STRING, .len = MEMVIRT_VM_ID_LEN - 1 },
 };
 
 static int memvirt_put_u64(struct sk_buff *skb, int type, u64 value, int pad)
@@ -276,7 +263,7 @@ static int memvirt_parse_vm_attr(const struct nlattr *attr,
 	return 0;
 }
 
-static int memvirt_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
+int memvirt_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *attr = info->attrs[MEMVIRT_A_VM_ID];
 	struct memvirt_vm_list list;
@@ -365,8 +352,7 @@ static int memvirt_render_slots(struct memvirt_dump_ctx *ctx,
 	return err;
 }
 
-static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
-				    struct netlink_callback *cb)
+int memvirt_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct memvirt_dump_ctx *ctx = (struct memvirt_dump_ctx *)cb->ctx;
 	int err;
@@ -387,8 +373,8 @@ static int memvirt_nl_vm_get_dumpit(struct sk_buff *skb,
 	return memvirt_dump_send(skb, cb, ctx);
 }
 
-static int memvirt_nl_slot_get_dumpit(struct sk_buff *skb,
-				      struct netlink_callback *cb)
+int memvirt_nl_memslot_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
 {
 	struct memvirt_dump_ctx *ctx = (struct memvirt_dump_ctx *)cb->ctx;
 	struct nlattr **attrs, *attr;
@@ -418,8 +404,8 @@ static int memvirt_nl_slot_get_dumpit(struct sk_buff *skb,
  * in /proc/buddyinfo. The request has no attributes (the policy rejects
  * any), so there is nothing to check in the first round.
  */
-static int memvirt_nl_zone_get_dumpit(struct sk_buff *skb,
-				      struct netlink_callback *cb)
+int memvirt_nl_zone_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb)
 {
 	struct memvirt_zone_dump_ctx *ctx = (struct memvirt_zone_dump_ctx *)cb->ctx;
 	struct memvirt_zone_stats *st;
@@ -459,38 +445,14 @@ static int memvirt_nl_zone_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-static const struct genl_ops memvirt_ops[] = {
-	{
-		.cmd = MEMVIRT_CMD_VM_GET,
-		.doit = memvirt_nl_vm_get_doit,
-		.dumpit = memvirt_nl_vm_get_dumpit,
-		.done = memvirt_dump_done,
-		.policy = memvirt_vm_get_policy,
-		.maxattr = MEMVIRT_A_VM_ID,
-	},
-	{
-		.cmd = MEMVIRT_CMD_MEMSLOT_GET,
-		.dumpit = memvirt_nl_slot_get_dumpit,
-		.done = memvirt_dump_done,
-		.policy = memvirt_slot_get_policy,
-		.maxattr = MEMVIRT_A_SLOT_VM_ID,
-	},
-	{
-		.cmd = MEMVIRT_CMD_ZONE_GET,
-		.dumpit = memvirt_nl_zone_get_dumpit,
-		.policy = memvirt_zone_get_policy,
-		.maxattr = MEMVIRT_A_ZONE_MAX,
-	},
-};
-
 static struct genl_family memvirt_family __ro_after_init = {
 	.name = MEMVIRT_FAMILY_NAME,
 	.version = MEMVIRT_FAMILY_VERSION,
 	.netnsok = false,
 	.parallel_ops = true,
 	.module = THIS_MODULE,
-	.ops = memvirt_ops,
-	.n_ops = ARRAY_SIZE(memvirt_ops),
+	.ops = memvirt_nl_ops,
+	.n_ops = ARRAY_SIZE(memvirt_nl_ops),
 };
 
 /*

@@ -13,10 +13,12 @@ build="make gcc libc6-dev pkg-config libnl-genl-3-dev libbpf-dev bpftool
 clang llvm libsmartcols-dev libjson-c-dev libncurses-dev libmicrohttpd-dev
 python3-docutils kmod dkms linux-headers-amd64"
 # The test guests: both bookworm kernels, QEMU, the kselftest headers and
-# ynl from linux-source, the tools the tests drive (a real terminal, a real
+# ynl from linux-source (ynl-gen-c.py also regenerates the netlink contract:
+# make regen, checked by make check; it validates the spec with jsonschema),
+# the tools the tests drive (a real terminal, a real
 # Prometheus, man and groff to render the man pages); the debug test
 # kernel's build (scripts/debug-kernel.sh); make deb and its lintian check.
-test="qemu-system-x86 busybox-static python3-yaml xz-utils zstd cpio jq bpftrace
+test="qemu-system-x86 busybox-static python3-yaml python3-jsonschema xz-utils zstd cpio jq bpftrace
 python3-prometheus-client tmux prometheus curl man-db groff-base linux-image-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
 flex bison bc libelf-dev libssl-dev dwarves

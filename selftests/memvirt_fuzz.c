@@ -66,6 +66,7 @@
 
 #include "kselftest.h"
 #include "memvirt_nl.h"
+#include "memvirt_nl_gen.h"
 #include "testlib.h"
 #include "vmm.h"
 
@@ -143,136 +144,41 @@ static void rnd_seed(uint64_t seed)
 
 /* ------------------------------------------------- the spec, as tables */
 
-enum kind { K_NONE, K_PAD, K_FLAG, K_U32, K_S32, K_U64, K_STR, K_NEST };
-enum set_id { SET_VM, SET_CACHE, SET_SLOT, SET_ZONE, SET_ORDER, NR_SETS };
-
-struct aspec {
-	uint8_t kind;
-	uint8_t nest;		/* K_NEST: its set */
-	bool multi;		/* multi-attr: may repeat */
-	uint8_t maxlen;		/* K_STR: checks max-len, 0 = none */
-};
-
-static const struct aspec vm_attrs[MEMVIRT_A_VM_MAX + 1] = {
-	[MEMVIRT_A_VM_PAD]		= { K_PAD },
-	[MEMVIRT_A_VM_ID]		= { K_STR, .maxlen = MEMVIRT_VM_ID_LEN - 1 },
-	[MEMVIRT_A_VM_PID]		= { K_U32 },
-	[MEMVIRT_A_VM_COMM]		= { K_STR },
-	[MEMVIRT_A_VM_VCPUS_CREATED]	= { K_U32 },
-	[MEMVIRT_A_VM_VCPUS_ONLINE]	= { K_U32 },
-	[MEMVIRT_A_VM_NR_MEMSLOTS]	= { K_U32 },
-	[MEMVIRT_A_VM_MEM_BYTES]	= { K_U64 },
-	[MEMVIRT_A_VM_MAP_4K]		= { K_U64 },
-	[MEMVIRT_A_VM_MAP_2M]		= { K_U64 },
-	[MEMVIRT_A_VM_MAP_1G]		= { K_U64 },
-	[MEMVIRT_A_VM_MAPPED_BYTES]	= { K_U64 },
-	[MEMVIRT_A_VM_HUGE_MAPPED_PPM]	= { K_U32 },
-	[MEMVIRT_A_VM_MMU_TDP_PAGES]	= { K_U64 },
-	[MEMVIRT_A_VM_MMU_SHADOW_PAGES]	= { K_U64 },
-	[MEMVIRT_A_VM_CACHE]		= { K_NEST, SET_CACHE, true },
-	[MEMVIRT_A_VM_RMAP_BYTES]	= { K_U64 },
-	[MEMVIRT_A_VM_LPAGE_INFO_BYTES]	= { K_U64 },
-	[MEMVIRT_A_VM_DIRTY_BITMAP_BYTES] = { K_U64 },
-	[MEMVIRT_A_VM_WRITE_TRACK_BYTES] = { K_U64 },
-	[MEMVIRT_A_VM_PAGE_TABLE_BYTES]	= { K_U64 },
-	[MEMVIRT_A_VM_CACHE_BYTES]	= { K_U64 },
-	[MEMVIRT_A_VM_VCPU_BYTES]	= { K_U64 },
-	[MEMVIRT_A_VM_OVERHEAD_BYTES]	= { K_U64 },
-	[MEMVIRT_A_VM_NX_LPAGE_SPLITS]	= { K_U64 },
-	[MEMVIRT_A_VM_PID_IS_MM_OWNER]	= { K_FLAG },
-	[MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL] = { K_FLAG },
-	[MEMVIRT_A_VM_HELD_BY]		= { K_U32 },
-	[MEMVIRT_A_VM_HOLDER]		= { K_U32, 0, true },
-	[MEMVIRT_A_VM_NR_HOLDERS]	= { K_U32 },
-	[MEMVIRT_A_VM_NO_DEBUGFS]	= { K_FLAG },
-};
-
-static const struct aspec cache_attrs[MEMVIRT_A_CACHE_MAX + 1] = {
-	[MEMVIRT_A_CACHE_PAD]		= { K_PAD },
-	[MEMVIRT_A_CACHE_TYPE]		= { K_U32 },
-	[MEMVIRT_A_CACHE_OBJECTS]	= { K_U64 },
-	[MEMVIRT_A_CACHE_CAPACITY]	= { K_U64 },
-	[MEMVIRT_A_CACHE_OBJECT_SIZE]	= { K_U32 },
-	[MEMVIRT_A_CACHE_BYTES]		= { K_U64 },
-};
-
-static const struct aspec slot_attrs[MEMVIRT_A_SLOT_MAX + 1] = {
-	[MEMVIRT_A_SLOT_PAD]		= { K_PAD },
-	[MEMVIRT_A_SLOT_VM_ID]		= { K_STR, .maxlen = MEMVIRT_VM_ID_LEN - 1 },
-	[MEMVIRT_A_SLOT_ID]		= { K_U32 },
-	[MEMVIRT_A_SLOT_AS_ID]		= { K_U32 },
-	[MEMVIRT_A_SLOT_GPA]		= { K_U64 },
-	[MEMVIRT_A_SLOT_SIZE]		= { K_U64 },
-	[MEMVIRT_A_SLOT_HVA]		= { K_U64 },
-	[MEMVIRT_A_SLOT_FLAGS]		= { K_U32 },
-	[MEMVIRT_A_SLOT_RMAP_BYTES]	= { K_U64 },
-	[MEMVIRT_A_SLOT_LPAGE_INFO_BYTES] = { K_U64 },
-	[MEMVIRT_A_SLOT_DIRTY_BITMAP_BYTES] = { K_U64 },
-	[MEMVIRT_A_SLOT_WRITE_TRACK_BYTES] = { K_U64 },
-};
-
-static const struct aspec zone_attrs[MEMVIRT_A_ZONE_MAX + 1] = {
-	[MEMVIRT_A_ZONE_PAD]		= { K_PAD },
-	[MEMVIRT_A_ZONE_NODE]		= { K_U32 },
-	[MEMVIRT_A_ZONE_NAME]		= { K_STR },
-	[MEMVIRT_A_ZONE_MANAGED_PAGES]	= { K_U64 },
-	[MEMVIRT_A_ZONE_FREE_PAGES]	= { K_U64 },
-	[MEMVIRT_A_ZONE_MAX_FREE_ORDER]	= { K_S32 },
-	[MEMVIRT_A_ZONE_ORDER]		= { K_NEST, SET_ORDER, true },
-	[MEMVIRT_A_ZONE_WMARK_MIN]	= { K_U64 },
-	[MEMVIRT_A_ZONE_WMARK_LOW]	= { K_U64 },
-	[MEMVIRT_A_ZONE_WMARK_HIGH]	= { K_U64 },
-	[MEMVIRT_A_ZONE_LOWMEM_RESERVE]	= { K_U64 },
-	[MEMVIRT_A_ZONE_HIGHATOMIC]	= { K_U64 },
-};
-
-static const struct aspec order_attrs[MEMVIRT_A_ORDER_MAX + 1] = {
-	[MEMVIRT_A_ORDER_PAD]		= { K_PAD },
-	[MEMVIRT_A_ORDER_ORDER]		= { K_U32 },
-	[MEMVIRT_A_ORDER_FREE_BLOCKS]	= { K_U64 },
-	[MEMVIRT_A_ORDER_UNUSABLE_INDEX] = { K_U32 },
-	[MEMVIRT_A_ORDER_FRAG_INDEX]	= { K_S32 },
-};
-
+/*
+ * The attribute sets (kind, nesting, multi-attr, string limit) and each
+ * command's set and reply list are generated from the spec
+ * (memvirt_nl_gen.h, make regen). What the module always sends is this
+ * test's own expectation.
+ */
 #define BIT64(n)	(1ULL << (n))
-#define BITS64(lo, hi)	((~0ULL >> (63 - (hi))) & (~0ULL << (lo)))
 
-struct aset {
-	const char *name;
-	int max;
-	const struct aspec *a;
-	uint64_t reply;		/* top level: the op's reply attribute list */
-	uint64_t required;
+static const uint64_t required[MV_NR_SETS] = {
+	[MV_SET_VM] = BIT64(MEMVIRT_A_VM_ID) | BIT64(MEMVIRT_A_VM_PID),
+	[MV_SET_CACHE] = BIT64(MEMVIRT_A_CACHE_TYPE),
+	[MV_SET_SLOT] = BIT64(MEMVIRT_A_SLOT_VM_ID) | BIT64(MEMVIRT_A_SLOT_ID) |
+			BIT64(MEMVIRT_A_SLOT_AS_ID),
+	[MV_SET_ZONE] = BIT64(MEMVIRT_A_ZONE_NODE) | BIT64(MEMVIRT_A_ZONE_NAME),
+	[MV_SET_ORDER] = BIT64(MEMVIRT_A_ORDER_ORDER),
 };
 
-static const struct aset sets[NR_SETS] = {
-	[SET_VM] = { "vm", MEMVIRT_A_VM_MAX, vm_attrs,
-		     BITS64(MEMVIRT_A_VM_ID, MEMVIRT_A_VM_NO_DEBUGFS),
-		     BIT64(MEMVIRT_A_VM_ID) | BIT64(MEMVIRT_A_VM_PID) },
-	[SET_CACHE] = { "cache", MEMVIRT_A_CACHE_MAX, cache_attrs,
-			~0ULL, BIT64(MEMVIRT_A_CACHE_TYPE) },
-	[SET_SLOT] = { "slot", MEMVIRT_A_SLOT_MAX, slot_attrs,
-		       BITS64(MEMVIRT_A_SLOT_VM_ID, MEMVIRT_A_SLOT_WRITE_TRACK_BYTES),
-		       BIT64(MEMVIRT_A_SLOT_VM_ID) | BIT64(MEMVIRT_A_SLOT_ID) |
-		       BIT64(MEMVIRT_A_SLOT_AS_ID) },
-	/* The spec's zone-get reply lists node .. order. */
-	[SET_ZONE] = { "zone", MEMVIRT_A_ZONE_MAX, zone_attrs,
-		       BITS64(MEMVIRT_A_ZONE_NODE, MEMVIRT_A_ZONE_ORDER),
-		       BIT64(MEMVIRT_A_ZONE_NODE) | BIT64(MEMVIRT_A_ZONE_NAME) },
-	[SET_ORDER] = { "order", MEMVIRT_A_ORDER_MAX, order_attrs,
-			~0ULL, BIT64(MEMVIRT_A_ORDER_ORDER) },
-};
-
+/* The set of a command's messages; unknown commands are read as VM_GET. */
 static int cmd_set(int cmd)
 {
-	switch (cmd) {
-	case MEMVIRT_CMD_MEMSLOT_GET:
-		return SET_SLOT;
-	case MEMVIRT_CMD_ZONE_GET:
-		return SET_ZONE;
-	default:
-		return SET_VM;
-	}
+	if (cmd > 0 && cmd <= MEMVIRT_CMD_MAX && mv_ops[cmd].name)
+		return mv_ops[cmd].set;
+	return MV_SET_VM;
+}
+
+/* The attributes the spec's replies in @set list; all for a nested set. */
+static uint64_t set_reply(int set)
+{
+	uint64_t reply = 0;
+	int cmd;
+
+	for (cmd = 0; cmd <= MEMVIRT_CMD_MAX; cmd++)
+		if (mv_ops[cmd].name && mv_ops[cmd].set == set)
+			reply |= mv_ops[cmd].reply;
+	return reply ?: ~0ULL;
 }
 
 /* ------------------------------------------------------ shared state */
@@ -326,7 +232,7 @@ struct pass {
 	unsigned long windows;		/* 8-byte windows scanned */
 	unsigned long excused_s32, excused_echo;
 	unsigned long fails[F_NR];
-	uint64_t spec_extra[NR_SETS];	/* attrs outside the op's reply list */
+	uint64_t spec_extra[MV_NR_SETS];	/* attrs outside the op's reply list */
 	double t_fuzz, t_dump;
 	int ncat;
 	struct cat cat[MAX_CAT];
@@ -576,11 +482,11 @@ static bool check_str(const uint8_t *s, size_t len, size_t maxlen)
 static bool check_set(struct pass *p, int cat, const uint8_t *buf, size_t pos,
 		      size_t end, int set, int depth, struct info *in)
 {
-	const struct aset *s = &sets[set];
+	const struct mv_set_spec *s = &mv_sets[set];
 	uint64_t seen = 0;
 
 	while (pos < end) {
-		const struct aspec *sp;
+		const struct mv_attr_spec *sp;
 		uint16_t alen, atype, t;
 		const uint8_t *pl;
 		size_t plen;
@@ -598,63 +504,63 @@ static bool check_set(struct pass *p, int cat, const uint8_t *buf, size_t pos,
 			      s->name, t, alen, end - pos);
 			return false;
 		}
-		if (!t || t > s->max || s->a[t].kind == K_NONE) {
+		if (!t || t > s->max || s->attrs[t].kind == MV_K_NONE) {
 			failf(p, cat, "%s: attribute type %u is not in the spec", s->name, t);
 			return false;
 		}
-		sp = &s->a[t];
+		sp = &s->attrs[t];
 		pl = buf + pos + 4;
 		plen = alen - 4;
 		if (atype & NLA_F_NET_BYTEORDER) {
 			failf(p, cat, "%s: attribute %u has NLA_F_NET_BYTEORDER", s->name, t);
 			return false;
 		}
-		if (!!(atype & NLA_F_NESTED) != (sp->kind == K_NEST)) {
+		if (!!(atype & NLA_F_NESTED) != (sp->kind == MV_K_NEST)) {
 			failf(p, cat, "%s: attribute %u: NLA_F_NESTED %s", s->name, t,
-			      sp->kind == K_NEST ? "missing" : "on a flat attribute");
+			      sp->kind == MV_K_NEST ? "missing" : "on a flat attribute");
 			return false;
 		}
-		if ((seen & BIT64(t)) && !sp->multi && sp->kind != K_PAD) {
+		if ((seen & BIT64(t)) && !sp->multi && sp->kind != MV_K_PAD) {
 			failf(p, cat, "%s: attribute %u twice", s->name, t);
 			return false;
 		}
 		seen |= BIT64(t);
-		if (!depth && !(s->reply & BIT64(t)) && sp->kind != K_PAD)
+		if (!depth && !(set_reply(set) & BIT64(t)) && sp->kind != MV_K_PAD)
 			p->spec_extra[set] |= BIT64(t);
 		switch (sp->kind) {
-		case K_PAD:
-		case K_FLAG:
+		case MV_K_PAD:
+		case MV_K_FLAG:
 			if (plen) {
 				failf(p, cat, "%s: attribute %u: %zu bytes, want 0",
 				      s->name, t, plen);
 				return false;
 			}
 			break;
-		case K_U32:
-		case K_S32:
+		case MV_K_U32:
+		case MV_K_S32:
 			if (plen != 4) {
 				failf(p, cat, "%s: attribute %u: %zu bytes, want 4",
 				      s->name, t, plen);
 				return false;
 			}
-			if (sp->kind == K_S32 && (int32_t)get32(pl) < 0)
+			if (sp->kind == MV_K_S32 && (int32_t)get32(pl) < 0)
 				memset(excuse + pos + 4, EX_S32, 4);
 			break;
-		case K_U64:
+		case MV_K_U64:
 			if (plen != 8) {
 				failf(p, cat, "%s: attribute %u: %zu bytes, want 8",
 				      s->name, t, plen);
 				return false;
 			}
 			break;
-		case K_STR:
+		case MV_K_STR:
 			if (!check_str(pl, plen, sp->maxlen)) {
 				failf(p, cat, "%s: attribute %u: bad string of %zu bytes",
 				      s->name, t, plen);
 				return false;
 			}
 			break;
-		case K_NEST:
+		case MV_K_NEST:
 			if (depth > 2 || !check_set(p, cat, buf, pos + 4, pos + alen,
 						    sp->nest, depth + 1, NULL))
 				return false;
@@ -663,33 +569,33 @@ static bool check_set(struct pass *p, int cat, const uint8_t *buf, size_t pos,
 		if (in) {
 			uint32_t v32 = plen == 4 ? get32(pl) : 0;
 
-			if ((set == SET_VM && t == MEMVIRT_A_VM_ID) ||
-			    (set == SET_SLOT && t == MEMVIRT_A_SLOT_VM_ID)) {
+			if ((set == MV_SET_VM && t == MEMVIRT_A_VM_ID) ||
+			    (set == MV_SET_SLOT && t == MEMVIRT_A_SLOT_VM_ID)) {
 				snprintf(in->id, sizeof(in->id), "%s", (const char *)pl);
 				in->has_id = true;
-			} else if (set == SET_VM && t == MEMVIRT_A_VM_PID) {
+			} else if (set == MV_SET_VM && t == MEMVIRT_A_VM_PID) {
 				in->pid = v32;
-			} else if (set == SET_VM && t == MEMVIRT_A_VM_NR_MEMSLOTS) {
+			} else if (set == MV_SET_VM && t == MEMVIRT_A_VM_NR_MEMSLOTS) {
 				in->nr_memslots = v32;
 				in->has_nr = true;
-			} else if (set == SET_VM && t == MEMVIRT_A_VM_MEM_BYTES) {
+			} else if (set == MV_SET_VM && t == MEMVIRT_A_VM_MEM_BYTES) {
 				in->mem_bytes = get64(pl);
 				in->has_mem = true;
-			} else if (set == SET_SLOT && t == MEMVIRT_A_SLOT_ID) {
+			} else if (set == MV_SET_SLOT && t == MEMVIRT_A_SLOT_ID) {
 				in->slot_id = v32;
-			} else if (set == SET_SLOT && t == MEMVIRT_A_SLOT_AS_ID) {
+			} else if (set == MV_SET_SLOT && t == MEMVIRT_A_SLOT_AS_ID) {
 				in->as_id = v32;
-			} else if (set == SET_ZONE && t == MEMVIRT_A_ZONE_NODE) {
+			} else if (set == MV_SET_ZONE && t == MEMVIRT_A_ZONE_NODE) {
 				in->node = v32;
-			} else if (set == SET_ZONE && t == MEMVIRT_A_ZONE_NAME) {
+			} else if (set == MV_SET_ZONE && t == MEMVIRT_A_ZONE_NAME) {
 				snprintf(in->name, sizeof(in->name), "%s", (const char *)pl);
 			}
 		}
 		pos += NLA_ALIGN(alen);
 	}
-	if ((seen & s->required) != s->required) {
+	if ((seen & required[set]) != required[set]) {
 		failf(p, cat, "%s: required attributes missing (have 0x%" PRIx64
-		      ", need 0x%" PRIx64 ")", s->name, seen, s->required);
+		      ", need 0x%" PRIx64 ")", s->name, seen, required[set]);
 		return false;
 	}
 	return true;
@@ -957,7 +863,7 @@ static void on_data(struct pass *p, struct chan *c, int cat, size_t off,
 	/* Nobody: no VM or memslot whose VMM is not a nobody process. */
 	if (!p->root && in.has_id && !pid_is_nobody(pid))
 		failf(p, F_LEAK, "%s message for VM %s of uid-0 (or vanished) pid %d",
-		      sets[set].name, in.id, pid);
+		      mv_sets[set].name, in.id, pid);
 	if (!k)
 		return;
 	k->n_data++;
@@ -976,7 +882,7 @@ static void on_data(struct pass *p, struct chan *c, int cat, size_t off,
 		failf(p, cat, "data for a request whose attributes cannot parse");
 
 	switch (set) {
-	case SET_VM:
+	case MV_SET_VM:
 		v = find_test_vm(pid, fd);
 		if (!dump && (k->sel != SEL_STR || strcmp(k->selstr, in.id)))
 			failf(p, cat, "VM_GET for \"%s\" answered VM %s",
@@ -996,7 +902,7 @@ static void on_data(struct pass *p, struct chan *c, int cat, size_t off,
 			      in.id, in.nr_memslots, in.mem_bytes,
 			      W.vm[v].nr_memslots, W.vm[v].mem_bytes);
 		break;
-	case SET_SLOT:
+	case MV_SET_SLOT:
 		if (k->sel == SEL_STR && strcmp(k->selstr, in.id))
 			failf(p, cat, "memslot of %s in a dump for \"%s\"", in.id, k->selstr);
 		if (!key_after(k, (int64_t[]){ pid, fd, tag, in.as_id, in.slot_id }, 5))
@@ -1005,7 +911,7 @@ static void on_data(struct pass *p, struct chan *c, int cat, size_t off,
 		if (v >= 0)
 			k->slots[v]++;
 		break;
-	case SET_ZONE:
+	case MV_SET_ZONE:
 		if (!zone_match(&in, k->zones))
 			k->zone_bad = true;
 		k->zones++;
@@ -1488,7 +1394,7 @@ static void gen_id(char *out, size_t sz)
 
 static uint16_t gen_type(struct gen *g)
 {
-	int max = sets[cmd_set(g->cmd)].max, r = rnd(100);
+	int max = mv_sets[cmd_set(g->cmd)].max, r = rnd(100);
 
 	if (r < 45)
 		return 2;	/* the selector: VM_ID, SLOT_VM_ID, ZONE_NODE */
@@ -2191,7 +2097,7 @@ static int cat_cmp(const void *a, const void *b)
 
 static void report_pass(struct pass *p)
 {
-	static uint64_t noted[NR_SETS];
+	static uint64_t noted[MV_NR_SETS];
 	unsigned long msgs = p->fuzz_msgs + p->dump_msgs;
 	int i, s;
 
@@ -2216,12 +2122,12 @@ static void report_pass(struct pass *p)
 			       p->cat[i].err, strerrorname_np(-p->cat[i].err) ?: "?",
 			       p->cat[i].cmd, p->cat[i].n, p->cat[i].msg);
 	/* Once per attribute, whichever pass met it first. */
-	for (s = 0; s < NR_SETS; s++)
+	for (s = 0; s < MV_NR_SETS; s++)
 		for (i = 0; i < 64; i++)
 			if (p->spec_extra[s] & BIT64(i) & ~noted[s]) {
 				noted[s] |= BIT64(i);
 				ksft_print_msg("%s: note: the module sends %s attribute %d, which the spec's reply list of the op leaves out\n",
-					       p->name, sets[s].name, i);
+					       p->name, mv_sets[s].name, i);
 			}
 }
 

@@ -17,6 +17,7 @@
 #include <netlink/genl/ctrl.h>
 
 #include "memvirt_nl.h"
+#include "memvirt_nl_gen.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK	270
@@ -225,53 +226,21 @@ int mv_request(struct mv_nl *nl, struct nl_msg *msg, mv_cb cb, void *arg,
 	return ret < 0 ? ret : err->err;
 }
 
-static int attr_width_vm(int type)
+/* 4 or 8, the payload of a numeric attribute of @set by the spec; else 0. */
+static int attr_width(int set, int type)
 {
-	switch (type) {
-	case MEMVIRT_A_VM_ID:
-	case MEMVIRT_A_VM_COMM:
-	case MEMVIRT_A_VM_CACHE:
-	case MEMVIRT_A_VM_PAD:
-		return 0;
-	case MEMVIRT_A_VM_PID:
-	case MEMVIRT_A_VM_VCPUS_CREATED:
-	case MEMVIRT_A_VM_VCPUS_ONLINE:
-	case MEMVIRT_A_VM_NR_MEMSLOTS:
-	case MEMVIRT_A_VM_HUGE_MAPPED_PPM:
-	case MEMVIRT_A_VM_HELD_BY:
-	case MEMVIRT_A_VM_NR_HOLDERS:
-	case MEMVIRT_A_VM_HOLDER:
-		return 4;
-	default:
-		return 8;
-	}
-}
+	const struct mv_set_spec *s = &mv_sets[set];
 
-static int attr_width_cache(int type)
-{
-	switch (type) {
-	case MEMVIRT_A_CACHE_PAD:
+	if (type > s->max)
 		return 0;
-	case MEMVIRT_A_CACHE_TYPE:
-	case MEMVIRT_A_CACHE_OBJECT_SIZE:
+	switch (s->attrs[type].kind) {
+	case MV_K_U32:
+	case MV_K_S32:
 		return 4;
-	default:
+	case MV_K_U64:
 		return 8;
-	}
-}
-
-static int attr_width_slot(int type)
-{
-	switch (type) {
-	case MEMVIRT_A_SLOT_VM_ID:
-	case MEMVIRT_A_SLOT_PAD:
+	default:
 		return 0;
-	case MEMVIRT_A_SLOT_ID:
-	case MEMVIRT_A_SLOT_AS_ID:
-	case MEMVIRT_A_SLOT_FLAGS:
-		return 4;
-	default:
-		return 8;
 	}
 }
 
@@ -338,14 +307,6 @@ int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 			else if (vm->nr_holders < MV_MAX_HOLDERS)
 				vm->holders[vm->nr_holders++] = nla_get_u32(a);
 			break;
-		case MEMVIRT_A_VM_PID_IS_MM_OWNER:
-		case MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL:
-		case MEMVIRT_A_VM_NO_DEBUGFS:
-			/* Flags: present or not, and empty. */
-			vm->have |= 1ULL << t;
-			if (nla_len(a))
-				vm->bad |= 1ULL << t;
-			break;
 		case MEMVIRT_A_VM_CACHE:
 			vm->have |= 1ULL << t;
 			if (vm->nr_caches >= MV_MAX_CACHES)
@@ -355,16 +316,24 @@ int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 				int ct = nla_type(c);
 				uint64_t cbad = 0;
 
-				if (ct > MEMVIRT_A_CACHE_MAX || !attr_width_cache(ct))
+				if (!attr_width(MV_SET_CACHE, ct))
 					continue;
-				put_num(c, attr_width_cache(ct), mc->val, &mc->have, &cbad);
+				put_num(c, attr_width(MV_SET_CACHE, ct), mc->val, &mc->have, &cbad);
 				if (cbad)
 					vm->bad |= 1ULL << t;
 			}
 			vm->nr_caches++;
 			break;
 		default:
-			put_num(a, attr_width_vm(t), vm->val, &vm->have, &vm->bad);
+			if (mv_vm_attrs[t].kind != MV_K_FLAG) {
+				put_num(a, attr_width(MV_SET_VM, t), vm->val,
+					&vm->have, &vm->bad);
+				break;
+			}
+			/* Flags: present or not, and empty. */
+			vm->have |= 1ULL << t;
+			if (nla_len(a))
+				vm->bad |= 1ULL << t;
 		}
 	}
 	return 0;
@@ -386,7 +355,7 @@ static int parse_slot(struct nlmsghdr *nlh, struct mv_slot *s)
 			s->have |= 1ULL << t;
 			put_str(a, s->vm_id, sizeof(s->vm_id), &s->bad);
 		} else {
-			put_num(a, attr_width_slot(t), s->val, &s->have, &s->bad);
+			put_num(a, attr_width(MV_SET_SLOT, t), s->val, &s->have, &s->bad);
 		}
 	}
 	return 0;

@@ -76,6 +76,17 @@ if ! "$top/scripts/linux-source.sh" "$BUILD/linux-source" ||
 	summary
 fi
 
+# The netlink contract: every file generated from the spec, regenerated and
+# compared (make regen writes them); a hand edit or a stale file fails.
+regen="netlink contract: the generated files match Documentation/netlink/specs/memvirt.yaml"
+if "$top/scripts/nl-regen.sh" --check > "$BUILD/regen.log" 2>&1; then
+	echo "ok - $regen"
+	passed=$((passed + 1))
+else
+	sed 's/^/# /' "$BUILD/regen.log" | tail -n 60
+	fail "$regen (run 'make regen')"
+fi
+
 # The Debian packages, once for all kernels (not for the debug kernel
 # alone: DKMS builds against installed headers); lintian must pass.
 debs=no

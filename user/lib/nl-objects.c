@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * memvirt CLI: the memvirt family's objects: VMs, memslots and zones, each
- * reply validated against its attribute set's policy and parsed.
+ * reply validated against its attribute set's policy and parsed. The
+ * policies are generated from the spec (lib/nl-gen.c, make regen); the
+ * numeric attributes of a VM, a cache and a memslot are read by their type
+ * there, so a new one needs no code here.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,85 +18,33 @@
 #include <netlink/genl/genl.h>
 
 #include "lib/nl.h"
+#include "lib/nl-gen.h"
 #include "lib/nl-req.h"
 
-static const struct nla_policy vm_policy[MEMVIRT_A_VM_MAX + 1] = {
-	[MEMVIRT_A_VM_ID]		= { .type = NLA_STRING,
-					    .maxlen = MEMVIRT_VM_ID_LEN },
-	[MEMVIRT_A_VM_PID]		= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_COMM]		= { .type = NLA_STRING },
-	[MEMVIRT_A_VM_VCPUS_CREATED]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_VCPUS_ONLINE]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_NR_MEMSLOTS]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_MEM_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MAP_4K]		= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MAP_2M]		= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MAP_1G]		= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MAPPED_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_HUGE_MAPPED_PPM]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_MMU_TDP_PAGES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_MMU_SHADOW_PAGES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_CACHE]		= { .type = NLA_NESTED },
-	[MEMVIRT_A_VM_RMAP_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_LPAGE_INFO_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_DIRTY_BITMAP_BYTES] = { .type = NLA_U64 },
-	[MEMVIRT_A_VM_WRITE_TRACK_BYTES] = { .type = NLA_U64 },
-	[MEMVIRT_A_VM_PAGE_TABLE_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_CACHE_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_VCPU_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_OVERHEAD_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_NX_LPAGE_SPLITS]	= { .type = NLA_U64 },
-	[MEMVIRT_A_VM_PID_IS_MM_OWNER]	= { .type = NLA_FLAG },
-	[MEMVIRT_A_VM_MMU_TDP_PAGES_PARTIAL] = { .type = NLA_FLAG },
-	[MEMVIRT_A_VM_HELD_BY]		= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_HOLDER]		= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_NR_HOLDERS]	= { .type = NLA_U32 },
-	[MEMVIRT_A_VM_NO_DEBUGFS]	= { .type = NLA_FLAG },
-};
-
-static const struct nla_policy cache_policy[MEMVIRT_A_CACHE_MAX + 1] = {
-	[MEMVIRT_A_CACHE_TYPE]		= { .type = NLA_U32 },
-	[MEMVIRT_A_CACHE_OBJECTS]	= { .type = NLA_U64 },
-	[MEMVIRT_A_CACHE_CAPACITY]	= { .type = NLA_U64 },
-	[MEMVIRT_A_CACHE_OBJECT_SIZE]	= { .type = NLA_U32 },
-	[MEMVIRT_A_CACHE_BYTES]		= { .type = NLA_U64 },
-};
-
-static const struct nla_policy slot_policy[MEMVIRT_A_SLOT_MAX + 1] = {
-	[MEMVIRT_A_SLOT_VM_ID]		= { .type = NLA_STRING,
-					    .maxlen = MEMVIRT_VM_ID_LEN },
-	[MEMVIRT_A_SLOT_ID]		= { .type = NLA_U32 },
-	[MEMVIRT_A_SLOT_AS_ID]		= { .type = NLA_U32 },
-	[MEMVIRT_A_SLOT_GPA]		= { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_SIZE]		= { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_HVA]		= { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_FLAGS]		= { .type = NLA_U32 },
-	[MEMVIRT_A_SLOT_RMAP_BYTES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_LPAGE_INFO_BYTES] = { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_DIRTY_BITMAP_BYTES] = { .type = NLA_U64 },
-	[MEMVIRT_A_SLOT_WRITE_TRACK_BYTES] = { .type = NLA_U64 },
-};
-
-static const struct nla_policy zone_policy[MEMVIRT_A_ZONE_MAX + 1] = {
-	[MEMVIRT_A_ZONE_NODE]		= { .type = NLA_U32 },
-	[MEMVIRT_A_ZONE_NAME]		= { .type = NLA_STRING },
-	[MEMVIRT_A_ZONE_MANAGED_PAGES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_FREE_PAGES]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_MAX_FREE_ORDER]	= { .type = NLA_U32 },
-	[MEMVIRT_A_ZONE_ORDER]		= { .type = NLA_NESTED },
-	[MEMVIRT_A_ZONE_WMARK_MIN]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_WMARK_LOW]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_WMARK_HIGH]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_LOWMEM_RESERVE]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ZONE_HIGHATOMIC]	= { .type = NLA_U64 },
-};
-
-static const struct nla_policy order_policy[MEMVIRT_A_ORDER_MAX + 1] = {
-	[MEMVIRT_A_ORDER_ORDER]		= { .type = NLA_U32 },
-	[MEMVIRT_A_ORDER_FREE_BLOCKS]	= { .type = NLA_U64 },
-	[MEMVIRT_A_ORDER_UNUSABLE_INDEX] = { .type = NLA_U32 },
-	[MEMVIRT_A_ORDER_FRAG_INDEX]	= { .type = NLA_U32 },
-};
+/*
+ * A numeric attribute's value, read as its (generated) policy @pol says:
+ * false if it is not numeric. Signed values are stored sign-extended.
+ */
+static bool mv_nla_value(const struct nlattr *nla, const struct nla_policy *pol,
+			 uint64_t *val)
+{
+	switch (pol->type) {
+	case NLA_U32:
+		*val = nla_get_u32(nla);
+		return true;
+	case NLA_U64:
+		*val = nla_get_u64(nla);
+		return true;
+	case NLA_S32:
+		*val = (uint64_t)(int64_t)nla_get_s32(nla);
+		return true;
+	case NLA_FLAG:
+		*val = 1;
+		return true;
+	default:
+		return false;
+	}
+}
 
 /* Copies the numeric attributes described by @pol into @val/@present. */
 static void mv_get_values(struct nlattr **tb, const struct nla_policy *pol,
@@ -101,24 +52,9 @@ static void mv_get_values(struct nlattr **tb, const struct nla_policy *pol,
 {
 	int i;
 
-	for (i = 1; i <= max; i++) {
-		if (!tb[i])
-			continue;
-		switch (pol[i].type) {
-		case NLA_U32:
-			val[i] = nla_get_u32(tb[i]);
-			break;
-		case NLA_U64:
-			val[i] = nla_get_u64(tb[i]);
-			break;
-		case NLA_FLAG:
-			val[i] = 1;
-			break;
-		default:
-			continue;
-		}
-		*present |= 1ULL << i;
-	}
+	for (i = 1; i <= max; i++)
+		if (tb[i] && mv_nla_value(tb[i], &pol[i], &val[i]))
+			*present |= 1ULL << i;
 }
 
 static void mv_get_string(char *dst, size_t size, struct nlattr *nla)
@@ -136,11 +72,11 @@ static int mv_parse_cache(struct mv_vm *vm, struct nlattr *nest)
 
 	if (vm->nr_caches >= MV_MAX_CACHES)
 		return 0;	/* more than we know of: keep the first ones */
-	if (nla_parse_nested(tb, MEMVIRT_A_CACHE_MAX, nest, cache_policy) < 0 ||
+	if (nla_parse_nested(tb, MEMVIRT_A_CACHE_MAX, nest, mv_cache_policy) < 0 ||
 	    !tb[MEMVIRT_A_CACHE_TYPE])
 		return -EBADMSG;
 	c = &vm->caches[vm->nr_caches++];
-	mv_get_values(tb, cache_policy, MEMVIRT_A_CACHE_MAX, c->val,
+	mv_get_values(tb, mv_cache_policy, MEMVIRT_A_CACHE_MAX, c->val,
 		      &c->present);
 	return 0;
 }
@@ -151,14 +87,15 @@ static int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 	struct nlattr *tb[MEMVIRT_A_VM_MAX + 1];
 	struct nlattr *nla;
 	int rem, err;
+	uint64_t v;
 
 	memset(vm, 0, sizeof(*vm));
-	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_VM_MAX, vm_policy);
+	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_VM_MAX, mv_vm_policy);
 	if (err < 0 || !tb[MEMVIRT_A_VM_ID])
 		return -EBADMSG;
 	mv_get_string(vm->id, sizeof(vm->id), tb[MEMVIRT_A_VM_ID]);
 	mv_get_string(vm->comm, sizeof(vm->comm), tb[MEMVIRT_A_VM_COMM]);
-	mv_get_values(tb, vm_policy, MEMVIRT_A_VM_MAX, vm->val, &vm->present);
+	mv_get_values(tb, mv_vm_policy, MEMVIRT_A_VM_MAX, vm->val, &vm->present);
 	if (tb[MEMVIRT_A_VM_COMM])
 		vm->present |= 1ULL << MEMVIRT_A_VM_COMM;
 	vm->present |= 1ULL << MEMVIRT_A_VM_ID;
@@ -167,8 +104,9 @@ static int mv_parse_vm(struct nlmsghdr *nlh, struct mv_vm *vm)
 	nla_for_each_attr(nla, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),
 			  rem) {
 		if (nla_type(nla) == MEMVIRT_A_VM_HOLDER &&
-		    vm->nr_holders < MEMVIRT_MAX_HOLDERS)
-			vm->holders[vm->nr_holders++] = nla_get_u32(nla);
+		    vm->nr_holders < MEMVIRT_MAX_HOLDERS &&
+		    mv_nla_value(nla, &mv_vm_policy[MEMVIRT_A_VM_HOLDER], &v))
+			vm->holders[vm->nr_holders++] = v;
 		if (nla_type(nla) != MEMVIRT_A_VM_CACHE)
 			continue;
 		err = mv_parse_cache(vm, nla);
@@ -283,10 +221,10 @@ static int mv_slot_msg(struct nlmsghdr *nlh, void *ctx)
 	struct mv_slot slot;
 
 	memset(&slot, 0, sizeof(slot));
-	if (genlmsg_parse(nlh, 0, tb, MEMVIRT_A_SLOT_MAX, slot_policy) < 0)
+	if (genlmsg_parse(nlh, 0, tb, MEMVIRT_A_SLOT_MAX, mv_slot_policy) < 0)
 		return -EBADMSG;
 	mv_get_string(slot.vm_id, sizeof(slot.vm_id), tb[MEMVIRT_A_SLOT_VM_ID]);
-	mv_get_values(tb, slot_policy, MEMVIRT_A_SLOT_MAX, slot.val,
+	mv_get_values(tb, mv_slot_policy, MEMVIRT_A_SLOT_MAX, slot.val,
 		      &slot.present);
 	if (tb[MEMVIRT_A_SLOT_VM_ID])
 		slot.present |= 1ULL << MEMVIRT_A_SLOT_VM_ID;
@@ -319,20 +257,22 @@ struct mv_zone_walk {
 static int mv_parse_order(struct mv_zone *z, struct nlattr *nest)
 {
 	struct nlattr *tb[MEMVIRT_A_ORDER_MAX + 1];
-	uint32_t order;
+	uint64_t val[MEMVIRT_A_ORDER_MAX + 1], have = 0;
+	uint64_t order;
 
-	if (nla_parse_nested(tb, MEMVIRT_A_ORDER_MAX, nest, order_policy) < 0 ||
+	if (nla_parse_nested(tb, MEMVIRT_A_ORDER_MAX, nest, mv_order_policy) < 0 ||
 	    !tb[MEMVIRT_A_ORDER_ORDER] || !tb[MEMVIRT_A_ORDER_FREE_BLOCKS] ||
 	    !tb[MEMVIRT_A_ORDER_UNUSABLE_INDEX] || !tb[MEMVIRT_A_ORDER_FRAG_INDEX])
 		return -EBADMSG;
-	order = nla_get_u32(tb[MEMVIRT_A_ORDER_ORDER]);
+	mv_get_values(tb, mv_order_policy, MEMVIRT_A_ORDER_MAX, val, &have);
+	order = val[MEMVIRT_A_ORDER_ORDER];
 	if (order >= MV_MAX_ORDERS)
 		return 0;		/* more than we can show */
 	if (order != z->nr_orders)
 		return -EBADMSG;	/* orders come 0, 1, 2, ... */
-	z->order[order].free_blocks = nla_get_u64(tb[MEMVIRT_A_ORDER_FREE_BLOCKS]);
-	z->order[order].unusable = nla_get_u32(tb[MEMVIRT_A_ORDER_UNUSABLE_INDEX]);
-	z->order[order].frag = (int32_t)nla_get_u32(tb[MEMVIRT_A_ORDER_FRAG_INDEX]);
+	z->order[order].free_blocks = val[MEMVIRT_A_ORDER_FREE_BLOCKS];
+	z->order[order].unusable = val[MEMVIRT_A_ORDER_UNUSABLE_INDEX];
+	z->order[order].frag = (int64_t)val[MEMVIRT_A_ORDER_FRAG_INDEX];
 	z->nr_orders++;
 	return 0;
 }
@@ -341,33 +281,35 @@ static int mv_zone_msg(struct nlmsghdr *nlh, void *ctx)
 {
 	struct genlmsghdr *gh = nlmsg_data(nlh);
 	struct nlattr *tb[MEMVIRT_A_ZONE_MAX + 1];
+	uint64_t val[MEMVIRT_A_ZONE_MAX + 1], have = 0;
 	struct mv_zone_walk *w = ctx;
 	struct mv_zone z;
 	struct nlattr *nla;
 	int rem, err;
 
 	memset(&z, 0, sizeof(z));
-	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_ZONE_MAX, zone_policy);
+	err = genlmsg_parse(nlh, 0, tb, MEMVIRT_A_ZONE_MAX, mv_zone_policy);
 	if (err < 0 || !tb[MEMVIRT_A_ZONE_NODE] || !tb[MEMVIRT_A_ZONE_NAME] ||
 	    !tb[MEMVIRT_A_ZONE_MANAGED_PAGES] || !tb[MEMVIRT_A_ZONE_FREE_PAGES] ||
 	    !tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER])
 		return -EBADMSG;
-	z.node = nla_get_u32(tb[MEMVIRT_A_ZONE_NODE]);
+	mv_get_values(tb, mv_zone_policy, MEMVIRT_A_ZONE_MAX, val, &have);
+	z.node = val[MEMVIRT_A_ZONE_NODE];
 	mv_get_string(z.name, sizeof(z.name), tb[MEMVIRT_A_ZONE_NAME]);
-	z.managed_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_MANAGED_PAGES]);
-	z.free_pages = nla_get_u64(tb[MEMVIRT_A_ZONE_FREE_PAGES]);
-	z.max_free_order = (int32_t)nla_get_u32(tb[MEMVIRT_A_ZONE_MAX_FREE_ORDER]);
+	z.managed_pages = val[MEMVIRT_A_ZONE_MANAGED_PAGES];
+	z.free_pages = val[MEMVIRT_A_ZONE_FREE_PAGES];
+	z.max_free_order = (int64_t)val[MEMVIRT_A_ZONE_MAX_FREE_ORDER];
 	if (tb[MEMVIRT_A_ZONE_WMARK_MIN] && tb[MEMVIRT_A_ZONE_WMARK_LOW] &&
 	    tb[MEMVIRT_A_ZONE_WMARK_HIGH]) {
 		z.has_wmarks = true;
-		z.wmark_min = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_MIN]);
-		z.wmark_low = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_LOW]);
-		z.wmark_high = nla_get_u64(tb[MEMVIRT_A_ZONE_WMARK_HIGH]);
+		z.wmark_min = val[MEMVIRT_A_ZONE_WMARK_MIN];
+		z.wmark_low = val[MEMVIRT_A_ZONE_WMARK_LOW];
+		z.wmark_high = val[MEMVIRT_A_ZONE_WMARK_HIGH];
 	}
 	if (tb[MEMVIRT_A_ZONE_LOWMEM_RESERVE] && tb[MEMVIRT_A_ZONE_HIGHATOMIC]) {
 		z.has_reserves = z.has_highatomic = true;
-		z.lowmem_reserve = nla_get_u64(tb[MEMVIRT_A_ZONE_LOWMEM_RESERVE]);
-		z.highatomic = nla_get_u64(tb[MEMVIRT_A_ZONE_HIGHATOMIC]);
+		z.lowmem_reserve = val[MEMVIRT_A_ZONE_LOWMEM_RESERVE];
+		z.highatomic = val[MEMVIRT_A_ZONE_HIGHATOMIC];
 	}
 
 	/* Multi-attribute: nla_parse only kept the last one. */
