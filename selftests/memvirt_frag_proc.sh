@@ -7,7 +7,7 @@
 # the free blocks move between any two reads, so /proc/buddyinfo is read
 # before and after and only the values that held still are compared. TAP;
 # exit 4 (KSFT_SKIP) if the CLI, jq or the module is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 [ -n "$cli" ] || skip_all "memvirt CLI not found (build user/ or put it in PATH)"
 [ -d /sys/module/memvirt ] || skip_all "memvirt module not loaded"
 command -v jq > /dev/null || skip_all "jq not installed"

@@ -6,7 +6,7 @@
 # claim more 2M pages allocatable than the kernel still hands out. Then the
 # node is left with free memory in 4K holes only, where memvirt must say
 # compaction would help, as the kernel's own fragmentation index does.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ -n "$cli" ] || skip_all "memvirt CLI not found (build user/ or put it in PATH)"
 [ -d /sys/module/memvirt ] || skip_all "memvirt module not loaded"

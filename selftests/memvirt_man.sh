@@ -9,7 +9,7 @@
 # the loaded memvirt.ko (/sys/module/memvirt/parameters) is a term of
 # memvirt.8. The pages are those 'make man' built: MEMVIRT_MAN, default
 # .build/man of the checkout.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 man_dir=${MEMVIRT_MAN:-$here/../.build/man}
 [ -n "$cli" ] || skip_all "memvirt CLI not found (build user/ or put it in PATH)"

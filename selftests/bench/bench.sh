@@ -103,7 +103,7 @@ if [ "${1:-}" != "--guest" ]; then
 	make -s -C "$top/selftests" OUTPUT="$build/selftests" >/dev/null || exit 1
 	# shellcheck disable=SC2046
 	cc -O2 -Wall -I"$top/include/uapi" $(pkg-config --cflags libnl-genl-3.0) \
-		"$here/benchtool.c" "$top/selftests/memvirt_nl.c" \
+		-I"$top/selftests/lib" "$here/benchtool.c" "$top/selftests/lib/memvirt_nl.c" \
 		$(pkg-config --libs libnl-genl-3.0) -o "$out/benchtool" || exit 1
 	if [ ! -s "$out/kvm_stat" ]; then
 		tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1)

@@ -39,7 +39,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "../memvirt_nl.h"
+#include "memvirt_nl.h"
 
 static long long now_ns(void)
 {
