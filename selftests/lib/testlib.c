@@ -228,6 +228,24 @@ uint64_t smaps_huge_bytes(const void *addr, uint64_t len)
 	return sum;
 }
 
+int thp_slot_touched(struct vmm_vm *vm, uint64_t gpa, uint64_t size, uint64_t *huge)
+{
+	struct vmm_touch t = { .count = size / 4096, .stride = 4096, .write = true };
+	char old[32] = "";
+	bool changed = !thp_mode(old, sizeof(old)) && !strcmp(old, "never") &&
+		       !thp_set_mode("madvise");
+
+	*huge = 0;
+	t.slot = vmm_add_slot(vm, gpa, size, VMM_BACKING_THP, 0);
+	if (t.slot >= 0 && vmm_touch(vm, &t))
+		t.slot = -1;
+	if (t.slot >= 0)
+		*huge = smaps_huge_bytes(vm->slot[t.slot].hva, size) / (2 << 20);
+	if (changed)
+		thp_set_mode(old);
+	return t.slot;
+}
+
 void self_comm(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/self/comm", "re");

@@ -13,6 +13,35 @@
 
 #include "vmm.h"
 
+/*
+ * The asserting form of a vmm_*() call, for kselftest_harness tests (as KVM
+ * selftests' TEST_ASSERT(!ret, __KVM_IOCTL_ERROR(...)) names the ioctl):
+ * evaluates @call once, fails the test naming the call and vmm_error()
+ * unless it succeeded (a VM not NULL, an index or 0 not negative), and
+ * yields its value:
+ *
+ *	t.slot = ASSERT_VMM(vmm_add_slot(vm, gpa, size, VMM_BACKING_NOTHP, 0));
+ *	ASSERT_VMM(vmm_touch(vm, &t));
+ */
+static inline bool vmm_ok_ptr(const void *p)
+{
+	return p;
+}
+
+static inline bool vmm_ok_int(long long r)
+{
+	return r >= 0;
+}
+
+#define vmm_ok(v)	_Generic((v), struct vmm_vm *: vmm_ok_ptr, default: vmm_ok_int)(v)
+
+#define ASSERT_VMM(call) ({						\
+	__typeof__(call) __vmm_ret = (call);				\
+	ASSERT_TRUE(vmm_ok(__vmm_ret))					\
+		TH_LOG("%s: %s", #call, vmm_error());			\
+	__vmm_ret;							\
+})
+
 /* Path of a file next to this test binary (e.g. "memvirt-vmm"). */
 const char *helper_path(const char *name);
 
@@ -42,6 +71,13 @@ int vmmp_stop(struct vmm_proc *p);
 /* "always", "madvise" or "never" in buf; -1 if THP is not available. */
 int thp_mode(char *buf, size_t len);
 int thp_set_mode(const char *mode);
+/*
+ * Adds a THP-backed slot of @size at @gpa to @vm and writes all of it, with
+ * THP enabled meanwhile ("never" made "madvise", then restored). Its index,
+ * and in *@huge the 2M pages the host backed it with (smaps: 0 if it gave
+ * none); -1 on a VMM error (vmm_error()).
+ */
+int thp_slot_touched(struct vmm_vm *vm, uint64_t gpa, uint64_t size, uint64_t *huge);
 /* Bytes of AnonHugePages/ShmemPmdMapped in this process's VMAs overlapping [addr, addr+len). */
 uint64_t smaps_huge_bytes(const void *addr, uint64_t len);
 
