@@ -423,7 +423,7 @@ static void check_maps(struct __test_metadata *_metadata, const struct mv_vm *v)
 
 	for (i = 0; i < 3; i++) {
 		ASSERT_TRUE(MV_HAS(v, attrs[i])) TH_LOG("%s: no attribute %d", v->id, attrs[i]);
-		ASSERT_EQ(0, vmm_debugfs_stat(v->id, names[i], &kvm)) TH_LOG("%s", vmm_error());
+		ASSERT_VMM(vmm_debugfs_stat(v->id, names[i], &kvm));
 		EXPECT_EQ(kvm, v->val[attrs[i]]) TH_LOG("%s: memvirt %llu, debugfs %s %llu",
 			  v->id, (unsigned long long)v->val[attrs[i]], names[i],
 			  (unsigned long long)kvm);
@@ -908,7 +908,7 @@ TEST_F_TIMEOUT(holders, id_clash, 900)
 	for (i = 0; i < MANY_PROCS; i++) {
 		struct vmm_proc *p = &self->ks.vmmp[self->ks.nr_vmmp];
 
-		ASSERT_EQ(0, vmmp_start(p, argv)) TH_LOG("%s", p->err);
+		ASSERT_VMM(vmmp_start(p, argv));
 		self->ks.nr_vmmp++;
 		ASSERT_EQ(MANY_VMS, p->nr_vms);
 	}

@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,18 @@ int kmod_unload(void)
 	return syscall(SYS_delete_module, "memvirt", O_NONBLOCK) ? -errno : 0;
 }
 
+/* A memvirt-vmm failure, in p->err and vmm_error() (for ASSERT_VMM()); -1. */
+__attribute__((format(printf, 2, 3)))
+static int vmmp_fail(struct vmm_proc *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+	return vmm_fail("%s", p->err);
+}
+
 int vmmp_start(struct vmm_proc *p, const char *const *argv)
 {
 	const char *exe = helper_path("memvirt-vmm");
@@ -79,17 +92,15 @@ int vmmp_start(struct vmm_proc *p, const char *const *argv)
 		n++;
 	av = calloc(n + 2, sizeof(*av));
 	if (!av || pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC)) {
-		snprintf(p->err, sizeof(p->err), "pipe: %s", strerror(errno));
 		free(av);
-		return -1;
+		return vmmp_fail(p, "pipe: %s", strerror(errno));
 	}
 	av[0] = exe;
 	memcpy(av + 1, argv, n * sizeof(*av));
 	p->pid = fork();
 	if (p->pid < 0) {
-		snprintf(p->err, sizeof(p->err), "fork: %s", strerror(errno));
 		free(av);
-		return -1;
+		return vmmp_fail(p, "fork: %s", strerror(errno));
 	}
 	if (!p->pid) {
 		dup2(to[0], 0);
@@ -111,9 +122,7 @@ int vmmp_start(struct vmm_proc *p, const char *const *argv)
 		if (!strncmp(line, "vm ", 3) && p->nr_vms < VMMP_MAX_VMS)
 			snprintf(p->id[p->nr_vms++], VMM_ID_LEN, "%.31s", line + 3);
 	}
-	snprintf(p->err, sizeof(p->err), "memvirt-vmm exited before \"ready\" (status %d)",
-		 vmmp_stop(p));
-	return -1;
+	return vmmp_fail(p, "memvirt-vmm exited before \"ready\" (status %d)", vmmp_stop(p));
 }
 
 int vmmp_cmd(struct vmm_proc *p, const char *cmd)
@@ -121,20 +130,17 @@ int vmmp_cmd(struct vmm_proc *p, const char *cmd)
 	char line[512];
 
 	if (fprintf(p->in, "%s\n", cmd) < 0 || fflush(p->in)) {
-		snprintf(p->err, sizeof(p->err), "write: %s", strerror(errno));
-		return -1;
+		return vmmp_fail(p, "write: %s", strerror(errno));
 	}
 	while (fgets(line, sizeof(line), p->out)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strcmp(line, "ok"))
 			return 0;
 		if (!strncmp(line, "error", 5)) {
-			snprintf(p->err, sizeof(p->err), "%.200s", line);
-			return -1;
+			return vmmp_fail(p, "%.200s", line);
 		}
 	}
-	snprintf(p->err, sizeof(p->err), "memvirt-vmm went away");
-	return -1;
+	return vmmp_fail(p, "memvirt-vmm went away");
 }
 
 int vmmp_stop(struct vmm_proc *p)

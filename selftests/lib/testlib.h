@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the memvirt kselftests: the module (MEMVIRT_KO), the
- * memvirt-vmm helper process, THP and smaps.
+ * memvirt-vmm helper process, THP and smaps, and ASSERT_VMM().
  */
 #ifndef MEMVIRT_SELFTESTS_TESTLIB_H
 #define MEMVIRT_SELFTESTS_TESTLIB_H
@@ -14,14 +14,16 @@
 #include "vmm.h"
 
 /*
- * The asserting form of a vmm_*() call, for kselftest_harness tests (as KVM
- * selftests' TEST_ASSERT(!ret, __KVM_IOCTL_ERROR(...)) names the ioctl):
+ * The asserting form of a vmm_*() or vmmp_*() call, for kselftest_harness
+ * tests (as KVM selftests' TEST_ASSERT(!ret, __KVM_IOCTL_ERROR(...)) names
+ * the ioctl):
  * evaluates @call once, fails the test naming the call and vmm_error()
  * unless it succeeded (a VM not NULL, an index or 0 not negative), and
  * yields its value:
  *
  *	t.slot = ASSERT_VMM(vmm_add_slot(vm, gpa, size, VMM_BACKING_NOTHP, 0));
  *	ASSERT_VMM(vmm_touch(vm, &t));
+ *	ASSERT_VMM(vmmp_start(&p, argv));
  */
 static inline bool vmm_ok_ptr(const void *p)
 {
