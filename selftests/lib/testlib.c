@@ -264,16 +264,12 @@ void self_comm(char *buf, size_t len)
 	}
 }
 
-const char *memvirt_setup(struct mv_nl *nl)
+const char *memvirt_open(struct mv_nl *nl)
 {
 	static char why[320];
 	int ret;
 
 	nl->sk = NULL;
-	if (vmm_kvm_available()) {
-		snprintf(why, sizeof(why), "KVM unusable: %s", vmm_error());
-		return why;
-	}
 	if (!kmod_loaded()) {
 		if (!kmod_path())
 			return "memvirt module not loaded and MEMVIRT_KO not set";
@@ -290,6 +286,18 @@ const char *memvirt_setup(struct mv_nl *nl)
 		return why;
 	}
 	return NULL;
+}
+
+const char *memvirt_setup(struct mv_nl *nl)
+{
+	static char why[320];
+
+	nl->sk = NULL;
+	if (vmm_kvm_available()) {
+		snprintf(why, sizeof(why), "KVM unusable: %s", vmm_error());
+		return why;
+	}
+	return memvirt_open(nl);
 }
 
 void memvirt_teardown(struct mv_nl *nl)

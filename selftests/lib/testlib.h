@@ -89,9 +89,11 @@ void self_comm(char *buf, size_t len);
 
 struct mv_nl;
 /*
- * Prepares a module test: KVM usable, memvirt loaded (loads $MEMVIRT_KO if
- * it is not), family resolved into *nl. NULL if ready, else why to skip.
+ * Prepares a test of the module: memvirt loaded (loads $MEMVIRT_KO if it is
+ * not), family resolved into *nl. NULL if ready, else why to skip.
  */
+const char *memvirt_open(struct mv_nl *nl);
+/* The same for a test that makes VMs: KVM usable too. */
 const char *memvirt_setup(struct mv_nl *nl);
 /* Closes *nl and reloads the module if a test left it unloaded. */
 void memvirt_teardown(struct mv_nl *nl);
