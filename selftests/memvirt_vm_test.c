@@ -38,43 +38,26 @@ FIXTURE_TEARDOWN(vm)
 }
 
 /* Dump order is (pid, fd) ascending; no id twice. */
-static bool dump_ordered(struct __test_metadata *_metadata,
-			 const struct mv_vm *vms, int nr)
+static bool dump_ordered(struct __test_metadata *_metadata, const struct mv_vm *vms, int nr)
 {
-	int i, pid, fd, ppid = 0, pfd = -1;
+	const char *why = dump_order_error(vms, nr);
 
-	for (i = 0; i < nr; i++) {
-		if (mv_parse_id(vms[i].id, &pid, &fd)) {
-			TH_LOG("malformed VM id '%s'", vms[i].id);
-			return false;
-		}
-		if (pid < ppid || (pid == ppid && fd <= pfd)) {
-			TH_LOG("dump out of order at %d: %s after %d-%d", i,
-			       vms[i].id, ppid, pfd);
-			return false;
-		}
-		ppid = pid;
-		pfd = fd;
-	}
-	return true;
+	if (why)
+		TH_LOG("%s", why);
+	return !why;
 }
 
 static void check_identity(struct __test_metadata *_metadata,
 			   const struct mv_vm *v, int pid, const char *comm,
 			   int vcpus, uint64_t mem_bytes, int nr_slots)
 {
-	EXPECT_EQ(0, v->bad) TH_LOG("%s: attributes of wrong size: 0x%llx", v->id,
-				    (unsigned long long)v->bad);
-	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_PID));
-	EXPECT_EQ(pid, v->val[MEMVIRT_A_VM_PID]);
+	EXPECT_VM_WELL_FORMED(v);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_PID, pid);
 	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_COMM));
 	EXPECT_STREQ(comm, v->comm);
-	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_VCPUS_CREATED));
-	EXPECT_EQ(vcpus, v->val[MEMVIRT_A_VM_VCPUS_CREATED]);
-	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_VCPUS_ONLINE));
-	EXPECT_EQ(vcpus, v->val[MEMVIRT_A_VM_VCPUS_ONLINE]);
-	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_MEM_BYTES));
-	EXPECT_EQ(mem_bytes, v->val[MEMVIRT_A_VM_MEM_BYTES]);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_VCPUS_CREATED, vcpus);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_VCPUS_ONLINE, vcpus);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_MEM_BYTES, mem_bytes);
 	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_NR_MEMSLOTS));
 	EXPECT_LE(nr_slots, v->val[MEMVIRT_A_VM_NR_MEMSLOTS]);
 }

@@ -130,11 +130,14 @@ static void cli_exec(const struct cli_run *r, uid_t uid, const char *const *argv
 	const char *av[32];
 	int n = 0;
 
-	if (uid != CLI_AS_IS && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-				 setresuid(uid, uid, uid)))
-		_exit(126);
+	/* The files are root's (mkstemp): opened before the switch. */
 	if (!freopen(r->out_path, "w", stdout) || !freopen(r->err_path, "w", stderr))
 		_exit(126);
+	if (uid != CLI_AS_IS && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+				 setresuid(uid, uid, uid))) {
+		fprintf(stderr, "cannot become uid %u: %s\n", (unsigned int)uid, strerror(errno));
+		_exit(126);
+	}
 	av[n++] = cli ? cli : "memvirt";
 	while (*argv && n < 31)
 		av[n++] = *argv++;
@@ -305,52 +308,42 @@ static struct json_object *vget(struct json_object *o, const char *fmt, va_list 
 	return o;
 }
 
+/* The member at the path of the variadic function this is used in. */
+#define AT(o, fmt) ({							\
+	va_list __ap;							\
+	struct json_object *__m;					\
+									\
+	va_start(__ap, fmt);						\
+	__m = vget(o, fmt, __ap);					\
+	va_end(__ap);							\
+	__m;								\
+})
+
 struct json_object *json_get(struct json_object *o, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	o = vget(o, fmt, ap);
-	va_end(ap);
-	return o;
+	return AT(o, fmt);
 }
 
 int64_t json_int(struct json_object *o, int64_t dflt, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	o = vget(o, fmt, ap);
-	va_end(ap);
+	o = AT(o, fmt);
 	return o ? json_object_get_int64(o) : dflt;
 }
 
 uint64_t json_u64(struct json_object *o, uint64_t dflt, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	o = vget(o, fmt, ap);
-	va_end(ap);
+	o = AT(o, fmt);
 	return o ? json_object_get_uint64(o) : dflt;
 }
 
 double json_dbl(struct json_object *o, double dflt, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	o = vget(o, fmt, ap);
-	va_end(ap);
+	o = AT(o, fmt);
 	return o ? json_object_get_double(o) : dflt;
 }
 
 const char *json_str(struct json_object *o, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	o = vget(o, fmt, ap);
-	va_end(ap);
+	o = AT(o, fmt);
 	return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
 }

@@ -252,6 +252,21 @@ int thp_slot_touched(struct vmm_vm *vm, uint64_t gpa, uint64_t size, uint64_t *h
 	return t.slot;
 }
 
+uint64_t pages_2m_retouched(struct vmm_vm *vm, int slot, uint64_t want)
+{
+	struct vmm_touch t = { .slot = slot, .count = vm->slot[slot].size / 4096,
+			       .stride = 4096, .write = true };
+	uint64_t got = 0;
+
+	for (int i = 0; i < 5; i++) {
+		if (i && vmm_touch(vm, &t))
+			break;
+		if (vmm_debugfs_stat(vm->id, "pages_2m", &got) || got == want)
+			break;
+	}
+	return got;
+}
+
 void self_comm(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/self/comm", "re");
@@ -262,6 +277,29 @@ void self_comm(char *buf, size_t len)
 			buf[strcspn(buf, "\n")] = '\0';
 		fclose(f);
 	}
+}
+
+const char *dump_order_error(const struct mv_vm *vms, int nr)
+{
+	static char why[160];
+	int i, pid, fd, ppid = 0, pfd = -2;
+	uint32_t tag, ptag = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (mv_parse_id_tag(vms[i].id, &pid, &fd, &tag)) {
+			snprintf(why, sizeof(why), "malformed VM id '%s'", vms[i].id);
+			return why;
+		}
+		if (pid < ppid || (pid == ppid && (fd < pfd || (fd == pfd && tag <= ptag)))) {
+			snprintf(why, sizeof(why), "dump out of order at %d: %s after %s", i,
+				 vms[i].id, vms[i - 1].id);
+			return why;
+		}
+		ppid = pid;
+		pfd = fd;
+		ptag = tag;
+	}
+	return NULL;
 }
 
 const char *memvirt_open(struct mv_nl *nl)

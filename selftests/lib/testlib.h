@@ -44,6 +44,17 @@ static inline bool vmm_ok_int(long long r)
 	__vmm_ret;							\
 })
 
+/* For kselftest_harness tests of a VM as memvirt reports it (struct mv_vm). */
+#define EXPECT_VM_WELL_FORMED(v)					\
+	EXPECT_EQ(0, (v)->bad) TH_LOG("%s: attributes of wrong size: 0x%llx", (v)->id, \
+				      (unsigned long long)(v)->bad)
+/* Attribute @attr of VM @v is there and equals @want. */
+#define EXPECT_VM_ATTR(v, attr, want) do {					\
+	EXPECT_TRUE(MV_HAS(v, attr)) TH_LOG("%s: no " #attr, (v)->id);		\
+	EXPECT_EQ(want, (v)->val[attr]) TH_LOG("%s: " #attr " %llu", (v)->id,	\
+					       (unsigned long long)(v)->val[attr]); \
+} while (0)
+
 /* Path of a file next to this test binary (e.g. "memvirt-vmm"). */
 const char *helper_path(const char *name);
 
@@ -80,6 +91,14 @@ int thp_set_mode(const char *mode);
  * none); -1 on a VMM error (vmm_error()).
  */
 int thp_slot_touched(struct vmm_vm *vm, uint64_t gpa, uint64_t size, uint64_t *huge);
+/*
+ * KVM's 2M mappings of @vm (debugfs pages_2m), once they are @want or after
+ * writing slot @slot whole again 4 times: NUMA balancing unmaps ranges of a
+ * process to sample its accesses, and KVM drops its mappings of them until
+ * the guest touches them again (an idle VM's count falls at any time; a
+ * slot the host did not back with THPs stays short in every try).
+ */
+uint64_t pages_2m_retouched(struct vmm_vm *vm, int slot, uint64_t want);
 /* Bytes of AnonHugePages/ShmemPmdMapped in this process's VMAs overlapping [addr, addr+len). */
 uint64_t smaps_huge_bytes(const void *addr, uint64_t len);
 
@@ -88,6 +107,15 @@ void self_comm(char *buf, size_t len);
 
 
 struct mv_nl;
+struct mv_vm;
+
+/*
+ * Is a VM dump in strictly increasing (pid, fd, tag) order, so no VM twice?
+ * (KVM's ids "<pid>-<fd>" have tag 0, memvirt's "<pid>-x<tag>" fd -1.) NULL
+ * if so, else what is wrong.
+ */
+const char *dump_order_error(const struct mv_vm *vms, int nr);
+
 /*
  * Prepares a test of the module: memvirt loaded (loads $MEMVIRT_KO if it is
  * not), family resolved into *nl. NULL if ready, else why to skip.
