@@ -109,30 +109,6 @@ static int list_host(const char *vm_id, uint64_t *resident, double *host_huge)
 	return ret;
 }
 
-static int read_long(const char *path, long *v)
-{
-	FILE *f = fopen(path, "re");
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "%ld", v);
-	fclose(f);
-	return n == 1 ? 0 : -1;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "we");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%ld\n", v) < 0;
-	ret |= fclose(f);
-	return ret ? -1 : 0;
-}
-
 #define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
 #define MAX_PTES_NONE	"/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none"
 

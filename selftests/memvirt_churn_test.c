@@ -100,17 +100,10 @@ static const char *vendor(void)
 static long module_refcnt(const char *mod)
 {
 	char path[128];
-	long n = -1;
-	FILE *f;
+	long n;
 
 	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", mod);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
+	return read_long(path, &n) ? -1 : n;
 }
 
 static int vendor_unload(const char *mod)
@@ -143,17 +136,7 @@ static bool file_has(const char *path, const char *word)
 
 static long meminfo_kb(const char *key)
 {
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			v = strtol(line + strlen(key) + 1, NULL, 10);
-	fclose(f);
-	return v;
+	return proc_key("/proc/meminfo", key);
 }
 
 static long settled_memfree_kb(void)

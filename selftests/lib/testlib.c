@@ -267,6 +267,46 @@ uint64_t pages_2m_retouched(struct vmm_vm *vm, int slot, uint64_t want)
 	return got;
 }
 
+int read_long(const char *path, long *v)
+{
+	FILE *f = fopen(path, "re");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%ld", v);
+	fclose(f);
+	return n == 1 ? 0 : -1;
+}
+
+int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "we");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) < 0;
+	ret |= fclose(f);
+	return ret ? -1 : 0;
+}
+
+long proc_key(const char *path, const char *key)
+{
+	size_t len = strlen(key);
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':')
+			v = strtol(line + len + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
 void self_comm(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/self/comm", "re");

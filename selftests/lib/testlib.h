@@ -102,6 +102,12 @@ uint64_t pages_2m_retouched(struct vmm_vm *vm, int slot, uint64_t want);
 /* Bytes of AnonHugePages/ShmemPmdMapped in this process's VMAs overlapping [addr, addr+len). */
 uint64_t smaps_huge_bytes(const void *addr, uint64_t len);
 
+/* The number in a sysfs or procfs file: 0, or -1. */
+int read_long(const char *path, long *v);
+int write_long(const char *path, long v);
+/* The number after "KEY:" on a line of @path (/proc/meminfo, /proc/PID/status), or -1. */
+long proc_key(const char *path, const char *key);
+
 /* /proc/self/comm without the newline. */
 void self_comm(char *buf, size_t len);
 
