@@ -76,6 +76,16 @@ if ! "$top/scripts/linux-source.sh" "$BUILD/linux-source" ||
 	summary
 fi
 
+# The harness's own counting, on made-up TAP: a program that exits 0 with
+# fewer results than its plan, more, or no plan fails.
+if out=$("$here/tapsum-test.sh" 2>&1); then
+	echo "ok - harness: tapsum.awk counts nested TAP and fails a short or missing plan"
+	passed=$((passed + 1))
+else
+	echo "$out" | sed 's/^/# /'
+	fail "harness: tapsum.awk counts nested TAP and fails a short or missing plan"
+fi
+
 # The Debian packages, once for all kernels (not for the debug kernel
 # alone: DKMS builds against installed headers); lintian must pass.
 debs=no
