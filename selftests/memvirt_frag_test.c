@@ -135,18 +135,7 @@ FIXTURE(frag) {
 	struct mv_nl nl;
 };
 
-FIXTURE_SETUP(frag)
-{
-	const char *why = memvirt_open(&self->nl);
-
-	if (why)
-		SKIP(return, "%s", why);
-}
-
-FIXTURE_TEARDOWN(frag)
-{
-	memvirt_teardown(&self->nl);
-}
+FIXTURE_SETUP_SKIPPING(frag, memvirt_open, memvirt_teardown, &self->nl)
 
 /* Every attribute present with its size; free pages and indices add up. */
 TEST_F(frag, self_consistent)

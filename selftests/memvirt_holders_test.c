@@ -544,18 +544,7 @@ FIXTURE(holders) {
 	struct kids ks;
 };
 
-FIXTURE_SETUP(holders)
-{
-	const char *why = kvm_fixture_setup(&self->nl, &self->ks);
-
-	if (why)
-		SKIP(return, "%s", why);
-}
-
-FIXTURE_TEARDOWN(holders)
-{
-	kvm_fixture_teardown(&self->nl, &self->ks);
-}
+FIXTURE_SETUP_SKIPPING(holders, kvm_fixture_setup, kvm_fixture_teardown, &self->nl, &self->ks)
 
 /* ---- 1. leader_exit ---- */
 
@@ -612,6 +601,7 @@ TEST_F_TIMEOUT(holders, leader_exit, 180)
 	struct mv_vm v;
 	char dir[64];
 	struct kid *k;
+	pid_t pid;
 	int i;
 
 	k = kid_fork(_metadata, &self->ks);
@@ -635,14 +625,20 @@ TEST_F_TIMEOUT(holders, leader_exit, 180)
 
 	check_held(_metadata, &self->nl, &vm, k->pid, HELD_ALL, true, 16 + 1, &v);
 
-	kid_end(_metadata, k);
-	gone(_metadata, &self->nl, vm.id, k->pid);
+	pid = k->pid;
+	kid_end(_metadata, k);	/* k->pid is 0 from here */
+	gone(_metadata, &self->nl, vm.id, pid);
 }
 
-/* ---- 2. vcpu_fd_only ---- */
+/* ---- 2. vcpu_fd_only, 3. mapping_only ---- */
 
+/*
+ * 'v': a VM, 16 pages touched; 'c': all that names it closed but @keep
+ * (MEMVIRT_HELD_VCPU_FD: the vCPU fd, MEMVIRT_HELD_MAPPING: the kvm_run
+ * mapping); 'u': that mapping unmapped too; 'q': exit.
+ */
 __attribute__((noreturn))
-static void vcpu_fd_only_kid(struct kid *k)
+static void one_holder_kid(struct kid *k, uint32_t keep)
 {
 	struct report r = { 0 };
 	struct vmm_vm *vm;
@@ -651,82 +647,66 @@ static void vcpu_fd_only_kid(struct kid *k)
 	vm = kid_vm(k, &r, 1 << 20, 16);
 	kid_say(k, &r);
 	kid_wait(k);
-	/* Everything naming the VM but the vCPU fd. */
-	kid_unmap_run(vm);
 	close_fd(&vm->vm_fd);
 	vmm_kvm_close();
+	if (keep == MEMVIRT_HELD_VCPU_FD)
+		kid_unmap_run(vm);
+	else
+		close_fd(&vm->vcpu_fd[0]);
 	kid_say(k, &r);
-	kid_wait(k);
+	if (kid_wait(k) == 'u') {
+		kid_unmap_run(vm);
+		kid_say(k, &r);
+		kid_wait(k);
+	}
 	_exit(0);
+}
+
+/*
+ * A kid's VM (one_holder_kid), listed with all three holds; then with all
+ * but @keep closed (/proc says so), listed as held by @keep alone, under the
+ * same id. The kid.
+ */
+static struct kid *one_holder(struct __test_metadata *_metadata, FIXTURE_DATA(holders) *self,
+			      uint32_t keep, struct report *vm)
+{
+	struct mv_vm before, v;
+	struct report r;
+	char dir[64];
+	struct kid *k = kid_fork(_metadata, &self->ks);
+
+	if (!k->pid)
+		one_holder_kid(k, keep);
+	KID_STEP(k, 'v', vm);
+	listed_once(_metadata, &self->nl, vm->id, k->pid, &before);
+	check_holder(_metadata, &before, k->pid, HELD_ALL, true);
+	KID_STEP(k, 'c', &r);
+	snprintf(dir, sizeof(dir), "/proc/%d", k->pid);
+	EXPECT_REFS(dir, 0, keep == MEMVIRT_HELD_VCPU_FD, 0, keep == MEMVIRT_HELD_MAPPING);
+	check_held(_metadata, &self->nl, vm, k->pid, keep, true, 16 + 1, &v);
+	return k;
 }
 
 TEST_F_TIMEOUT(holders, vcpu_fd_only, 180)
 {
-	struct mv_vm before, v;
-	struct report vm, r;
-	char dir[64];
-	struct kid *k;
+	struct report vm;
+	struct kid *k = one_holder(_metadata, self, MEMVIRT_HELD_VCPU_FD, &vm);
+	pid_t pid;
 
-	k = kid_fork(_metadata, &self->ks);
-	if (!k->pid)
-		vcpu_fd_only_kid(k);
-	KID_STEP(k, 'v', &vm);
-	listed_once(_metadata, &self->nl, vm.id, k->pid, &before);
-	check_holder(_metadata, &before, k->pid, HELD_ALL, true);
-
-	KID_STEP(k, 'c', &r);
-	snprintf(dir, sizeof(dir), "/proc/%d", k->pid);
-	EXPECT_REFS(dir, 0, 1, 0, 0);
-
-	check_held(_metadata, &self->nl, &vm, k->pid, MEMVIRT_HELD_VCPU_FD, true, 16 + 1, &v);
-	TH_LOG("before the close: %s", before.id);
-
-	kid_end(_metadata, k);
-	gone(_metadata, &self->nl, vm.id, k->pid);
-}
-
-/* ---- 3. mapping_only ---- */
-
-__attribute__((noreturn))
-static void mapping_only_kid(struct kid *k)
-{
-	struct report r = { 0 };
-	struct vmm_vm *vm;
-
-	kid_wait(k);
-	vm = kid_vm(k, &r, 1 << 20, 8);
-	kid_say(k, &r);
-	kid_wait(k);
-	close_fd(&vm->vcpu_fd[0]);
-	close_fd(&vm->vm_fd);
-	vmm_kvm_close();
-	kid_say(k, &r);
-	kid_wait(k);
-	kid_unmap_run(vm);
-	kid_say(k, &r);
-	kid_wait(k);
-	_exit(0);
+	pid = k->pid;
+	kid_end(_metadata, k);	/* k->pid is 0 from here */
+	gone(_metadata, &self->nl, vm.id, pid);
 }
 
 TEST_F_TIMEOUT(holders, mapping_only, 180)
 {
 	struct report vm, r;
-	struct mv_vm v;
+	struct kid *k = one_holder(_metadata, self, MEMVIRT_HELD_MAPPING, &vm);
 	char dir[64];
-	struct kid *k;
-
-	k = kid_fork(_metadata, &self->ks);
-	if (!k->pid)
-		mapping_only_kid(k);
-	KID_STEP(k, 'v', &vm);
-	KID_STEP(k, 'c', &r);
-	snprintf(dir, sizeof(dir), "/proc/%d", k->pid);
-	EXPECT_REFS(dir, 0, 0, 0, 1);
-
-	check_held(_metadata, &self->nl, &vm, k->pid, MEMVIRT_HELD_MAPPING, true, 0, &v);
 
 	/* munmap() drops the last reference; the kid lives on. */
 	KID_STEP(k, 'u', &r);
+	snprintf(dir, sizeof(dir), "/proc/%d", k->pid);
 	EXPECT_REFS(dir, 0, 0, 0, 0);
 	gone(_metadata, &self->nl, vm.id, k->pid);
 	EXPECT_EQ(0, kill(k->pid, 0));
@@ -1098,18 +1078,7 @@ FIXTURE_VARIANT_ADD(passed, fork) {
 	.way = PASS_FORK,
 };
 
-FIXTURE_SETUP(passed)
-{
-	const char *why = kvm_fixture_setup(&self->nl, &self->ks);
-
-	if (why)
-		SKIP(return, "%s", why);
-}
-
-FIXTURE_TEARDOWN(passed)
-{
-	kvm_fixture_teardown(&self->nl, &self->ks);
-}
+FIXTURE_SETUP_SKIPPING(passed, kvm_fixture_setup, kvm_fixture_teardown, &self->nl, &self->ks)
 
 TEST_F_TIMEOUT(passed, passed_fd, 180)
 {

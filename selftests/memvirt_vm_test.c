@@ -24,18 +24,7 @@ FIXTURE(vm) {
 	struct mv_nl nl;
 };
 
-FIXTURE_SETUP(vm)
-{
-	const char *why = memvirt_setup(&self->nl);
-
-	if (why)
-		SKIP(return, "%s", why);
-}
-
-FIXTURE_TEARDOWN(vm)
-{
-	memvirt_teardown(&self->nl);
-}
+FIXTURE_SETUP_SKIPPING(vm, memvirt_setup, memvirt_teardown, &self->nl)
 
 /* Dump order is (pid, fd) ascending; no id twice. */
 static bool dump_ordered(struct __test_metadata *_metadata, const struct mv_vm *vms, int nr)

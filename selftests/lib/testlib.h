@@ -44,6 +44,24 @@ static inline bool vmm_ok_int(long long r)
 	__vmm_ret;							\
 })
 
+/*
+ * FIXTURE_SETUP and FIXTURE_TEARDOWN of fixture @name, for kselftest_harness
+ * tests: @setup(ARGS) returns NULL or why the test is skipped, @teardown(ARGS)
+ * undoes it; ARGS may name self's members (&self->nl).
+ */
+#define FIXTURE_SETUP_SKIPPING(name, setup, teardown, ...)		\
+FIXTURE_SETUP(name)							\
+{									\
+	const char *why = setup(__VA_ARGS__);				\
+									\
+	if (why)							\
+		SKIP(return, "%s", why);				\
+}									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	teardown(__VA_ARGS__);						\
+}
+
 /* For kselftest_harness tests of a VM as memvirt reports it (struct mv_vm). */
 #define EXPECT_VM_WELL_FORMED(v)					\
 	EXPECT_EQ(0, (v)->bad) TH_LOG("%s: attributes of wrong size: 0x%llx", (v)->id, \
