@@ -8,7 +8,7 @@
 #                                 linux-source-6.12), then nlgen.py uapi-doc
 #   kmod/netlink-gen.[ch]         nlgen.py kernel-h, kernel-c
 #   user/lib/nl-gen.[ch]          nlgen.py user-h, user-c
-#   selftests/memvirt_nl_gen.h    nlgen.py selftests-h
+#   selftests/lib/memvirt_nl_gen.h    nlgen.py selftests-h
 #
 # The generated files are committed. --check regenerates them into a
 # scratch directory and fails, with the difference, if any committed file
@@ -22,7 +22,7 @@ build=${BUILD:-$top/.build}
 python=${PYTHON:-/usr/bin/python3}
 spec_rel=Documentation/netlink/specs/memvirt.yaml
 files="include/uapi/linux/memvirt.h kmod/netlink-gen.h kmod/netlink-gen.c
-user/lib/nl-gen.h user/lib/nl-gen.c selftests/memvirt_nl_gen.h"
+user/lib/nl-gen.h user/lib/nl-gen.c selftests/lib/memvirt_nl_gen.h"
 
 check=
 case "${1:-}" in
@@ -71,7 +71,7 @@ gen kernel-h -o "$out/kmod/netlink-gen.h"
 gen kernel-c -o "$out/kmod/netlink-gen.c"
 gen user-h -o "$out/user/lib/nl-gen.h"
 gen user-c -o "$out/user/lib/nl-gen.c"
-gen selftests-h -o "$out/selftests/memvirt_nl_gen.h"
+gen selftests-h -o "$out/selftests/lib/memvirt_nl_gen.h"
 
 if [ -z "$check" ]; then
 	for f in $files; do

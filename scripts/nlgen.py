@@ -22,7 +22,7 @@ the UAPI header; this script writes what ynl-gen-c cannot write for us
                  netlink.c: ynl-gen-c's would register in every netns.
   user-h, user-c user/lib/nl-gen.[ch]: libnl-3 reply policies, one per
                  attribute set (ynl-gen-c's user mode targets libynl).
-  selftests-h    selftests/memvirt_nl_gen.h: the attribute sets as tables
+  selftests-h    selftests/lib/memvirt_nl_gen.h: the attribute sets as tables
                  (kind, nesting, multi-attr, string limit, name) and each
                  command's set and reply, for parsers that check replies
                  against the spec.

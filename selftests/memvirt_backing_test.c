@@ -4,8 +4,8 @@
  * the test VMM mapped and touched (THP, no THP, hugetlb, memfd, a NUMA
  * binding, scattered pages). The numbers are checked against truths the
  * test made: pages it touched, smaps, the node it bound the memory to.
- * Needs root, the memvirt CLI (MEMVIRT_CLI, PATH, or ../../user/memvirt
- * next to this binary) and jq.
+ * Needs root and the memvirt CLI (MEMVIRT_CLI, PATH, or ../../user/memvirt
+ * next to this binary); its JSON is read with json-c (lib/cli_json).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "cli_json.h"
 #include "memvirt_nl.h"
 #include "testlib.h"
 #include "vmm.h"
@@ -31,156 +32,81 @@ struct bk {
 	uint64_t runs, longest, shortest, node0, node1, unknown;
 };
 
-static const char *cli_path(void)
+/* The backing record @o ("backing.total" or a slot) into @b; -1 if incomplete. */
+static int bk_from(struct json_object *o, struct bk *b)
 {
-	static char path[4096];
-	const char *env = getenv("MEMVIRT_CLI"), *p;
-	char *dirs, *d, *save;
+	static const char *const keys[] = { "size", "resident", "zero", "thp", "hugetlb",
+		"swapped", "not_present", "runs", "longest_run", "shortest_run", "node_unknown" };
+	uint64_t *const dst[] = { &b->size, &b->resident, &b->zero, &b->thp, &b->hugetlb,
+		&b->swapped, &b->not_present, &b->runs, &b->longest, &b->shortest, &b->unknown };
 
-	if (env && *env)
-		return env;
-	p = getenv("PATH");
-	dirs = strdup(p ? p : "");
-	for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(path, sizeof(path), "%s/memvirt", d);
-		if (!access(path, X_OK)) {
-			free(dirs);
-			return path;
-		}
-	}
-	free(dirs);
-	snprintf(path, sizeof(path), "%s", helper_path("../../user/memvirt"));
-	return access(path, X_OK) ? NULL : path;
-}
-
-/* Runs @cmd, output to @file; returns the exit status or -1. */
-static int run_to_file(const char *cmd, const char *file)
-{
-	char *full;
-	int st;
-
-	if (asprintf(&full, "%s > %s 2>&1", cmd, file) < 0)
+	if (!o)
 		return -1;
-	st = system(full);
-	free(full);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-struct ctx {
-	const char *cli;
-	char json[64];		/* the CLI's output */
-};
-
-/*
- * Fetches the backing of slot @slot_id of address space @as (or the total,
- * @slot_id < 0) and, if @host_huge, the VM's HOST-HUGE field (%).
- */
-static int get_backing_as(struct ctx *c, const char *vm_id, int as, int slot_id,
-			  struct bk *b, double *host_huge, char *err, size_t errlen)
-{
-	static const char fields[] =
-		"[.size, .resident, .zero, .thp, .hugetlb, .swapped, .not_present,"
-		" .runs, .longest_run, .shortest_run,"
-		" ((.nodes[] | select(.node == 0) | .bytes) // 0),"
-		" ((.nodes[] | select(.node == 1) | .bytes) // 0),"
-		" .node_unknown] | @tsv";
-	char cmd[1024], sel[128], line[1024];
-	unsigned long long v[13];
-	FILE *f;
-	int st, n;
-
-	snprintf(cmd, sizeof(cmd), "'%s' show %s --backing --json", c->cli, vm_id);
-	st = run_to_file(cmd, c->json);
-	if (st) {
-		f = fopen(c->json, "re");
-		if (!f || !fgets(line, sizeof(line), f))
-			line[0] = '\0';
-		if (f)
-			fclose(f);
-		snprintf(err, errlen, "memvirt show %s --backing: exit %d: %.300s", vm_id, st,
-			 line);
-		return -1;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!json_get(o, "%s", keys[i]))
+			return -1;
+		*dst[i] = json_u64(o, 0, "%s", keys[i]);
 	}
-	if (slot_id >= 0)
-		snprintf(sel, sizeof(sel), ".backing.slots[] | select(.as == %d and .id == %d)",
-			 as, slot_id);
-	else
-		snprintf(sel, sizeof(sel), ".backing.total");
-	snprintf(cmd, sizeof(cmd), "jq -r '(%s | %s), .host_huge' %s", sel, fields, c->json);
-	f = popen(cmd, "r");
-	if (!f) {
-		snprintf(err, errlen, "popen jq: %s", strerror(errno));
-		return -1;
-	}
-	n = 0;
-	if (fgets(line, sizeof(line), f))
-		n = sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8],
-			   &v[9], &v[10], &v[11], &v[12]);
-	if (host_huge && (!fgets(line, sizeof(line), f) || sscanf(line, "%lf", host_huge) != 1))
-		n = -1;
-	pclose(f);
-	if (n != 13) {
-		snprintf(err, errlen, "no backing for slot %d in the output of memvirt show %s",
-			 slot_id, vm_id);
-		return -1;
-	}
-	*b = (struct bk){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
-			  v[10], v[11], v[12] };
+	b->node0 = json_u64(o, 0, "nodes[node=0].bytes");
+	b->node1 = json_u64(o, 0, "nodes[node=1].bytes");
 	return 0;
 }
 
-static int get_backing(struct ctx *c, const char *vm_id, int slot_id,
-		       struct bk *b, double *host_huge, char *err, size_t errlen)
+/*
+ * "memvirt show ID --backing --json": the backing of slot @slot_id of
+ * address space @as (or the total, @slot_id < 0) and, if @host_huge, the
+ * VM's host_huge (%).
+ */
+static int get_backing_as(const char *vm_id, int as, int slot_id, struct bk *b,
+			  double *host_huge, char *err, size_t errlen)
 {
-	return get_backing_as(c, vm_id, 0, slot_id, b, host_huge, err, errlen);
+	struct json_object *doc;
+	struct cli_run r;
+	int ret = 0;
+
+	cli_run(&r, CLI_AS_IS, (const char *const[]){ "show", vm_id, "--backing", "--json",
+						     NULL });
+	doc = cli_doc(&r);
+	if (r.status || !doc) {
+		snprintf(err, errlen, "memvirt show %s --backing: exit %d: %.300s", vm_id,
+			 r.status, r.err ? r.err : "");
+		ret = -1;
+	} else if (bk_from(slot_id < 0 ? json_get(doc, "backing.total") :
+			   json_get(doc, "backing.slots[as=%d,id=%d]", as, slot_id), b) ||
+		   (host_huge && !json_get(doc, "host_huge"))) {
+		snprintf(err, errlen, "no backing for slot %d in the output of memvirt show %s",
+			 slot_id, vm_id);
+		ret = -1;
+	} else if (host_huge) {
+		*host_huge = json_dbl(doc, 0, "host_huge");
+	}
+	cli_run_free(&r);
+	return ret;
 }
 
-/* "memvirt list -o ID,RESIDENT,HOST-HUGE": the VM's row. */
-static int list_host(struct ctx *c, const char *vm_id, uint64_t *resident, double *host_huge)
+static int get_backing(const char *vm_id, int slot_id, struct bk *b, double *host_huge,
+		       char *err, size_t errlen)
 {
-	char cmd[1024], line[256];
-	unsigned long long r = 0;
-	FILE *f;
-	int n = 0;
-
-	snprintf(cmd, sizeof(cmd), "'%s' list -J -o ID,RESIDENT,HOST-HUGE", c->cli);
-	if (run_to_file(cmd, c->json))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "jq -r '.vms[] | select(.id == \"%s\") | "
-		 "\"\\(.resident) \\(.host_huge)\"' %s", vm_id, c->json);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	if (fgets(line, sizeof(line), f))
-		n = sscanf(line, "%llu %lf", &r, host_huge);
-	pclose(f);
-	*resident = r;
-	return n == 2 ? 0 : -1;
+	return get_backing_as(vm_id, 0, slot_id, b, host_huge, err, errlen);
 }
 
-static int read_long(const char *path, long *v)
+/* "memvirt list -J -o ID,RESIDENT,HOST-HUGE": the VM's row. */
+static int list_host(const char *vm_id, uint64_t *resident, double *host_huge)
 {
-	FILE *f = fopen(path, "re");
-	int n;
+	struct json_object *vm;
+	struct cli_run r;
+	int ret = -1;
 
-	if (!f)
-		return -1;
-	n = fscanf(f, "%ld", v);
-	fclose(f);
-	return n == 1 ? 0 : -1;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "we");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%ld\n", v) < 0;
-	ret |= fclose(f);
-	return ret ? -1 : 0;
+	cli_run(&r, CLI_AS_IS, (const char *const[]){ "list", "-J", "-o", "ID,RESIDENT,HOST-HUGE",
+						     NULL });
+	vm = json_get(cli_doc(&r), "vms[id=%s]", vm_id);
+	if (!r.status && json_get(vm, "resident") && json_get(vm, "host_huge")) {
+		*resident = json_u64(vm, 0, "resident");
+		*host_huge = json_dbl(vm, 0, "host_huge");
+		ret = 0;
+	}
+	cli_run_free(&r);
+	return ret;
 }
 
 #define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
@@ -189,9 +115,6 @@ static int write_long(const char *path, long v)
 FIXTURE(backing) {
 	struct mv_nl nl;
 	struct vmm_vm *vm;
-	struct ctx c;
-	bool json_made;		/* c.json exists */
-	char thp_old[32];	/* THP mode to restore, "" if unchanged */
 	long hugepages_old;	/* nr_hugepages to restore, -1 if unchanged */
 	long ptes_none_old;	/* khugepaged max_ptes_none to restore, or -1 */
 };
@@ -199,41 +122,25 @@ FIXTURE(backing) {
 FIXTURE_SETUP(backing)
 {
 	const char *why = memvirt_setup(&self->nl);
-	int fd;
 
 	self->vm = NULL;
-	self->json_made = false;
-	self->thp_old[0] = '\0';
 	self->hugepages_old = -1;
 	self->ptes_none_old = -1;
-	snprintf(self->c.json, sizeof(self->c.json), "/tmp/memvirt-backing.XXXXXX");
 	if (why)
 		SKIP(return, "%s", why);
-	self->c.cli = cli_path();
-	if (!self->c.cli)
+	if (!cli_path())
 		SKIP(return, "memvirt CLI not found (set MEMVIRT_CLI or PATH)");
-	if (system("jq --version > /dev/null 2>&1"))
-		SKIP(return, "jq not installed");
-	fd = mkstemp(self->c.json);
-	ASSERT_LE(0, fd);
-	close(fd);
-	self->json_made = true;
-	self->vm = vmm_vm_create(1);
-	ASSERT_NE(NULL, self->vm) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false)) TH_LOG("%s", vmm_error());
+	self->vm = ASSERT_VMM(vmm_vm_create(1));
+	ASSERT_VMM(vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false));
 }
 
 FIXTURE_TEARDOWN(backing)
 {
 	vmm_vm_destroy(self->vm);	/* frees hugetlb pages before the pool shrinks */
-	if (self->thp_old[0])
-		thp_set_mode(self->thp_old);
 	if (self->hugepages_old >= 0)
 		write_long(NR_HUGEPAGES, self->hugepages_old);
 	if (self->ptes_none_old >= 0)
 		write_long(MAX_PTES_NONE, self->ptes_none_old);
-	if (self->json_made)
-		unlink(self->c.json);
 	memvirt_teardown(&self->nl);
 }
 
@@ -259,31 +166,49 @@ static void log_bk(struct __test_metadata *_metadata, const char *what, const st
 	       b->not_present, b->runs, b->longest, b->shortest, b->node0, b->node1);
 }
 
+#define SLOT_GPA	0x40000000ULL
+
+/*
+ * A slot of @size at SLOT_GPA backed as @backing (on NUMA node @node, or -1),
+ * touched as @t says (its .slot set here): its index. Then, unless @what is
+ * NULL, its backing as the CLI shows it, logged as @what, its classes checked
+ * to add up.
+ */
+static int touched_slot(struct __test_metadata *_metadata, struct vmm_vm *vm,
+			enum vmm_backing backing, int node, uint64_t gpa, uint64_t size,
+			struct vmm_touch *t, const char *what, struct bk *b)
+{
+	char err[512];
+
+	t->slot = ASSERT_VMM(vmm_add_slot_node(vm, gpa, size, backing, 0, node));
+	ASSERT_VMM(vmm_touch(vm, t));
+	if (!what)
+		return t->slot;
+	ASSERT_EQ(0, get_backing(vm->id, t->slot, b, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	log_bk(_metadata, what, b);
+	check_sum(_metadata, b);
+	return t->slot;
+}
+
 /* THP-backed RAM touched in whole 2M regions: ~100 % THP, 2M mappings. */
 TEST_F(backing, thp)
 {
 	const uint64_t size = 8 * SZ_2M;
-	struct vmm_touch t = { .count = size / SZ_4K, .stride = SZ_4K, .write = true };
+	uint64_t huge, smaps, map2m, listed;
 	char mode[32], err[512];
-	uint64_t smaps, map2m, listed;
 	double host_huge;
 	struct bk b;
+	int slot;
 
 	if (thp_mode(mode, sizeof(mode)))
 		SKIP(return, "no transparent hugepages in this kernel");
-	if (!strcmp(mode, "never")) {
-		ASSERT_EQ(0, thp_set_mode("madvise"));
-		strcpy(self->thp_old, mode);
-	}
-	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_THP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	smaps = smaps_huge_bytes(self->vm->slot[t.slot].hva, size);
-	if (!smaps)
+	slot = ASSERT_VMM(thp_slot_touched(self->vm, SLOT_GPA, size, &huge));
+	if (!huge)
 		SKIP(return, "the host gave no THP; fragmented memory?");
+	smaps = huge * SZ_2M;
 
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, t.slot, &b, &host_huge, err,
-				 sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, get_backing(self->vm->id, slot, &b, &host_huge, err, sizeof(err)))
+		TH_LOG("%s", err);
 	log_bk(_metadata, "thp slot", &b);
 	check_sum(_metadata, &b);
 	EXPECT_EQ(size, b.size);
@@ -297,11 +222,15 @@ TEST_F(backing, thp)
 	/* The VM as a whole: the 4K code page aside, all huge. */
 	EXPECT_LE(90.0, host_huge);
 	/* list's opt-in columns say the same. */
-	ASSERT_EQ(0, list_host(&self->c, self->vm->id, &listed, &host_huge));
+	ASSERT_EQ(0, list_host(self->vm->id, &listed, &host_huge));
 	EXPECT_EQ(SZ_4K + size, listed);
 	EXPECT_LE(90.0, host_huge);
-	ASSERT_EQ(0, vmm_debugfs_stat(self->vm->id, "pages_2m", &map2m));
-	EXPECT_EQ(smaps / SZ_2M, map2m);
+	ASSERT_VMM(vmm_debugfs_stat(self->vm->id, "pages_2m", &map2m));
+	if (map2m != huge)
+		TH_LOG("KVM maps %llu of the %llu THPs now: writing the slot again",
+		       (unsigned long long)map2m, (unsigned long long)huge);
+	map2m = pages_2m_retouched(self->vm, slot, huge);
+	EXPECT_EQ(huge, map2m);
 }
 
 /* The same with MADV_NOHUGEPAGE: ~0 %. */
@@ -313,11 +242,9 @@ TEST_F(backing, nothp)
 	char err[512];
 	struct bk b;
 
-	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_NOTHP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, t.slot, &b, &host_huge, err,
-				 sizeof(err))) TH_LOG("%s", err);
+	touched_slot(_metadata, self->vm, VMM_BACKING_NOTHP, -1, SLOT_GPA, size, &t, NULL, &b);
+	ASSERT_EQ(0, get_backing(self->vm->id, t.slot, &b, &host_huge, err, sizeof(err)))
+		TH_LOG("%s", err);
 	log_bk(_metadata, "nothp slot", &b);
 	check_sum(_metadata, &b);
 	EXPECT_EQ(size, b.resident);
@@ -326,32 +253,40 @@ TEST_F(backing, nothp)
 	EXPECT_GE(1.0, host_huge);
 }
 
+/*
+ * Grows the 2M hugetlb pool by @size (teardown shrinks it back); NULL if
+ * that many 2M pages are free then, else why the test is skipped.
+ */
+static const char *hugetlb_grow(struct __test_metadata *_metadata,
+				FIXTURE_DATA(backing) *self, uint64_t size)
+{
+	static char why[128];
+	long old, free_pages;
+
+	if (read_long(NR_HUGEPAGES, &old))
+		return "no hugetlb support (" NR_HUGEPAGES ")";
+	EXPECT_EQ(0, write_long(NR_HUGEPAGES, old + size / SZ_2M));
+	self->hugepages_old = old;
+	if (read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", &free_pages))
+		return "no 2M hugetlb pages";
+	if (free_pages >= (long)(size / SZ_2M))
+		return NULL;
+	snprintf(why, sizeof(why), "only %ld free 2M hugetlb pages", free_pages);
+	return why;
+}
+
 /* MAP_HUGETLB: hugetlb bytes, runs no shorter than 2M. */
 TEST_F(backing, hugetlb)
 {
 	const uint64_t size = 4 * SZ_2M;
 	struct vmm_touch t = { .count = size / SZ_4K, .stride = SZ_4K, .write = true };
-	long old, now, free_pages;
-	char err[512];
+	const char *why = hugetlb_grow(_metadata, self, size);
 	struct bk b;
 
-	if (read_long(NR_HUGEPAGES, &old))
-		SKIP(return, "no hugetlb support (%s)", NR_HUGEPAGES);
-	ASSERT_EQ(0, write_long(NR_HUGEPAGES, old + size / SZ_2M));
-	self->hugepages_old = old;
-	ASSERT_EQ(0, read_long(NR_HUGEPAGES, &now));
-	ASSERT_EQ(0, read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages",
-			       &free_pages));
-	if (free_pages < (long)(size / SZ_2M))
-		SKIP(return, "only %ld free 2M hugetlb pages (nr_hugepages %ld)", free_pages, now);
-
-	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_HUGETLB, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, t.slot, &b, NULL, err,
-				 sizeof(err))) TH_LOG("%s", err);
-	log_bk(_metadata, "hugetlb slot", &b);
-	check_sum(_metadata, &b);
+	if (why)
+		SKIP(return, "%s", why);
+	touched_slot(_metadata, self->vm, VMM_BACKING_HUGETLB, -1, SLOT_GPA, size, &t,
+		     "hugetlb slot", &b);
 	EXPECT_EQ(size, b.resident);
 	EXPECT_EQ(size, b.hugetlb);
 	EXPECT_EQ(0, b.thp);
@@ -367,16 +302,10 @@ TEST_F(backing, memfd)
 	const uint64_t size = 8 * SZ_2M;
 	struct vmm_touch t = { .offset = 5 * SZ_4K, .count = 300, .stride = 3 * SZ_4K,
 			       .write = true };
-	char err[512];
 	struct bk b;
 
-	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_MEMFD, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, t.slot, &b, NULL, err,
-				 sizeof(err))) TH_LOG("%s", err);
-	log_bk(_metadata, "memfd slot", &b);
-	check_sum(_metadata, &b);
+	touched_slot(_metadata, self->vm, VMM_BACKING_MEMFD, -1, SLOT_GPA, size, &t,
+		     "memfd slot", &b);
 	EXPECT_EQ(t.count * SZ_4K, b.resident);
 	EXPECT_EQ(0, b.zero);
 	EXPECT_EQ(0, b.hugetlb);
@@ -389,44 +318,29 @@ TEST_F(backing, memfd)
 TEST_F(backing, numa_node1)
 {
 	const uint64_t size = 4 * SZ_2M;
-	struct vmm_touch t = { .count = 777, .stride = SZ_4K, .write = true };
+	struct vmm_touch t1 = { .count = 777, .stride = SZ_4K, .write = true };
+	struct vmm_touch t0 = { .count = 333, .stride = SZ_4K, .write = true };
 	char err[512];
 	struct bk b;
-	int slot;
 
 	if (access("/sys/devices/system/node/node1/meminfo", F_OK))
 		SKIP(return, "no NUMA node 1 (the QEMU test guest has two)");
 	/* The CLI maps PFNs to nodes through sysfs memory blocks. */
 	if (access("/sys/devices/system/memory/block_size_bytes", F_OK))
 		SKIP(return, "no memory blocks in sysfs (CONFIG_MEMORY_HOTPLUG off): nodes cannot be told");
-	slot = vmm_add_slot_node(self->vm, 0x40000000, size, VMM_BACKING_NOTHP, 0, 1);
-	ASSERT_LE(0, slot) TH_LOG("%s", vmm_error());
-	t.slot = slot;
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	/* The same on node 0, as a control. */
-	slot = vmm_add_slot_node(self->vm, 0x50000000, size, VMM_BACKING_MEMFD, 0, 0);
-	ASSERT_LE(0, slot) TH_LOG("%s", vmm_error());
-	t.slot = slot;
-	t.count = 333;
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, slot - 1, &b, NULL, err,
-				 sizeof(err))) TH_LOG("%s", err);
-	log_bk(_metadata, "node 1 slot", &b);
-	check_sum(_metadata, &b);
+	touched_slot(_metadata, self->vm, VMM_BACKING_NOTHP, 1, SLOT_GPA, size, &t1,
+		     "node 1 slot", &b);
 	EXPECT_EQ(777 * SZ_4K, b.resident);
 	EXPECT_EQ(777 * SZ_4K, b.node1);
 	EXPECT_EQ(0, b.node0);
-
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, slot, &b, NULL, err,
-				 sizeof(err))) TH_LOG("%s", err);
-	log_bk(_metadata, "node 0 slot", &b);
+	/* The same on node 0, as a control. */
+	touched_slot(_metadata, self->vm, VMM_BACKING_MEMFD, 0, SLOT_GPA + 0x10000000, size, &t0,
+		     "node 0 slot", &b);
 	EXPECT_EQ(333 * SZ_4K, b.node0);
 	EXPECT_EQ(0, b.node1);
 
 	/* Total: both slots and the code page, each page once. */
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, -1, &b, NULL, err,
-				 sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, get_backing(self->vm->id, -1, &b, NULL, err, sizeof(err))) TH_LOG("%s", err);
 	log_bk(_metadata, "total", &b);
 	check_sum(_metadata, &b);
 	EXPECT_EQ(SZ_4K + 2 * size, b.size);
@@ -440,16 +354,10 @@ TEST_F(backing, scattered_4k)
 	const uint64_t size = 8 * SZ_2M;
 	struct vmm_touch t = { .offset = SZ_4K, .count = size / SZ_4K / 2, .stride = 2 * SZ_4K,
 			       .write = true };
-	char err[512];
 	struct bk b;
 
-	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_NOTHP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, t.slot, &b, NULL, err,
-				 sizeof(err))) TH_LOG("%s", err);
-	log_bk(_metadata, "scattered slot", &b);
-	check_sum(_metadata, &b);
+	touched_slot(_metadata, self->vm, VMM_BACKING_NOTHP, -1, SLOT_GPA, size, &t,
+		     "scattered slot", &b);
 	EXPECT_EQ(t.count * SZ_4K, b.resident);
 	EXPECT_EQ(size - t.count * SZ_4K, b.not_present);
 	EXPECT_EQ(t.count, b.runs);
@@ -460,18 +368,11 @@ TEST_F(backing, scattered_4k)
 /* Read-only touches of anonymous memory map the shared zero page. */
 TEST_F(backing, zero_page)
 {
-	const uint64_t size = 2 * SZ_2M;
 	struct vmm_touch t = { .count = 64, .stride = SZ_4K, .write = false };
-	char err[512];
 	struct bk b;
 
-	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_NOTHP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, t.slot, &b, NULL, err,
-				 sizeof(err))) TH_LOG("%s", err);
-	log_bk(_metadata, "read-only slot", &b);
-	check_sum(_metadata, &b);
+	touched_slot(_metadata, self->vm, VMM_BACKING_NOTHP, -1, SLOT_GPA, 2 * SZ_2M, &t,
+		     "read-only slot", &b);
 	/* Zero page or, if KVM asked for a writable page, own pages. */
 	EXPECT_EQ(t.count * SZ_4K, b.zero + b.resident);
 	EXPECT_LE(b.runs, b.resident / SZ_4K);
@@ -485,17 +386,16 @@ TEST_F(backing, smm_alias_counted_once)
 	char err[512];
 	struct bk b0, b1, tot;
 
-	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_NOTHP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
+	t.slot = ASSERT_VMM(vmm_add_slot(self->vm, SLOT_GPA, size, VMM_BACKING_NOTHP, 0));
 	if (vmm_alias_smm(self->vm, t.slot))
 		SKIP(return, "%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, get_backing_as(&self->c, self->vm->id, 0, t.slot, &b0, NULL, err,
-				    sizeof(err))) TH_LOG("%s", err);
-	ASSERT_EQ(0, get_backing_as(&self->c, self->vm->id, 1, t.slot, &b1, NULL, err,
-				    sizeof(err))) TH_LOG("%s", err);
-	ASSERT_EQ(0, get_backing(&self->c, self->vm->id, -1, &tot, NULL, err,
-				 sizeof(err))) TH_LOG("%s", err);
+	ASSERT_VMM(vmm_touch(self->vm, &t));
+	ASSERT_EQ(0, get_backing_as(self->vm->id, 0, t.slot, &b0, NULL, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, get_backing_as(self->vm->id, 1, t.slot, &b1, NULL, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, get_backing(self->vm->id, -1, &tot, NULL, err, sizeof(err)))
+		TH_LOG("%s", err);
 	log_bk(_metadata, "as 0", &b0);
 	log_bk(_metadata, "as 1", &b1);
 	log_bk(_metadata, "total", &tot);
@@ -511,25 +411,17 @@ TEST_F(backing, smm_alias_counted_once)
 /* Without root the CLI refuses and says why, exit 1. */
 TEST_F(backing, needs_root)
 {
-	char cmd[1024], out[512] = "";
-	FILE *f;
-	int st;
+	struct cli_run r;
 
-	snprintf(cmd, sizeof(cmd), "setpriv --reuid=65534 --regid=65534 --clear-groups "
-		 "'%s' show %s --backing", self->c.cli, self->vm->id);
-	if (system("setpriv --version > /dev/null 2>&1"))
-		SKIP(return, "setpriv (util-linux) not installed");
-	st = run_to_file(cmd, self->c.json);
-	if (st == 126 || st == 127)
-		SKIP(return, "nobody cannot run %s", self->c.cli);
-	EXPECT_EQ(1, st);
-	f = fopen(self->c.json, "re");
-	ASSERT_NE(NULL, f);
-	if (!fgets(out, sizeof(out), f))
-		out[0] = '\0';
-	fclose(f);
-	TH_LOG("as nobody: %s", out);
-	EXPECT_NE(NULL, strstr(out, "root"));
+	cli_run(&r, 65534, (const char *const[]){ "show", self->vm->id, "--backing", NULL });
+	if (r.status == 126 || r.status == 127) {
+		cli_run_free(&r);
+		SKIP(return, "nobody cannot run %s", cli_path());
+	}
+	TH_LOG("as nobody (exit %d): %s", r.status, r.err);
+	EXPECT_EQ(1, r.status);
+	EXPECT_TRUE(r.err && strstr(r.err, "root"));
+	cli_run_free(&r);
 }
 
 /*
@@ -598,8 +490,8 @@ out:
  * and after it; retried while the host changes the pages in between
  * (khugepaged, the deferred split).
  */
-static void check_truth(struct __test_metadata *_metadata, struct ctx *c,
-			const struct vmm_vm *vm, int slot, struct bk *out)
+static void check_truth(struct __test_metadata *_metadata, const struct vmm_vm *vm, int slot,
+			struct bk *out)
 {
 	uint64_t hva = (uintptr_t)vm->slot[slot].hva, size = vm->slot[slot].size;
 	struct bk t0, t1, b;
@@ -608,7 +500,7 @@ static void check_truth(struct __test_metadata *_metadata, struct ctx *c,
 
 	for (try = 0; try < 5; try++) {
 		ASSERT_EQ(0, truth_4k(hva, size, &t0));
-		ASSERT_EQ(0, get_backing(c, vm->id, slot, &b, NULL, err, sizeof(err)))
+		ASSERT_EQ(0, get_backing(vm->id, slot, &b, NULL, err, sizeof(err)))
 			TH_LOG("%s", err);
 		ASSERT_EQ(0, truth_4k(hva, size, &t1));
 		if (!memcmp(&t0, &t1, sizeof(t0)))
@@ -632,33 +524,55 @@ static void check_truth(struct __test_metadata *_metadata, struct ctx *c,
 }
 
 /*
- * A THP slot of 8 x 2M written in full: its HVA, or NULL without THPs.
+ * A THP slot of 8 x 2M written in full: its HVA, or NULL (the test failed
+ * or is skipped without THPs).
  * khugepaged may not collapse a 2M range with a page missing while the
  * test runs (it did on 6.1, filling the hole the test made).
  */
-static uint8_t *thp_slot(FIXTURE_DATA(backing) *self, int *slot)
+static uint8_t *thp_slot(struct __test_metadata *_metadata, FIXTURE_DATA(backing) *self,
+			 int *slot)
 {
-	const uint64_t size = 8 * SZ_2M;
-	struct vmm_touch t = { .count = size / SZ_4K, .stride = SZ_4K, .write = true };
 	char mode[32];
+	uint64_t huge;
 
 	if (thp_mode(mode, sizeof(mode)))
-		return NULL;
-	if (!strcmp(mode, "never")) {
-		if (thp_set_mode("madvise"))
-			return NULL;
-		strcpy(self->thp_old, mode);
-	}
+		SKIP(return NULL, "no transparent hugepages in this kernel");
 	if (read_long(MAX_PTES_NONE, &self->ptes_none_old) ||
 	    write_long(MAX_PTES_NONE, 0)) {
 		self->ptes_none_old = -1;
-		return NULL;
+		SKIP(return NULL, "cannot set %s", MAX_PTES_NONE);
 	}
-	t.slot = *slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_THP, 0);
-	if (t.slot < 0 || vmm_touch(self->vm, &t) ||
-	    !smaps_huge_bytes(self->vm->slot[t.slot].hva, size))
-		return NULL;
-	return self->vm->slot[t.slot].hva;
+	*slot = thp_slot_touched(self->vm, SLOT_GPA, 8 * SZ_2M, &huge);
+	EXPECT_LE(0, *slot) TH_LOG("thp_slot_touched: %s", vmm_error());
+	if (*slot >= 0 && !huge)
+		SKIP(return NULL, "the host gave no THP; fragmented memory?");
+	return *slot >= 0 ? self->vm->slot[*slot].hva : NULL;
+}
+
+/* A range of a slot, in bytes from its start. */
+struct range {
+	uint64_t off, len;
+};
+
+/*
+ * thp_slot() with @drop ranges dropped (MADV_DONTNEED), then the byte at
+ * @read_back read from the VMM side (unless it is ~0), checked against the
+ * per-4K truth into *@b. false if the test failed or is skipped.
+ */
+static bool thp_split(struct __test_metadata *_metadata, FIXTURE_DATA(backing) *self,
+		      const struct range *drop, int nr, uint64_t read_back, struct bk *b)
+{
+	int slot, i;
+	uint8_t *hva = thp_slot(_metadata, self, &slot);
+
+	if (!hva)
+		return false;
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, madvise(hva + drop[i].off, drop[i].len, MADV_DONTNEED));
+	if (read_back != ~0ULL)
+		EXPECT_EQ(0, *(volatile uint8_t *)(hva + read_back));
+	check_truth(_metadata, self->vm, slot, b);
+	return true;
 }
 
 /*
@@ -669,17 +583,13 @@ static uint8_t *thp_slot(FIXTURE_DATA(backing) *self, int *slot)
  */
 TEST_F(backing, thp_split_edges)
 {
+	static const struct range drop[] = {
+		{ 3 * SZ_2M - SZ_4K, SZ_4K }, { 5 * SZ_2M, SZ_4K }, { 7 * SZ_2M, SZ_2M },
+	};
 	struct bk b;
-	int slot;
-	uint8_t *hva = thp_slot(self, &slot);
 
-	if (!hva)
-		SKIP(return, "no THP-backed slot: THP unavailable or not given (%s)", vmm_error());
-	ASSERT_EQ(0, madvise(hva + 3 * SZ_2M - SZ_4K, SZ_4K, MADV_DONTNEED));
-	ASSERT_EQ(0, madvise(hva + 5 * SZ_2M, SZ_4K, MADV_DONTNEED));
-	ASSERT_EQ(0, madvise(hva + 7 * SZ_2M, SZ_2M, MADV_DONTNEED));
-	EXPECT_EQ(0, *(volatile uint8_t *)(hva + 7 * SZ_2M));
-	check_truth(_metadata, &self->c, self->vm, slot, &b);
+	if (!thp_split(_metadata, self, drop, 3, 7 * SZ_2M, &b))
+		return;
 	/* Block 7 read back: the huge zero page, or a THP of its own. */
 	EXPECT_EQ(8 * SZ_2M - 2 * SZ_4K, b.resident + b.zero);
 	EXPECT_LE(7 * SZ_2M - 2 * SZ_4K, b.resident);
@@ -693,14 +603,11 @@ TEST_F(backing, thp_split_edges)
  */
 TEST_F(backing, thp_split_hole)
 {
+	static const struct range drop[] = { { 3 * SZ_2M + 123 * SZ_4K, SZ_4K } };
 	struct bk b;
-	int slot;
-	uint8_t *hva = thp_slot(self, &slot);
 
-	if (!hva)
-		SKIP(return, "no THP-backed slot: THP unavailable or not given (%s)", vmm_error());
-	ASSERT_EQ(0, madvise(hva + 3 * SZ_2M + 123 * SZ_4K, SZ_4K, MADV_DONTNEED));
-	check_truth(_metadata, &self->c, self->vm, slot, &b);
+	if (!thp_split(_metadata, self, drop, 1, ~0ULL, &b))
+		return;
 	EXPECT_EQ(SZ_4K, b.not_present);
 	EXPECT_EQ(8 * SZ_2M - SZ_4K, b.resident);
 }
@@ -711,21 +618,13 @@ TEST_F(backing, hugetlb_truth)
 	const uint64_t size = 4 * SZ_2M;
 	struct vmm_touch t = { .offset = SZ_4K, .count = 2, .stride = 2 * SZ_2M,
 			       .write = true };
-	long old, free_pages;
+	const char *why = hugetlb_grow(_metadata, self, size);
 	struct bk b;
 
-	if (read_long(NR_HUGEPAGES, &old))
-		SKIP(return, "no hugetlb support (%s)", NR_HUGEPAGES);
-	ASSERT_EQ(0, write_long(NR_HUGEPAGES, old + size / SZ_2M));
-	self->hugepages_old = old;
-	ASSERT_EQ(0, read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages",
-			       &free_pages));
-	if (free_pages < (long)(size / SZ_2M))
-		SKIP(return, "only %ld free 2M hugetlb pages", free_pages);
-	t.slot = vmm_add_slot(self->vm, 0x40000000, size, VMM_BACKING_HUGETLB, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	check_truth(_metadata, &self->c, self->vm, t.slot, &b);
+	if (why)
+		SKIP(return, "%s", why);
+	touched_slot(_metadata, self->vm, VMM_BACKING_HUGETLB, -1, SLOT_GPA, size, &t, NULL, &b);
+	check_truth(_metadata, self->vm, t.slot, &b);
 	EXPECT_EQ(2 * SZ_2M, b.hugetlb);	/* blocks 0 and 2 */
 	EXPECT_EQ(2 * SZ_2M, b.not_present);
 }

@@ -100,17 +100,10 @@ static const char *vendor(void)
 static long module_refcnt(const char *mod)
 {
 	char path[128];
-	long n = -1;
-	FILE *f;
+	long n;
 
 	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", mod);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
+	return read_long(path, &n) ? -1 : n;
 }
 
 static int vendor_unload(const char *mod)
@@ -143,17 +136,7 @@ static bool file_has(const char *path, const char *word)
 
 static long meminfo_kb(const char *key)
 {
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			v = strtol(line + strlen(key) + 1, NULL, 10);
-	fclose(f);
-	return v;
+	return proc_key("/proc/meminfo", key);
 }
 
 static long settled_memfree_kb(void)
@@ -621,14 +604,50 @@ static int test_churn(const char *mod, unsigned long cycles,
 	return 0;
 }
 
+/* What a leak would show in: free memory, the kernel's share, the slabs. */
+struct host_mem {
+	long free, kern;
+	int nslab;
+	struct slab_use slab[MAX_SLABS];
+};
+
+static void host_mem(struct host_mem *m)
+{
+	m->free = settled_memfree_kb();
+	m->kern = kernel_kb();
+	m->nslab = slab_snapshot(m->slab);
+}
+
+/*
+ * After the churn: the vendor module's refcount at @refcnt0, memvirt
+ * loaded, and MemFree back within 8 MiB of @m0; or, where the page cache or
+ * per-CPU lists kept more, nothing of what a leak would hold grew by 4 MiB.
+ */
+static void check_no_leak(const char *mod, long refcnt0, const struct host_mem *m0)
+{
+	static struct host_mem m1;
+	long refcnt1 = module_refcnt(mod);
+
+	host_mem(&m1);
+	ksft_print_msg("%s refcnt %ld -> %ld; MemFree %ld -> %ld kB (%+ld kB); "
+		       "kernel (slab, stacks, page tables, vmalloc, per-CPU, anon) %+ld kB\n",
+		       mod, refcnt0, refcnt1, m0->free, m1.free, m1.free - m0->free,
+		       m1.kern - m0->kern);
+	if (m1.free < m0->free - 8 * 1024)
+		print_growth(m0->slab, m0->nslab, m1.slab, m1.nslab);
+	ksft_test_result(refcnt1 == refcnt0 && kmod_loaded() &&
+			 (m1.free >= m0->free - 8 * 1024 || m1.kern - m0->kern < 4 * 1024),
+			 "after: %s refcnt at baseline, memvirt loaded, MemFree within 8 MiB "
+			 "(or no kernel memory grew by 4 MiB)\n", mod);
+}
+
 int main(void)
 {
 	unsigned long cycles = env_ul("MEMVIRT_CHURN_CYCLES", 1000);
 	unsigned long reloads = env_ul("MEMVIRT_CHURN_RELOADS", 50);
 	struct rlimit rl = { BALLAST_FDS + 64, BALLAST_FDS + 64 };
-	long refcnt0, refcnt1, free0, free1, kern0, kern1;
-	static struct slab_use slab0[MAX_SLABS], slab1[MAX_SLABS];
-	int nslab0, nslab1;
+	static struct host_mem before;
+	long refcnt0;
 	const char *why, *mod;
 	struct mv_nl nl;
 	char msg[256];
@@ -670,31 +689,13 @@ int main(void)
 	msg[0] = '\0';
 	if (test_churn(mod, cycles / 20, 0, msg, sizeof(msg)))
 		ksft_print_msg("warm-up churn: %s\n", msg);
-	free0 = settled_memfree_kb();
-	kern0 = kernel_kb();
-	nslab0 = slab_snapshot(slab0);
+	host_mem(&before);
 
 	msg[0] = '\0';
 	r = test_churn(mod, cycles, reloads, msg, sizeof(msg));
 	ksft_test_result(!r, "churn%s%s\n", r ? ": " : "", msg);
 
-	refcnt1 = module_refcnt(mod);
-	free1 = settled_memfree_kb();
-	kern1 = kernel_kb();
-	nslab1 = slab_snapshot(slab1);
-	ksft_print_msg("%s refcnt %ld -> %ld; MemFree %ld -> %ld kB (%+ld kB); "
-		       "kernel (slab, stacks, page tables, vmalloc, per-CPU, anon) %+ld kB\n",
-		       mod, refcnt0, refcnt1, free0, free1, free1 - free0, kern1 - kern0);
-	if (free1 < free0 - 8 * 1024)
-		print_growth(slab0, nslab0, slab1, nslab1);
-	/*
-	 * MemFree back within 8 MiB; or, where the page cache or per-CPU
-	 * lists kept more, nothing of what a leak would hold grew by 4 MiB.
-	 */
-	ksft_test_result(refcnt1 == refcnt0 && kmod_loaded() &&
-			 (free1 >= free0 - 8 * 1024 || kern1 - kern0 < 4 * 1024),
-			 "after: %s refcnt at baseline, memvirt loaded, MemFree within 8 MiB "
-			 "(or no kernel memory grew by 4 MiB)\n", mod);
+	check_no_leak(mod, refcnt0, &before);
 
 	/* The module leaves nothing behind: no module, no slab cache of its. */
 	r = unload_memvirt();

@@ -3,7 +3,7 @@
 # The memvirt CLI against VMs of memvirt-vmm: list and show report the
 # identity and memory the test gave them. TAP; exit 4 (KSFT_SKIP) if the
 # CLI, the helper or the module is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 require_vm_env
 
 echo "1..12"

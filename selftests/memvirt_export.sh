@@ -8,7 +8,7 @@
 # replaced atomically and its fault counters count a touch of N new pages as
 # N faults, the latency histogram's count included, and a loss counter for
 # each reason the kernel reports; the probes are gone when it exits. TAP; exit 4 (KSFT_SKIP) when something is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 require_vm_env
 py=/usr/bin/python3
 command -v jq > /dev/null || skip_all "jq not installed"

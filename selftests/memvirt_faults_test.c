@@ -11,7 +11,6 @@
  * memvirt CLI in PATH (or $MEMVIRT_CLI) and tracefs for the cross-check;
  * SKIPs with the reason otherwise.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "cli_json.h"
 #include "testlib.h"
 #include "vmm.h"
 
@@ -106,13 +106,6 @@ static bool kallsyms_has(const char *sym)
 	return found;
 }
 
-static const char *cli(void)
-{
-	const char *c = getenv("MEMVIRT_CLI");
-
-	return c && *c ? c : "memvirt";
-}
-
 /* Why the BPF side cannot run here, or NULL. */
 static const char *bpf_unavailable(void)
 {
@@ -142,8 +135,7 @@ static const char *bpf_unavailable(void)
 /* --- memvirt faults as a child ------------------------------------------- */
 
 struct probe {
-	pid_t pid;
-	char out[64], err[64];
+	struct cli_run run;
 };
 
 /* Starts "memvirt faults ARGS --json -i INTERVAL"; 0 once attached, 1 skip, -1 fail. */
@@ -151,9 +143,8 @@ static int probe_start_i(struct probe *p, const char *const *args, const char *i
 			 char *why, size_t whylen)
 {
 	const char *argv[24];
-	int n = 0, fd;
+	int n = 0;
 
-	argv[n++] = cli();
 	argv[n++] = "faults";
 	while (*args && n < 20)
 		argv[n++] = *args++;
@@ -161,43 +152,29 @@ static int probe_start_i(struct probe *p, const char *const *args, const char *i
 	argv[n++] = "-i";
 	argv[n++] = interval;
 	argv[n] = NULL;
-	strcpy(p->out, "/tmp/memvirt-faults-out.XXXXXX");
-	strcpy(p->err, "/tmp/memvirt-faults-err.XXXXXX");
-	fd = mkstemp(p->out);
-	if (fd >= 0)
-		close(fd);
-	fd = mkstemp(p->err);
-	if (fd >= 0)
-		close(fd);
-	p->pid = fork();
-	if (p->pid < 0)
+	if (cli_start(&p->run, CLI_AS_IS, argv)) {
+		snprintf(why, whylen, "%s", p->run.err ? p->run.err : "cannot start the CLI");
 		return -1;
-	if (!p->pid) {
-		if (!freopen(p->out, "w", stdout) || !freopen(p->err, "w", stderr))
-			_exit(127);
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
 	}
 	for (int i = 0; i < 600; i++) {
-		char *e = read_all(p->err);
-		int status;
+		char *e = cli_stderr(&p->run);
+		bool attached = e && strstr(e, "attached with");
 
-		if (e && strstr(e, "attached with")) {
-			free(e);
+		free(e);
+		if (attached)
 			return 0;
-		}
-		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-			p->pid = 0;
-			snprintf(why, whylen, "%s", e && *e ? e : "memvirt faults exited");
+		if (cli_exited(&p->run)) {
+			cli_stop(&p->run, 0);
+			snprintf(why, whylen, "%s", p->run.err && *p->run.err ? p->run.err :
+				 "memvirt faults exited");
 			for (char *c = why; *c; c++)
 				if (*c == '\n')
 					*c = ' ';
-			n = e && (strstr(e, "Operation not permitted") || strstr(e, "exec ")) ? 1 : -1;
-			free(e);
+			n = p->run.err && (strstr(p->run.err, "Operation not permitted") ||
+					   strstr(p->run.err, "exec ")) ? 1 : -1;
+			cli_run_free(&p->run);
 			return n;
 		}
-		free(e);
 		usleep(100000);
 	}
 	snprintf(why, whylen, "memvirt faults did not attach in 60 s");
@@ -211,15 +188,15 @@ static int probe_start(struct probe *p, const char *const *args, char *why, size
 }
 
 /*
- * Starts the two probe sets @mode0 and @mode1; bit i of *@started says which did.
+ * Starts the probe sets @modes[0..@n); bit i of *@started says which did.
  * 1 (skip the test) when BPF is unavailable for the first, else 0.
  */
-static int probes_start(struct __test_metadata *_metadata, struct probe p[2],
-			const char *const *mode0, const char *const *mode1,
-			const char *const names[2], char *why, size_t len, int *started)
+static int probes_start(struct __test_metadata *_metadata, struct probe *p, int n,
+			const char *const *const *modes, const char *const *names,
+			char *why, size_t len, int *started)
 {
-	for (int i = 0; i < 2; i++) {
-		int r = probe_start(&p[i], i ? mode1 : mode0, why, len);
+	for (int i = 0; i < n; i++) {
+		int r = probe_start(&p[i], modes[i], why, len);
 
 		if (r == 1 && i == 0)
 			return 1;
@@ -233,111 +210,107 @@ static int probes_start(struct __test_metadata *_metadata, struct probe p[2],
 	return 0;
 }
 
-/* Interrupts it (it reports the window) and returns its stdout, or NULL. */
-static char *probe_stop(struct probe *p, int sig)
+/*
+ * Interrupts it (it reports the window) and returns its output, a JSON
+ * document per line; NULL unless it exited 0 after SIGINT. Freed by
+ * probe_free().
+ */
+static const struct json_docs *probe_stop(struct probe *p, int sig)
 {
-	char *out = NULL;
-	int status;
+	int status = cli_stop(&p->run, sig);
 
-	if (p->pid > 0) {
-		kill(p->pid, sig);
-		waitpid(p->pid, &status, 0);
-		if (sig == SIGINT && WIFEXITED(status) && !WEXITSTATUS(status))
-			out = read_all(p->out);
-	}
-	p->pid = 0;
-	unlink(p->out);
-	unlink(p->err);
-	return out;
+	return sig == SIGINT && !status ? &p->run.json : NULL;
 }
 
-/* The JSON object of VM @id in memvirt's report, copied into @obj. */
-static bool vm_object(const char *json, const char *id, char *obj, size_t len)
+static void probe_free(struct probe *p)
 {
-	char key[64];
-	const char *s, *e;
-
-	snprintf(key, sizeof(key), "{\"id\":\"%s\"", id);
-	s = json ? strstr(json, key) : NULL;
-	if (!s)
-		return false;
-	e = strstr(s + 1, "{\"id\":\"");
-	if (!e)
-		e = s + strlen(s);
-	if ((size_t)(e - s) >= len)
-		return false;
-	memcpy(obj, s, e - s);
-	obj[e - s] = 0;
-	return true;
+	cli_run_free(&p->run);
 }
 
-/* A number field of a VM object; absent keys (zero class cells) read 0. */
-static long long num(const char *obj, const char *key)
+/* The last report of an output ({"interval":...}), or NULL. */
+static struct json_object *report(const struct json_docs *d)
 {
-	char k[64];
-	const char *p;
-
-	snprintf(k, sizeof(k), "\"%s\":", key);
-	p = strstr(obj, k);
-	return p ? strtoll(p + strlen(k), NULL, 10) : 0;
+	for (int i = d ? d->nr - 1 : -1; i >= 0; i--)
+		if (json_get(d->doc[i], "interval"))
+			return d->doc[i];
+	return NULL;
 }
 
-/* A member of a report's "lost" object: the count, -2 if null (n/a), -1 if absent. */
-static long long lost_num(const char *json, const char *key)
+/* VM @id's object in the last report, or NULL. */
+static struct json_object *vm_object(const struct json_docs *d, const char *id)
 {
-	const char *l = json ? strstr(json, "\"lost\":{") : NULL;
-	const char *e = l ? strchr(l, '}') : NULL;
-	char k[64];
-	const char *p;
+	return json_get(report(d), "vms[id=%s]", id);
+}
 
-	snprintf(k, sizeof(k), "\"%s\":", key);
-	p = l ? strstr(l, k) : NULL;
-	if (!p || p > e)
+/* A count of a VM object; absent keys (zero class cells) read 0. */
+static long long num(struct json_object *vm, const char *key)
+{
+	return json_int(vm, 0, "%s", key);
+}
+
+/* A member of a report's object @obj ("lost", "trace"): -2 if null (n/a), -1 if absent. */
+static long long member(struct json_object *rep, const char *obj, const char *key)
+{
+	struct json_object *o = json_get(rep, "%s", obj), *m;
+
+	if (!o || !json_object_object_get_ex(o, key, &m))
 		return -1;
-	p += strlen(k);
-	return !strncmp(p, "null", 4) ? -2 : strtoll(p, NULL, 10);
+	return m ? json_object_get_int64(m) : -2;
+}
+
+static long long lost_num(struct json_object *rep, const char *key)
+{
+	return member(rep, "lost", key);
 }
 
 /* Sum of @key over the objects of array @array in @obj; their number in *@n. */
-static long long array_sum(const char *obj, const char *array, const char *key, int *n)
+static long long array_sum(struct json_object *obj, const char *array, const char *key, int *n)
 {
-	char a[64], k[64];
-	const char *p, *end;
+	struct json_object *a = json_get(obj, "%s", array);
 	long long sum = 0;
 
-	*n = 0;
-	snprintf(a, sizeof(a), "\"%s\":[", array);
-	snprintf(k, sizeof(k), "\"%s\":", key);
-	p = strstr(obj, a);
-	if (!p)
-		return 0;
-	end = strchr(p, ']');
-	for (p = strstr(p, k); p && end && p < end; p = strstr(p, k)) {
-		p += strlen(k);
-		sum += strtoll(p, NULL, 10);
-		(*n)++;
-	}
+	*n = a ? json_object_array_length(a) : 0;
+	for (int i = 0; i < *n; i++)
+		sum += json_int(json_object_array_get_idx(a, i), 0, "%s", key);
 	return sum;
 }
 
-/* The largest unsigned integer in @s (ULLONG_MAX if one overflows). */
-static unsigned long long max_number(const char *s)
+/* The largest unsigned integer anywhere in @o. */
+static unsigned long long max_number(struct json_object *o)
 {
 	unsigned long long max = 0, v;
-	char *end;
+	int i, n;
 
-	while (s && *s) {
-		if (!isdigit((unsigned char)*s)) {
-			s++;
-			continue;
+	switch (o ? json_object_get_type(o) : json_type_null) {
+	case json_type_int:
+		return json_object_get_uint64(o);
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			v = max_number(json_object_array_get_idx(o, i));
+			max = v > max ? v : max;
 		}
-		errno = 0;
-		v = strtoull(s, &end, 10);
-		if (errno == ERANGE)
-			v = ULLONG_MAX;
-		if (v > max)
-			max = v;
-		s = end;
+		return max;
+	case json_type_object: {
+		json_object_object_foreach(o, k, m) {
+			(void)k;
+			v = max_number(m);
+			max = v > max ? v : max;
+		}
+		return max;
+	}
+	default:
+		return 0;
+	}
+}
+
+static unsigned long long docs_max_number(const struct json_docs *d)
+{
+	unsigned long long max = 0, v;
+
+	for (int i = 0; d && i < d->nr; i++) {
+		v = max_number(d->doc[i]);
+		max = v > max ? v : max;
 	}
 	return max;
 }
@@ -352,21 +325,17 @@ static bool kernel_at_least(int major, int minor)
 	return a > major || (a == major && b >= minor);
 }
 
-static long long hist_total(const char *obj)
+/* The latency histogram's samples; -1 without one. */
+static long long hist_total(struct json_object *vm)
 {
-	const char *p = strstr(obj, "\"log2_hist\":[");
+	struct json_object *h = json_get(vm, "latency_ns.log2_hist");
 	long long t = 0;
-	char *end;
+	int n = h ? json_object_array_length(h) : 0;
 
-	if (!p)
+	if (!h)
 		return -1;
-	p += strlen("\"log2_hist\":[");
-	while (*p && *p != ']') {
-		t += strtoll(p, &end, 10);
-		p = *end == ',' ? end + 1 : end;
-		if (end == p && *p != ']')
-			break;
-	}
+	for (int i = 0; i < n; i++)
+		t += json_object_get_int64(json_object_array_get_idx(h, i));
 	return t;
 }
 
@@ -458,6 +427,25 @@ static void ftrace_count(const char *trace, struct ftrace_count *c, int n, int r
 	}
 }
 
+#define KVM_PAGE_FAULT	"events/kvm/kvm_page_fault/enable"
+
+/* An ftrace window: the buffer emptied, @event enabled; 0 or -1. */
+static int ftrace_on(const char *trace, const char *event)
+{
+	write_file(trace, "trace", "");
+	return write_file(trace, event, "1");
+}
+
+/* The window closed: @event disabled; the buffer (malloc()ed), or NULL. */
+static char *ftrace_off(const char *trace, const char *event)
+{
+	char path[512];
+
+	write_file(trace, event, "0");
+	snprintf(path, sizeof(path), "%s/trace", trace);
+	return read_all(path);
+}
+
 /* --- VMs in child processes ------------------------------------------------ */
 
 struct step {
@@ -504,6 +492,15 @@ static void vm_child_main(int cmd, int resp, uint64_t slot_size, const struct st
 	}
 	vmm_vm_destroy(vm);
 	_exit(0);
+}
+
+/* @pages new pages written in each of 4 memslots, the last two .own_slot. */
+static void four_slots(struct step st[4], uint32_t pages)
+{
+	static const uint64_t gpa[4] = { DATA_GPA, DATA2_GPA, DATA3_GPA, DATA4_GPA };
+
+	for (int i = 0; i < 4; i++)
+		st[i] = (struct step){ gpa[i], pages, SZ_4K, true, i >= 2 };
 }
 
 static int vm_child_start(struct vmchild *v, uint64_t slot_size, const struct step *steps,
@@ -592,7 +589,7 @@ FIXTURE_SETUP(faults)
 FIXTURE_TEARDOWN(faults)
 {
 	if (self->trace) {
-		write_file(self->trace, "events/kvm/kvm_page_fault/enable", "0");
+		write_file(self->trace, KVM_PAGE_FAULT, "0");
 		write_file(self->trace, "events/kvmmmu/kvm_mmu_spte_requested/enable", "0");
 	}
 }
@@ -605,30 +602,52 @@ FIXTURE_TEARDOWN(faults)
 TEST_F_TIMEOUT(faults, object_is_the_build, 120)
 {
 	const char *obj = helper_path("../bpf/faults.bpf.o");
-	const char *key = "object faults.bpf.o, ";
-	char cmd[1024], line[1024], path[512] = "";
+	const char *key = "object faults.bpf.o, ", *p;
+	char path[512] = "";
 	long long got = -1;
+	struct cli_run r;
 	struct stat sb;
-	FILE *f;
 
 	if (stat(obj, &sb))
 		SKIP(return, "no %s to compare with", obj);
-	snprintf(cmd, sizeof(cmd), "%s faults -v -d 0.2 --json 2>&1 >/dev/null", cli());
-	f = popen(cmd, "r");
-	ASSERT_NE(NULL, f);
-	while (fgets(line, sizeof(line), f)) {
-		const char *p = strstr(line, key);
-
-		if (p)
-			sscanf(p + strlen(key), "%lld bytes, built as %511s", &got, path);
-		if (strstr(line, "attached with"))
-			TH_LOG("%s", line);
-	}
-	pclose(f);
+	cli_run(&r, CLI_AS_IS, (const char *const[]){ "faults", "-v", "-d", "0.2", "--json",
+						     NULL });
+	ASSERT_NE(NULL, r.err);
+	p = strstr(r.err, key);
+	if (p)
+		sscanf(p + strlen(key), "%lld bytes, built as %511s", &got, path);
+	p = strstr(r.err, "attached with");
+	if (p)
+		TH_LOG("%.*s", (int)strcspn(p, "\n"), p);
 	TH_LOG("object: %lld bytes, built as %s; %s: %lld bytes", got, path, obj,
 	       (long long)sb.st_size);
 	EXPECT_EQ((long long)sb.st_size, got);
 	EXPECT_NE(NULL, strstr(path, "/faults.bpf.o"));
+	cli_run_free(&r);
+}
+
+/* What the fentry set (@full) or any set saw of a VM that faulted @want new pages. */
+static void check_vm_faults(struct __test_metadata *_metadata, const char *name, bool full,
+			    struct json_object *vm, const struct vmchild *v, uint32_t want,
+			    const struct ftrace_count *fc)
+{
+	long long np = num(vm, "not_present"), faults = num(vm, "faults");
+
+	TH_LOG("%s: VM %s: %lld faults, %lld not present (want %u..%u), ftrace %lld, pagein %lld, 4K %lld, latency samples %lld",
+	       name, v->id, faults, np, want, want + SLACK, fc ? fc->faults : -1,
+	       num(vm, "pagein"), num(vm, "map_4k"), hist_total(vm));
+	EXPECT_GE(np, want);
+	EXPECT_LE(np, want + SLACK);
+	EXPECT_EQ(v->pid, num(vm, "pid"));
+	if (fc)
+		EXPECT_EQ(fc->faults, faults);
+	if (full) {
+		/* Histogram total == faults; each new page paged in, mapped 4K. */
+		EXPECT_EQ(faults, hist_total(vm));
+		EXPECT_EQ(faults, num(vm, "latency_samples"));
+		EXPECT_GE(num(vm, "pagein"), want);
+		EXPECT_GE(num(vm, "map_4k"), want);
+	}
 }
 
 /*
@@ -640,101 +659,58 @@ TEST_F_TIMEOUT(faults, two_vms_counts_match_ftrace, 400)
 	static const char *const modes[3][4] = {
 		{ NULL }, { "--attach", "kprobe", NULL }, { "--lite", NULL },
 	};
+	static const char *const *const mode_args[3] = { modes[0], modes[1], modes[2] };
 	static const char *const names[3] = { "fentry", "kprobe", "lite" };
-	const uint32_t N = 200, M = 120;
-	struct step sa = { DATA_GPA, N, SZ_4K, true }, sb = { DATA_GPA, M, SZ_4K, true };
-	struct vmchild a = { 0 }, b = { 0 };
+	const uint32_t want[2] = { 200, 120 };
+	struct step sa = { DATA_GPA, want[0], SZ_4K, true }, sb = { DATA_GPA, want[1], SZ_4K, true };
+	struct vmchild v[2] = { 0 };
 	struct probe p[3] = { 0 };
 	struct ftrace_count fc[2] = { 0 };
-	char why[512], *json[3] = { 0 }, *trace = NULL;
-	char obj[16384];
+	char why[512], *trace = NULL;
 	int started = 0;
 
-	ASSERT_EQ(0, vm_child_start(&a, 4 << 20, &sa, 1));
-	ASSERT_EQ(0, vm_child_start(&b, 4 << 20, &sb, 1));
-	for (int i = 0; i < 3; i++) {
-		int r = probe_start(&p[i], modes[i], why, sizeof(why));
-
-		if (r == 1 && i == 0) {
-			vm_child_stop(&a);
-			vm_child_stop(&b);
-			SKIP(return, "BPF unavailable: %s", why);
-		}
-		if (r) {
-			TH_LOG("%s: %s", names[i], why);
-			EXPECT_EQ(0, r);
-			continue;
-		}
-		started |= 1 << i;
+	ASSERT_EQ(0, vm_child_start(&v[0], 4 << 20, &sa, 1));
+	ASSERT_EQ(0, vm_child_start(&v[1], 4 << 20, &sb, 1));
+	if (probes_start(_metadata, p, 3, mode_args, names, why, sizeof(why), &started)) {
+		vm_child_stop(&v[0]);
+		vm_child_stop(&v[1]);
+		SKIP(return, "BPF unavailable: %s", why);
 	}
+	if (self->trace)
+		EXPECT_EQ(0, ftrace_on(self->trace, KVM_PAGE_FAULT));
+	vm_child_go(&v[0]);
+	vm_child_go(&v[1]);
+	EXPECT_EQ(0, vm_child_wait_done(&v[0]));
+	EXPECT_EQ(0, vm_child_wait_done(&v[1]));
 	if (self->trace) {
-		write_file(self->trace, "trace", "");
-		EXPECT_EQ(0, write_file(self->trace, "events/kvm/kvm_page_fault/enable", "1"));
-	}
-	vm_child_go(&a);
-	vm_child_go(&b);
-	EXPECT_EQ(0, vm_child_wait_done(&a));
-	EXPECT_EQ(0, vm_child_wait_done(&b));
-	if (self->trace) {
-		char path[512];
-
-		write_file(self->trace, "events/kvm/kvm_page_fault/enable", "0");
-		snprintf(path, sizeof(path), "%s/trace", self->trace);
-		trace = read_all(path);
-		fc[0].pid = a.pid;
-		fc[1].pid = b.pid;
+		trace = ftrace_off(self->trace, KVM_PAGE_FAULT);
+		fc[0].pid = v[0].pid;
+		fc[1].pid = v[1].pid;
 		ftrace_count(trace, fc, 2, 0);
 	}
-	for (int i = 0; i < 3; i++)
-		if (started & (1 << i))
-			json[i] = probe_stop(&p[i], SIGINT);
-
 	for (int i = 0; i < 3; i++) {
-		struct vmchild *v[2] = { &a, &b };
-		const uint32_t want[2] = { N, M };
+		const struct json_docs *out;
 
 		if (!(started & (1 << i)))
 			continue;
-		if (!json[i]) {
-			TH_LOG("%s: no report", names[i]);
-			EXPECT_NE(NULL, json[i]);
-			continue;
-		}
-		for (int k = 0; k < 2; k++) {
-			long long np, faults;
+		out = probe_stop(&p[i], SIGINT);
+		EXPECT_NE(NULL, out) TH_LOG("%s: no report", names[i]);
+		for (int k = 0; out && k < 2; k++) {
+			struct json_object *vm = vm_object(out, v[k].id);
 
-			if (!vm_object(json[i], v[k]->id, obj, sizeof(obj))) {
-				TH_LOG("%s: VM %s missing from %s", names[i], v[k]->id, json[i]);
-				EXPECT_TRUE(0);
-				continue;
-			}
-			np = num(obj, "not_present");
-			faults = num(obj, "faults");
-			TH_LOG("%s: VM %s: %lld faults, %lld not present (want %u..%u), ftrace %lld, pagein %lld, 4K %lld, latency samples %lld",
-			       names[i], v[k]->id, faults, np, want[k], want[k] + SLACK,
-			       fc[k].faults, num(obj, "pagein"), num(obj, "map_4k"),
-			       hist_total(obj));
-			EXPECT_GE(np, want[k]);
-			EXPECT_LE(np, want[k] + SLACK);
-			EXPECT_EQ(v[k]->pid, num(obj, "pid"));
-			if (trace)
-				EXPECT_EQ(fc[k].faults, faults);
-			if (i == 0) {
-				/* Histogram total == faults; each new page paged in, mapped 4K. */
-				EXPECT_EQ(faults, hist_total(obj));
-				EXPECT_EQ(faults, num(obj, "latency_samples"));
-				EXPECT_GE(num(obj, "pagein"), want[k]);
-				EXPECT_GE(num(obj, "map_4k"), want[k]);
-			}
+			EXPECT_NE(NULL, vm) TH_LOG("%s: VM %s missing from %s", names[i], v[k].id,
+						   p[i].run.out);
+			if (vm)
+				check_vm_faults(_metadata, names[i], i == 0, vm, &v[k], want[k],
+						trace ? &fc[k] : NULL);
 		}
+		probe_free(&p[i]);
 	}
 	if (!trace)
 		TH_LOG("no tracefs: ftrace cross-check skipped");
-	for (int i = 0; i < 3; i++)
-		free(json[i]);
 	free(trace);
-	vm_child_stop(&a);
-	vm_child_stop(&b);
+	vm_child_stop(&v[0]);
+	vm_child_stop(&v[1]);
 }
 
 /*
@@ -753,7 +729,8 @@ TEST_F_TIMEOUT(faults, read_then_write_and_mmio, 300)
 	struct vmchild c = { 0 };
 	struct probe p = { 0 };
 	struct ftrace_count fc = { 0 };
-	char why[512], obj[16384], *json, *trace = NULL;
+	struct json_object *vm;
+	char why[512], *trace = NULL;
 	int r;
 
 	ASSERT_EQ(0, vm_child_start(&c, 4 << 20, st, 3));
@@ -763,56 +740,83 @@ TEST_F_TIMEOUT(faults, read_then_write_and_mmio, 300)
 		SKIP(return, "BPF unavailable: %s", why);
 	}
 	ASSERT_EQ(0, r) TH_LOG("%s", why);
-	if (self->trace) {
-		write_file(self->trace, "trace", "");
-		write_file(self->trace, "events/kvm/kvm_page_fault/enable", "1");
-	}
+	if (self->trace)
+		ftrace_on(self->trace, KVM_PAGE_FAULT);
 	vm_child_go(&c);
 	EXPECT_EQ(0, vm_child_wait_done(&c));
 	if (self->trace) {
-		char path[512];
-
-		write_file(self->trace, "events/kvm/kvm_page_fault/enable", "0");
-		snprintf(path, sizeof(path), "%s/trace", self->trace);
-		trace = read_all(path);
+		trace = ftrace_off(self->trace, KVM_PAGE_FAULT);
 		fc.pid = c.pid;
 		ftrace_count(trace, &fc, 1, K);
 	}
-	json = probe_stop(&p, SIGINT);
-	ASSERT_NE(NULL, json);
-	ASSERT_TRUE(vm_object(json, c.id, obj, sizeof(obj))) TH_LOG("%s", json);
+	ASSERT_NE(NULL, probe_stop(&p, SIGINT));
+	vm = vm_object(&p.run.json, c.id);
+	ASSERT_NE(NULL, vm) TH_LOG("%s", p.run.out);
 	TH_LOG("VM %s: read_not_present %lld, write_protection %lld (want %u each), write_not_present %lld; mmio %lld, exit %lld, write_rsvd %lld (want %u MMIO accesses); ftrace %lld faults, first error code %s, last %s",
-	       c.id, num(obj, "read_not_present"), num(obj, "write_protection"), K,
-	       num(obj, "write_not_present"), num(obj, "mmio"), num(obj, "exit_to_vmm"),
-	       num(obj, "write_rsvd"), X, fc.faults, fc.first_err, fc.last_err);
-	EXPECT_GE(num(obj, "read_not_present"), K);
-	EXPECT_LE(num(obj, "read_not_present"), K + SLACK);
-	EXPECT_GE(num(obj, "write_protection"), K);
-	EXPECT_LE(num(obj, "write_protection"), K + SLACK);
+	       c.id, num(vm, "classes.read_not_present"), num(vm, "classes.write_protection"), K,
+	       num(vm, "classes.write_not_present"), num(vm, "mmio"), num(vm, "exit_to_vmm"),
+	       num(vm, "classes.write_rsvd"), X, fc.faults, fc.first_err, fc.last_err);
+	EXPECT_GE(num(vm, "classes.read_not_present"), K);
+	EXPECT_LE(num(vm, "classes.read_not_present"), K + SLACK);
+	EXPECT_GE(num(vm, "classes.write_protection"), K);
+	EXPECT_LE(num(vm, "classes.write_protection"), K + SLACK);
 	/* Every access to the hole is an MMIO exit, whatever the error code says. */
-	EXPECT_EQ(X, num(obj, "mmio"));
-	EXPECT_EQ(X, num(obj, "exit_to_vmm"));
-	EXPECT_EQ(num(obj, "faults"), hist_total(obj));
+	EXPECT_EQ(X, num(vm, "mmio"));
+	EXPECT_EQ(X, num(vm, "exit_to_vmm"));
+	EXPECT_EQ(num(vm, "faults"), hist_total(vm));
 	if (trace) {
-		EXPECT_EQ(fc.faults, num(obj, "faults"));
+		EXPECT_EQ(fc.faults, num(vm, "faults"));
 		EXPECT_EQ(0, fc.order_errors);
 	}
-	free(json);
+	probe_free(&p);
 	free(trace);
 	vm_child_stop(&c);
 }
 
-/* The faults of one slot's "faults" in a VM object's "slots" array, or -1. */
-static long long slot_faults(const char *obj, uint64_t gpa)
+/* The faults of the slot at @gpa in a VM object's "slots" array, or -1. */
+static long long slot_faults(struct json_object *vm, uint64_t gpa)
 {
-	char k[64];
-	const char *p;
+	return json_int(vm, -1, "slots[gpa=%llu].faults", (unsigned long long)gpa);
+}
 
-	snprintf(k, sizeof(k), "\"gpa\":%llu,", (unsigned long long)gpa);
-	p = strstr(obj, "\"slots\":[");
-	p = p ? strstr(p, k) : NULL;
-	p = p ? strstr(p, "\"faults\":") : NULL;
-	return p ? strtoll(p + strlen("\"faults\":"), NULL, 10) : -1;
+/* Stops the probe sets of @started; each one's VM object of @id to @check. */
+typedef void (*vm_check)(struct __test_metadata *_metadata, int set, const char *name,
+			 struct json_object *rep, struct json_object *vm, void *arg);
+
+static void probes_check(struct __test_metadata *_metadata, struct probe *p, int n,
+			 int started, const char *const *names, const char *id,
+			 vm_check check, void *arg)
+{
+	for (int i = 0; i < n; i++) {
+		const struct json_docs *out;
+		struct json_object *vm;
+
+		if (!(started & (1 << i)))
+			continue;
+		out = probe_stop(&p[i], SIGINT);
+		vm = vm_object(out, id);
+		EXPECT_NE(NULL, vm) TH_LOG("%s: VM %s missing from %s", names[i], id,
+					   p[i].run.out ? p[i].run.out : "(none)");
+		if (vm)
+			check(_metadata, i, names[i], report(out), vm, arg);
+		probe_free(&p[i]);
+	}
+}
+
+static void check_per_memslot(struct __test_metadata *_metadata, int set, const char *name,
+			      struct json_object *rep, struct json_object *vm, void *arg)
+{
+	const uint32_t *n = arg;
+	long long f1 = slot_faults(vm, DATA_GPA), f2 = slot_faults(vm, DATA2_GPA);
+	const char *attach = json_str(rep, "attach");
+
+	EXPECT_TRUE(attach && strstr(attach, name)) TH_LOG("attach: %s", attach);
+	TH_LOG("%s: slot at %#llx: %lld faults (want %u), slot at %#llx: %lld (want %u)",
+	       name, DATA_GPA, f1, n[0], DATA2_GPA, f2, n[1]);
+	EXPECT_GE(f1, n[0]);
+	EXPECT_LE(f1, n[0] + SLACK);
+	EXPECT_GE(f2, n[1]);
+	EXPECT_LE(f2, n[1] + SLACK);
 }
 
 /*
@@ -826,50 +830,26 @@ TEST_F_TIMEOUT(faults, per_memslot, 300)
 		{ "--slots", "--attach", "fentry", NULL },
 		{ "--slots", "--attach", "kprobe", NULL },
 	};
+	static const char *const *const mode_args[2] = { modes[0], modes[1] };
 	static const char *const names[2] = { "fentry", "kprobe" };
-	const uint32_t N1 = 40, N2 = 24;
+	uint32_t n[2] = { 40, 24 };
 	struct step st[2] = {
-		{ DATA_GPA, N1, SZ_4K, true },
-		{ DATA2_GPA, N2, SZ_4K, true },
+		{ DATA_GPA, n[0], SZ_4K, true },
+		{ DATA2_GPA, n[1], SZ_4K, true },
 	};
 	struct vmchild c = { 0 };
 	struct probe p[2] = { 0 };
-	char why[512], obj[16384], *json[2] = { 0 };
+	char why[512];
 	int started = 0;
 
 	ASSERT_EQ(0, vm_child_start(&c, 4 << 20, st, 2));
-	if (probes_start(_metadata, p, modes[0], modes[1], names, why, sizeof(why),
-			 &started)) {
+	if (probes_start(_metadata, p, 2, mode_args, names, why, sizeof(why), &started)) {
 		vm_child_stop(&c);
 		SKIP(return, "BPF unavailable: %s", why);
 	}
 	vm_child_go(&c);
 	EXPECT_EQ(0, vm_child_wait_done(&c));
-	for (int i = 0; i < 2; i++)
-		if (started & (1 << i))
-			json[i] = probe_stop(&p[i], SIGINT);
-	for (int i = 0; i < 2; i++) {
-		long long f1, f2;
-
-		if (!(started & (1 << i)))
-			continue;
-		if (!json[i] || !vm_object(json[i], c.id, obj, sizeof(obj))) {
-			TH_LOG("%s: VM %s missing from %s", names[i], c.id, json[i] ? json[i] : "(none)");
-			EXPECT_TRUE(0);
-			continue;
-		}
-		EXPECT_NE(NULL, strstr(json[i], names[i]));	/* "attach":"<mode>" */
-		f1 = slot_faults(obj, DATA_GPA);
-		f2 = slot_faults(obj, DATA2_GPA);
-		TH_LOG("%s: VM %s: slot at %#llx: %lld faults (want %u), slot at %#llx: %lld (want %u)",
-		       names[i], c.id, DATA_GPA, f1, N1, DATA2_GPA, f2, N2);
-		EXPECT_GE(f1, N1);
-		EXPECT_LE(f1, N1 + SLACK);
-		EXPECT_GE(f2, N2);
-		EXPECT_LE(f2, N2 + SLACK);
-	}
-	for (int i = 0; i < 2; i++)
-		free(json[i]);
+	probes_check(_metadata, p, 2, started, names, c.id, check_per_memslot, n);
 	vm_child_stop(&c);
 }
 
@@ -883,6 +863,49 @@ static const char *spte_event(const char *trace)
 		return NULL;
 	snprintf(path, sizeof(path), "%s/events/kvmmmu/kvm_mmu_spte_requested/enable", trace);
 	return access(path, W_OK) ? NULL : "events/kvmmmu/kvm_mmu_spte_requested/enable";
+}
+
+#define FULL_PAGES	48	/* per slot in slot_table_full_is_counted */
+
+/* @events: ftrace's kvm_mmu_spte_requested events of the VM, or -1. */
+static void check_slot_table(struct __test_metadata *_metadata, int set, const char *name,
+			     struct json_object *rep, struct json_object *vm, void *arg)
+{
+	const long long events = *(const long long *)arg;
+	const uint32_t P = FULL_PAGES;
+	bool v67 = kernel_at_least(6, 7);
+	long long sum, full, f1, f2, krp, kp, rec;
+	int n;
+
+	sum = array_sum(vm, "slots", "faults", &n);
+	f1 = slot_faults(vm, DATA_GPA);
+	f2 = slot_faults(vm, DATA2_GPA);
+	full = lost_num(rep, "slots_full");
+	krp = lost_num(rep, "kretprobe_missed");
+	kp = lost_num(rep, "kprobe_missed");
+	rec = lost_num(rep, "recursion_missed");
+	TH_LOG("%s: 4 slots x %u pages, room for 2: %d slots counted (%lld + %lld = %lld faults), slots_full %lld (want %u..%u), ftrace spte_requested %lld; exits_missed %lld, recursion_missed %lld, kprobe_missed %lld, kretprobe_missed %lld (-2: null, -1: absent; kernel %s 6.7)",
+	       name, P, n, f1, f2, sum, full, 2 * P, 2 * P + SLACK, events,
+	       lost_num(rep, "exits_missed"), rec, kp, krp, v67 ? ">=" : "<");
+	EXPECT_EQ(2, n);
+	EXPECT_GE(f1, P);
+	EXPECT_LE(f1, P + SLACK);
+	EXPECT_GE(f2, P);
+	EXPECT_LE(f2, P + SLACK);
+	EXPECT_GE(full, 2 * P);
+	EXPECT_LE(full, 2 * P + SLACK);
+	if (events >= 0)
+		EXPECT_EQ(events, sum + full);
+	EXPECT_EQ(0, lost_num(rep, "vm_table_full"));
+	EXPECT_EQ(0, lost_num(rep, "inflight_full"));
+	EXPECT_EQ(0, lost_num(rep, "exits_missed"));
+	EXPECT_EQ(0, lost_num(rep, "counter_resets"));
+	EXPECT_EQ(-1, lost_num(rep, "regions_full"));	/* no --regions */
+	/* Trampolines and BTF tracepoints count recursion on both kernels. */
+	EXPECT_EQ(set ? (v67 ? 0 : -2) : 0, rec);
+	EXPECT_EQ(set ? (v67 ? 0 : -2) : -1, krp);
+	EXPECT_EQ(set ? (v67 ? 0 : -2) : -1, kp);
+	EXPECT_LT(max_number(rep), HUGE_DELTA);
 }
 
 /*
@@ -900,129 +923,104 @@ TEST_F_TIMEOUT(faults, slot_table_full_is_counted, 300)
 		{ "--slots", "--max-slots", "2", "--attach", "fentry", NULL },
 		{ "--slots", "--max-slots", "2", "--attach", "kprobe", NULL },
 	};
+	static const char *const *const mode_args[2] = { modes[0], modes[1] };
 	static const char *const names[2] = { "fentry", "kprobe" };
-	const uint32_t P = 48;
-	struct step st[4] = {
-		{ DATA_GPA, P, SZ_4K, true },
-		{ DATA2_GPA, P, SZ_4K, true },
-		{ DATA3_GPA, P, SZ_4K, true, true },
-		{ DATA4_GPA, P, SZ_4K, true, true },
-	};
+	struct step st[4];
 	const char *ev = spte_event(self->trace);
-	bool v67 = kernel_at_least(6, 7);
 	struct vmchild c = { 0 };
 	struct probe p[2] = { 0 };
-	char why[512], obj[16384], *json[2] = { 0 }, *trace = NULL;
+	char why[512], *trace = NULL;
 	long long events = -1;
 	int started = 0;
 
+	four_slots(st, FULL_PAGES);
 	ASSERT_EQ(0, vm_child_start(&c, 4 << 20, st, 4));
-	if (probes_start(_metadata, p, modes[0], modes[1], names, why, sizeof(why),
-			 &started)) {
+	if (probes_start(_metadata, p, 2, mode_args, names, why, sizeof(why), &started)) {
 		vm_child_stop(&c);
 		SKIP(return, "BPF unavailable: %s", why);
 	}
-	if (ev) {
-		write_file(self->trace, "trace", "");
-		EXPECT_EQ(0, write_file(self->trace, ev, "1"));
-	}
+	if (ev)
+		EXPECT_EQ(0, ftrace_on(self->trace, ev));
 	vm_child_go(&c);
 	EXPECT_EQ(0, vm_child_wait_done(&c));
 	if (ev) {
-		char path[512];
-
-		write_file(self->trace, ev, "0");
-		snprintf(path, sizeof(path), "%s/trace", self->trace);
-		trace = read_all(path);
+		trace = ftrace_off(self->trace, ev);
 		events = ftrace_events(trace, "kvm_mmu_spte_requested", c.pid);
-	}
-	for (int i = 0; i < 2; i++)
-		if (started & (1 << i))
-			json[i] = probe_stop(&p[i], SIGINT);
-	for (int i = 0; i < 2; i++) {
-		long long sum, full, f1, f2, krp, kp, rec;
-		int n;
-
-		if (!(started & (1 << i)))
-			continue;
-		if (!json[i] || !vm_object(json[i], c.id, obj, sizeof(obj))) {
-			TH_LOG("%s: VM %s missing from %s", names[i], c.id, json[i] ? json[i] : "(none)");
-			EXPECT_TRUE(0);
-			continue;
-		}
-		sum = array_sum(obj, "slots", "faults", &n);
-		f1 = slot_faults(obj, DATA_GPA);
-		f2 = slot_faults(obj, DATA2_GPA);
-		full = lost_num(json[i], "slots_full");
-		krp = lost_num(json[i], "kretprobe_missed");
-		kp = lost_num(json[i], "kprobe_missed");
-		rec = lost_num(json[i], "recursion_missed");
-		TH_LOG("%s: VM %s, 4 slots x %u pages, room for 2: %d slots counted (%lld + %lld = %lld faults), slots_full %lld (want %u..%u), ftrace spte_requested %lld; exits_missed %lld, recursion_missed %lld, kprobe_missed %lld, kretprobe_missed %lld (-2: null, -1: absent; kernel %s 6.7)",
-		       names[i], c.id, P, n, f1, f2, sum, full, 2 * P, 2 * P + SLACK, events,
-		       lost_num(json[i], "exits_missed"), rec, kp, krp, v67 ? ">=" : "<");
-		EXPECT_EQ(2, n);
-		EXPECT_GE(f1, P);
-		EXPECT_LE(f1, P + SLACK);
-		EXPECT_GE(f2, P);
-		EXPECT_LE(f2, P + SLACK);
-		EXPECT_GE(full, 2 * P);
-		EXPECT_LE(full, 2 * P + SLACK);
-		if (events >= 0)
-			EXPECT_EQ(events, sum + full);
-		EXPECT_EQ(0, lost_num(json[i], "vm_table_full"));
-		EXPECT_EQ(0, lost_num(json[i], "inflight_full"));
-		EXPECT_EQ(0, lost_num(json[i], "exits_missed"));
-		EXPECT_EQ(0, lost_num(json[i], "counter_resets"));
-		EXPECT_EQ(-1, lost_num(json[i], "regions_full"));	/* no --regions */
-		if (i == 0) {
-			/* Trampolines and BTF tracepoints count recursion on both kernels. */
-			EXPECT_EQ(0, rec);
-			EXPECT_EQ(-1, krp);
-			EXPECT_EQ(-1, kp);
-		} else {
-			EXPECT_EQ(v67 ? 0 : -2, rec);
-			EXPECT_EQ(v67 ? 0 : -2, krp);
-			EXPECT_EQ(v67 ? 0 : -2, kp);
-		}
-		EXPECT_LT(max_number(json[i]), HUGE_DELTA);
-	}
-	if (!ev)
+	} else {
 		TH_LOG("no kvmmmu:kvm_mmu_spte_requested in tracefs: ftrace cross-check skipped");
-	for (int i = 0; i < 2; i++)
-		free(json[i]);
+	}
+	TH_LOG("VM %s", c.id);
+	probes_check(_metadata, p, 2, started, names, c.id, check_slot_table, &events);
 	free(trace);
 	vm_child_stop(&c);
 }
 
-/* Sums over the report lines of memvirt faults --json for VM @id. */
+/* Sums over the reports of memvirt faults --json for VM @id. */
 struct churn_sums {
 	long long reports, faults, regions, slots, regions_full, slots_full;
 };
 
-static void churn_add(const char *out, const char *id, struct churn_sums *t)
+static void churn_add(const struct json_docs *out, const char *id, struct churn_sums *t)
 {
-	char line[65536], obj[16384];
+	struct json_object *vm;
+	int n;
 
-	for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
-		int n;
-
-		if (strncmp(l, "{\"interval\":", 12) || len >= sizeof(line))
+	for (int i = 0; out && i < out->nr; i++) {
+		if (!json_get(out->doc[i], "interval"))
 			continue;
-		memcpy(line, l, len);
-		line[len] = 0;
 		if (!id) {		/* the losses, once per report */
 			t->reports++;
-			t->regions_full += lost_num(line, "regions_full");
-			t->slots_full += lost_num(line, "slots_full");
+			t->regions_full += lost_num(out->doc[i], "regions_full");
+			t->slots_full += lost_num(out->doc[i], "slots_full");
 			continue;
 		}
-		if (!vm_object(line, id, obj, sizeof(obj)))
+		vm = json_get(out->doc[i], "vms[id=%s]", id);
+		if (!vm)
 			continue;
-		t->faults += num(obj, "faults");
-		t->regions += array_sum(obj, "regions", "faults", &n);
-		t->slots += array_sum(obj, "slots", "faults", &n);
+		t->faults += num(vm, "faults");
+		t->regions += array_sum(vm, "regions", "faults", &n);
+		t->slots += array_sum(vm, "slots", "faults", &n);
+	}
+}
+
+/*
+ * The sums over all reports of two VMs that faulted @P new pages in each of
+ * 4 memslots: @max the largest number of any report, @events ftrace's
+ * kvm_mmu_spte_requested events of both VMs (or -1).
+ */
+static void check_churn(struct __test_metadata *_metadata, const struct churn_sums *t,
+			uint32_t P, unsigned long long max, long long events)
+{
+	TH_LOG("%lld faults; regions %lld + regions_full %lld; slots %lld + slots_full %lld, ftrace spte_requested %lld; largest number %llu",
+	       t->faults, t->regions, t->regions_full, t->slots, t->slots_full, events, max);
+	EXPECT_GE(t->reports, 5);
+	EXPECT_LT(max, HUGE_DELTA);
+	EXPECT_GE(t->faults, 8 * P);
+	EXPECT_EQ(t->faults, t->regions + t->regions_full);
+	/*
+	 * Per VM (the tables emptied between the two): the code page, faulted
+	 * at the VM's start, shares the first 2M region with the first data
+	 * slot, so 2 regions of 4 have no room; it has a memslot of its own,
+	 * which takes one of the 2 slot entries: 3 data slots have none.
+	 */
+	EXPECT_GE(t->regions_full, 4 * P);
+	EXPECT_GE(t->slots_full, 6 * P);
+	/*
+	 * The first VM's entries make room for the second only if the
+	 * kvm_destroy_vm hook fires; where the compiler inlined that function
+	 * (the KASAN debug kernel) there is nothing to hook, the entries stay
+	 * until memvirt faults notices the VM is gone, and more is refused.
+	 */
+	if (kallsyms_has("kvm_destroy_vm")) {
+		EXPECT_LE(t->regions_full, 4 * P + 2 * SLACK);
+		EXPECT_LE(t->slots_full, 6 * P + 2 * SLACK);
+	} else {
+		TH_LOG("no kvm_destroy_vm symbol: the tables are not emptied between the VMs");
+	}
+	if (events >= 0) {
+		EXPECT_EQ(events, t->slots + t->slots_full);
+	} else {
+		TH_LOG("no kvmmmu:kvm_mmu_spte_requested in tracefs: ftrace cross-check skipped");
 	}
 }
 
@@ -1042,29 +1040,23 @@ TEST_F_TIMEOUT(faults, churn_deltas_add_up, 300)
 		"--max-regions", "2", "--attach", "fentry", NULL,
 	};
 	const uint32_t P = 32;
-	struct step st[4] = {
-		{ DATA_GPA, P, SZ_4K, true },
-		{ DATA2_GPA, P, SZ_4K, true },
-		{ DATA3_GPA, P, SZ_4K, true, true },
-		{ DATA4_GPA, P, SZ_4K, true, true },
-	};
+	struct step st[4];
 	const char *ev = spte_event(self->trace);
+	const struct json_docs *out;
 	struct churn_sums t = { 0 };
 	struct vmchild v[2] = { 0 };
 	struct probe p = { 0 };
-	char why[512], *out, *trace = NULL;
+	char why[512], *trace = NULL;
 	long long events = -1;
-	unsigned long long max;
 	int r;
 
+	four_slots(st, P);
 	r = probe_start_i(&p, args, "0.2", why, sizeof(why));
 	if (r == 1)
 		SKIP(return, "BPF unavailable: %s", why);
 	ASSERT_EQ(0, r) TH_LOG("%s", why);
-	if (ev) {
-		write_file(self->trace, "trace", "");
-		EXPECT_EQ(0, write_file(self->trace, ev, "1"));
-	}
+	if (ev)
+		EXPECT_EQ(0, ftrace_on(self->trace, ev));
 	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(0, vm_child_start(&v[i], 4 << 20, st, 4));
 		vm_child_go(&v[i]);
@@ -1080,11 +1072,7 @@ TEST_F_TIMEOUT(faults, churn_deltas_add_up, 300)
 	}
 	usleep(500000);
 	if (ev) {
-		char path[512];
-
-		write_file(self->trace, ev, "0");
-		snprintf(path, sizeof(path), "%s/trace", self->trace);
-		trace = read_all(path);
+		trace = ftrace_off(self->trace, ev);
 		events = ftrace_events(trace, "kvm_mmu_spte_requested", v[0].pid) +
 			 ftrace_events(trace, "kvm_mmu_spte_requested", v[1].pid);
 	}
@@ -1093,40 +1081,9 @@ TEST_F_TIMEOUT(faults, churn_deltas_add_up, 300)
 	churn_add(out, NULL, &t);
 	churn_add(out, v[0].id, &t);
 	churn_add(out, v[1].id, &t);
-	max = max_number(out);
-	TH_LOG("%lld reports; VMs %s, %s: %lld faults; regions %lld + regions_full %lld; slots %lld + slots_full %lld, ftrace spte_requested %lld; largest number %llu",
-	       t.reports, v[0].id, v[1].id, t.faults, t.regions, t.regions_full, t.slots,
-	       t.slots_full, events, max);
-	EXPECT_GE(t.reports, 5);
-	EXPECT_LT(max, HUGE_DELTA);
-	EXPECT_GE(t.faults, 8 * P);
-	EXPECT_EQ(t.faults, t.regions + t.regions_full);
-	/*
-	 * Per VM (the tables emptied between the two): the code page, faulted
-	 * at the VM's start, shares the first 2M region with the first data
-	 * slot, so 2 regions of 4 have no room; it has a memslot of its own,
-	 * which takes one of the 2 slot entries: 3 data slots have none.
-	 */
-	EXPECT_GE(t.regions_full, 4 * P);
-	EXPECT_GE(t.slots_full, 6 * P);
-	/*
-	 * The first VM's entries make room for the second only if the
-	 * kvm_destroy_vm hook fires; where the compiler inlined that function
-	 * (the KASAN debug kernel) there is nothing to hook, the entries stay
-	 * until memvirt faults notices the VM is gone, and more is refused.
-	 */
-	if (kallsyms_has("kvm_destroy_vm")) {
-		EXPECT_LE(t.regions_full, 4 * P + 2 * SLACK);
-		EXPECT_LE(t.slots_full, 6 * P + 2 * SLACK);
-	} else {
-		TH_LOG("no kvm_destroy_vm symbol: the tables are not emptied between the VMs");
-	}
-	if (events >= 0) {
-		EXPECT_EQ(events, t.slots + t.slots_full);
-	} else {
-		TH_LOG("no kvmmmu:kvm_mmu_spte_requested in tracefs: ftrace cross-check skipped");
-	}
-	free(out);
+	TH_LOG("%lld reports; VMs %s, %s", t.reports, v[0].id, v[1].id);
+	check_churn(_metadata, &t, P, docs_max_number(out), events);
+	probe_free(&p);
 	free(trace);
 	vm_child_stop(&v[1]);
 }
@@ -1141,17 +1098,10 @@ static double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A number in the report's "trace" member ("events", "dropped", "lost"), or -1. */
-static long long trace_num(const char *json, const char *key)
+/* A number in the last report's "trace" member ("events", "dropped", "lost"), or -1. */
+static long long trace_num(const struct json_docs *out, const char *key)
 {
-	const char *t = json ? strstr(json, "\"trace\":{") : NULL;
-	const char *e = t ? strchr(t, '}') : NULL;
-	char k[64];
-	const char *p;
-
-	snprintf(k, sizeof(k), "\"%s\":", key);
-	p = t ? strstr(t, k) : NULL;
-	return p && p < e ? strtoll(p + strlen(k), NULL, 10) : -1;
+	return member(report(out), "trace", key);
 }
 
 struct trace_events {
@@ -1159,23 +1109,23 @@ struct trace_events {
 	unsigned char seen[1024];	/* pages of DATA_GPA */
 };
 
-/* Counts the event lines ({"time":...}); pages below @npages are checked. */
-static void trace_parse(const char *out, uint32_t npages, struct trace_events *te)
+/* Counts the event documents ({"time":...}); pages below @npages are checked. */
+static void trace_parse(const struct json_docs *out, uint32_t npages, struct trace_events *te)
 {
 	memset(te, 0, sizeof(*te));
-	for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		const char *nl = strchr(l, '\n'), *g, *c;
+	for (int i = 0; out && i < out->nr; i++) {
+		struct json_object *e = out->doc[i];
 		unsigned long long gpa, pg;
+		const char *cause;
 
-		if (strncmp(l, "{\"time\":", 8))
+		if (!json_get(e, "time"))
 			continue;
 		te->events++;
-		g = strstr(l, "\"gpa\":");
-		if (!g || (nl && g > nl))
+		if (!json_get(e, "gpa"))
 			continue;
-		gpa = strtoull(g + 6, NULL, 10);
-		c = strstr(l, "\"cause\":\"not_present\"");
-		if (c && (!nl || c < nl))
+		gpa = json_u64(e, 0, "gpa");
+		cause = json_str(e, "cause");
+		if (cause && !strcmp(cause, "not_present"))
 			te->not_present++;
 		pg = (gpa - DATA_GPA) / SZ_4K;
 		if (gpa < DATA_GPA || (gpa & (SZ_4K - 1)) || pg >= npages || pg >= sizeof(te->seen))
@@ -1186,89 +1136,117 @@ static void trace_parse(const char *out, uint32_t npages, struct trace_events *t
 }
 
 /*
- * --trace: a VM touching N new pages (fewer than the budget) gives N
- * not-present events, exactly its pages; another touching M pages under
- * --trace-rate R gives at most R per second started (plus slack), and the
- * reported drops account for the rest.
+ * "memvirt faults --trace --vm ID ARGS" over one run of a new VM touching
+ * @pages pages: its output (in @p, to be freed), the VM's object and the
+ * events; the run's seconds in *@secs. 1: BPF unavailable (the reason in @why).
  */
-TEST_F_TIMEOUT(faults, trace_events_and_budget, 300)
+static int traced_run(struct __test_metadata *_metadata, struct probe *p, uint32_t pages,
+		      const char *rate, struct json_object **vm, struct trace_events *te,
+		      double *secs, char *why, size_t len)
 {
-	const uint32_t N = 200, M = 500, R = 50;
-	struct step sa = { DATA_GPA, N, SZ_4K, true }, sb = { DATA_GPA, M, SZ_4K, true };
-	struct vmchild a = { 0 }, b = { 0 };
-	struct probe p = { 0 };
-	struct trace_events te;
-	char why[512], obj[16384], rate[16], *out;
-	long long faults, ev, dr, lo;
-	double t0, t1;
-	uint32_t missing = 0;
+	struct step s = { DATA_GPA, pages, SZ_4K, true };
+	struct vmchild c = { 0 };
+	double t0 = mono_s();
 	int r;
 
-	/* Within the budget: every fault, each touched page once. */
-	ASSERT_EQ(0, vm_child_start(&a, 4 << 20, &sa, 1));
-	r = probe_start(&p, (const char *const[]){ "--trace", "--vm", a.id, NULL }, why,
-			sizeof(why));
-	if (r == 1) {
-		vm_child_stop(&a);
-		SKIP(return, "BPF unavailable: %s", why);
+	if (vm_child_start(&c, 4 << 20, &s, 1)) {
+		snprintf(why, len, "the VM's child process did not start");
+		return -1;
 	}
+	r = probe_start(p, (const char *const[]){ "--trace", "--vm", c.id, rate ? "--trace-rate" : NULL,
+						  rate, NULL }, why, len);
+	if (r) {
+		vm_child_stop(&c);
+		return r;
+	}
+	vm_child_go(&c);
+	EXPECT_EQ(0, vm_child_wait_done(&c));
+	EXPECT_NE(NULL, probe_stop(p, SIGINT));
+	*secs = mono_s() - t0;
+	*vm = vm_object(&p->run.json, c.id);
+	EXPECT_NE(NULL, *vm) TH_LOG("VM %s not in %s", c.id, p->run.out);
+	trace_parse(&p->run.json, pages, te);
+	TH_LOG("VM %s, %u pages%s%s, %.2f s: %lld events (%lld not present, %lld off the pages, %lld repeated), %lld faults; reported events %lld, dropped %lld, lost %lld",
+	       c.id, pages, rate ? ", --trace-rate " : "", rate ? rate : "", *secs, te->events,
+	       te->not_present, te->outside, te->dup, *vm ? num(*vm, "faults") : -1,
+	       trace_num(&p->run.json, "events"), trace_num(&p->run.json, "dropped"),
+	       trace_num(&p->run.json, "lost"));
+	vm_child_stop(&c);
+	return *vm ? 0 : -1;
+}
+
+/*
+ * --trace: a VM touching N new pages (fewer than the budget) gives N
+ * not-present events, exactly its pages.
+ */
+TEST_F_TIMEOUT(faults, trace_events, 300)
+{
+	const uint32_t N = 200;
+	struct json_object *vm = NULL;
+	struct probe p = { 0 };
+	struct trace_events te;
+	uint32_t missing = 0;
+	char why[512];
+	double secs;
+	int r;
+
+	r = traced_run(_metadata, &p, N, NULL, &vm, &te, &secs, why, sizeof(why));
+	if (r == 1)
+		SKIP(return, "BPF unavailable: %s", why);
 	ASSERT_EQ(0, r) TH_LOG("%s", why);
-	vm_child_go(&a);
-	EXPECT_EQ(0, vm_child_wait_done(&a));
-	out = probe_stop(&p, SIGINT);
-	ASSERT_NE(NULL, out);
-	ASSERT_TRUE(vm_object(out, a.id, obj, sizeof(obj))) TH_LOG("%s", out);
-	trace_parse(out, N, &te);
 	for (uint32_t i = 0; i < N; i++)
 		missing += !te.seen[i];
-	faults = num(obj, "faults");
-	TH_LOG("VM %s, %u pages: %lld events (%lld not present, %lld off the pages, %lld repeated, %u pages missing), %lld faults; reported events %lld, dropped %lld, lost %lld",
-	       a.id, N, te.events, te.not_present, te.outside, te.dup, missing, faults,
-	       trace_num(out, "events"), trace_num(out, "dropped"), trace_num(out, "lost"));
+	TH_LOG("%u pages missing", missing);
 	EXPECT_EQ(N, te.not_present);
 	EXPECT_EQ(N, te.events);
 	EXPECT_EQ(0, te.outside);
 	EXPECT_EQ(0, te.dup);
 	EXPECT_EQ(0, missing);
-	EXPECT_EQ(faults, te.events);
-	EXPECT_EQ(te.events, trace_num(out, "events"));
-	EXPECT_EQ(0, trace_num(out, "dropped"));
-	EXPECT_EQ(0, trace_num(out, "lost"));
-	free(out);
-	vm_child_stop(&a);
+	EXPECT_EQ(num(vm, "faults"), te.events);
+	EXPECT_EQ(te.events, trace_num(&p.run.json, "events"));
+	EXPECT_EQ(0, trace_num(&p.run.json, "dropped"));
+	EXPECT_EQ(0, trace_num(&p.run.json, "lost"));
+	probe_free(&p);
+}
 
-	/* Over the budget: at most R a second, the drops make up the rest. */
-	ASSERT_EQ(0, vm_child_start(&b, 4 << 20, &sb, 1));
+/*
+ * --trace over the budget: a VM touching M pages under --trace-rate R gives
+ * at most R per second started (plus slack), and the reported drops account
+ * for the rest.
+ */
+TEST_F_TIMEOUT(faults, trace_budget, 300)
+{
+	const uint32_t M = 500, R = 50;
+	struct json_object *vm = NULL;
+	long long faults, ev, dr, lo;
+	struct probe p = { 0 };
+	struct trace_events te;
+	char why[512], rate[16];
+	uint32_t max;
+	double secs;
+	int r;
+
 	snprintf(rate, sizeof(rate), "%u", R);
-	t0 = mono_s();
-	r = probe_start(&p, (const char *const[]){ "--trace", "--vm", b.id, "--trace-rate", rate,
-						  NULL }, why, sizeof(why));
+	r = traced_run(_metadata, &p, M, rate, &vm, &te, &secs, why, sizeof(why));
+	if (r == 1)
+		SKIP(return, "BPF unavailable: %s", why);
 	ASSERT_EQ(0, r) TH_LOG("%s", why);
-	vm_child_go(&b);
-	EXPECT_EQ(0, vm_child_wait_done(&b));
-	out = probe_stop(&p, SIGINT);
-	t1 = mono_s();
-	ASSERT_NE(NULL, out);
-	ASSERT_TRUE(vm_object(out, b.id, obj, sizeof(obj))) TH_LOG("%s", out);
-	trace_parse(out, M, &te);
-	faults = num(obj, "faults");
-	ev = trace_num(out, "events");
-	dr = trace_num(out, "dropped");
-	lo = trace_num(out, "lost");
+	faults = num(vm, "faults");
+	ev = trace_num(&p.run.json, "events");
+	dr = trace_num(&p.run.json, "dropped");
+	lo = trace_num(&p.run.json, "lost");
 	/* Budget windows are whole seconds: T seconds meet at most ceil(T) + 1. */
-	TH_LOG("VM %s, %u pages, --trace-rate %u, %.2f s: %lld events (max %u + %d), %lld dropped, %lld lost, %lld faults",
-	       b.id, M, R, t1 - t0, te.events, R * ((uint32_t)(t1 - t0) + 2), SLACK, dr, lo,
-	       faults);
+	max = R * ((uint32_t)secs + 2) + SLACK;
+	TH_LOG("at most %u events in %.2f s", max, secs);
 	EXPECT_GE(faults, M);
 	EXPECT_EQ(te.events, ev);
-	EXPECT_LE(te.events, R * ((uint32_t)(t1 - t0) + 2) + SLACK);
+	EXPECT_LE(te.events, max);
 	EXPECT_GE(te.events, 1);
 	EXPECT_GT(dr, 0);
 	EXPECT_EQ(faults, ev + dr + lo);
 	EXPECT_EQ(0, te.outside);
 	EXPECT_EQ(0, te.dup);
-	free(out);
-	vm_child_stop(&b);
+	probe_free(&p);
 }
 
 /* Nothing stays attached after SIGKILL: links die with the process. */
@@ -1284,6 +1262,7 @@ TEST_F_TIMEOUT(faults, detach_on_sigkill, 120)
 		SKIP(return, "BPF unavailable: %s", why);
 	ASSERT_EQ(0, r) TH_LOG("%s", why);
 	probe_stop(&p, SIGKILL);
+	probe_free(&p);
 	/* Freeing programs is deferred a little (RCU). */
 	for (int i = 0; i < 50; i++) {
 		left = 0;

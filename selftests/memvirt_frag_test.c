@@ -17,6 +17,7 @@
 #include <netlink/attr.h>
 
 #include "kselftest_harness.h"
+#include "cli_json.h"
 #include "memvirt_nl.h"
 #include "testlib.h"
 
@@ -134,27 +135,7 @@ FIXTURE(frag) {
 	struct mv_nl nl;
 };
 
-FIXTURE_SETUP(frag)
-{
-	int ret;
-
-	self->nl.sk = NULL;
-	if (!kmod_loaded()) {
-		if (!kmod_path())
-			SKIP(return, "memvirt module not loaded and MEMVIRT_KO not set");
-		ret = kmod_load();
-		if (ret)
-			SKIP(return, "insmod %s: %s", kmod_path(), strerror(-ret));
-	}
-	ret = mv_nl_open(&self->nl);
-	if (ret)
-		SKIP(return, "family \"%s\": %s", MEMVIRT_FAMILY_NAME, strerror(-ret));
-}
-
-FIXTURE_TEARDOWN(frag)
-{
-	memvirt_teardown(&self->nl);
-}
+FIXTURE_SETUP_SKIPPING(frag, memvirt_open, memvirt_teardown, &self->nl)
 
 /* Every attribute present with its size; free pages and indices add up. */
 TEST_F(frag, self_consistent)
@@ -483,40 +464,32 @@ TEST_F_TIMEOUT(frag, fragment, 300)
 /* `memvirt frag` as uid 65534 prints the zone table and a verdict per node. */
 TEST_F_TIMEOUT(frag, cli_nonroot, 60)
 {
-	char cmd[512], line[512];
-	bool table = false, verdict = false, json = false;
-	FILE *f;
-	int rc;
+	bool table = false, verdict = false;
+	struct json_object *zones;
+	struct cli_run r;
+	char *line;
 
-	if (system("command -v memvirt >/dev/null 2>&1"))
-		SKIP(return, "memvirt CLI not in PATH");
-	if (system("command -v setpriv >/dev/null 2>&1"))
-		SKIP(return, "no setpriv");
-	snprintf(cmd, sizeof(cmd),
-		 "setpriv --reuid=65534 --regid=65534 --clear-groups memvirt frag 2>&1");
-	f = popen(cmd, "r");
-	ASSERT_NE(NULL, f);
-	while (fgets(line, sizeof(line), f)) {
-		printf("# %s", line);
-		if (strstr(line, "ORDER") || strstr(line, "FREE-BLOCKS"))
-			table = true;
-		if (!strncmp(line, "node ", 5) && strstr(line, "2M"))
-			verdict = true;
+	if (!cli_path())
+		SKIP(return, "memvirt CLI not found (set MEMVIRT_CLI or PATH)");
+	cli_run(&r, 65534, (const char *const[]){ "frag", NULL });
+	for (line = r.out ? strtok(r.out, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+		printf("# %s\n", line);
+		table |= strstr(line, "ORDER") || strstr(line, "FREE-BLOCKS");
+		verdict |= !strncmp(line, "node ", 5) && strstr(line, "2M");
 	}
-	rc = pclose(f);
-	EXPECT_EQ(0, rc);
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
 	EXPECT_TRUE(table);
 	EXPECT_TRUE(verdict);
+	cli_run_free(&r);
 
-	snprintf(cmd, sizeof(cmd),
-		 "setpriv --reuid=65534 --regid=65534 --clear-groups memvirt frag --json 2>&1");
-	f = popen(cmd, "r");
-	ASSERT_NE(NULL, f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "\"zones\""))
-			json = true;
-	EXPECT_EQ(0, pclose(f));
-	EXPECT_TRUE(json);
+	/* --json: every zone of the kernel's, each with its orders. */
+	cli_run(&r, 65534, (const char *const[]){ "frag", "--json", NULL });
+	zones = json_get(cli_doc(&r), "zones");
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	ASSERT_NE(NULL, zones) TH_LOG("no \"zones\" in %s", r.out);
+	EXPECT_LT(0, (int)json_object_array_length(zones));
+	EXPECT_NE(NULL, json_get(zones, "[0].orders[9].free_blocks"));
+	cli_run_free(&r);
 }
 
 TEST_HARNESS_MAIN

@@ -9,7 +9,7 @@
 # labels and host gauges; when the VMM exits both are gone. Before that,
 # each VM's host resident in `list` is what `show --backing` finds for it
 # alone. TAP; exit 4 (KSFT_SKIP) when something is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 require_vm_env
 command -v jq > /dev/null || skip_all "jq not installed"
 

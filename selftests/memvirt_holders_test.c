@@ -398,15 +398,10 @@ static void listed_once(struct __test_metadata *_metadata, struct mv_nl *nl,
 static void check_holder(struct __test_metadata *_metadata, const struct mv_vm *v,
 			 pid_t pid, uint32_t held_by, bool mm_owner)
 {
-	EXPECT_EQ(0, v->bad) TH_LOG("%s: attributes of wrong size: 0x%llx", v->id,
-				    (unsigned long long)v->bad);
-	EXPECT_TRUE(MV_HAS(v, MEMVIRT_A_VM_PID));
-	EXPECT_EQ(pid, v->val[MEMVIRT_A_VM_PID]);
-	EXPECT_TRUE(MV_HAS(v, MEMVIRT_A_VM_HELD_BY));
-	EXPECT_EQ(held_by, v->val[MEMVIRT_A_VM_HELD_BY]) TH_LOG("%s: held by 0x%llx, want 0x%x",
-		  v->id, (unsigned long long)v->val[MEMVIRT_A_VM_HELD_BY], held_by);
-	EXPECT_TRUE(MV_HAS(v, MEMVIRT_A_VM_NR_HOLDERS));
-	EXPECT_EQ(1, v->val[MEMVIRT_A_VM_NR_HOLDERS]);
+	EXPECT_VM_WELL_FORMED(v);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_PID, pid);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_HELD_BY, held_by);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_NR_HOLDERS, 1);
 	ASSERT_EQ(1, v->nr_holders) TH_LOG("%s: %d holder pids", v->id, v->nr_holders);
 	EXPECT_EQ(pid, v->holders[0]);
 	EXPECT_EQ(mm_owner, MV_HAS(v, MEMVIRT_A_VM_PID_IS_MM_OWNER));
@@ -423,11 +418,42 @@ static void check_maps(struct __test_metadata *_metadata, const struct mv_vm *v)
 
 	for (i = 0; i < 3; i++) {
 		ASSERT_TRUE(MV_HAS(v, attrs[i])) TH_LOG("%s: no attribute %d", v->id, attrs[i]);
-		ASSERT_EQ(0, vmm_debugfs_stat(v->id, names[i], &kvm)) TH_LOG("%s", vmm_error());
+		ASSERT_VMM(vmm_debugfs_stat(v->id, names[i], &kvm));
 		EXPECT_EQ(kvm, v->val[attrs[i]]) TH_LOG("%s: memvirt %llu, debugfs %s %llu",
 			  v->id, (unsigned long long)v->val[attrs[i]], names[i],
 			  (unsigned long long)kvm);
 	}
+}
+
+/*
+ * VM @vm (as its kid reported it) listed once, by a dump and by VM_GET,
+ * with @pid its VMM and one holder holding it as @held_by, its memory, a
+ * debugfs directory, at least @min_4k 4K mappings and KVM's leaf counts.
+ * The dump's record in *@out.
+ */
+static void check_held(struct __test_metadata *_metadata, struct mv_nl *nl,
+		       const struct report *vm, pid_t pid, uint32_t held_by, bool mm_owner,
+		       uint64_t min_4k, struct mv_vm *out)
+{
+	struct mv_vm v, got;
+	struct mv_err e;
+
+	listed_once(_metadata, nl, vm->id, pid, &v);
+	check_holder(_metadata, &v, pid, held_by, mm_owner);
+	EXPECT_EQ(vm->mem_bytes, v.val[MEMVIRT_A_VM_MEM_BYTES]);
+	EXPECT_FALSE(MV_HAS(&v, MEMVIRT_A_VM_NO_DEBUGFS));
+	EXPECT_LE(min_4k, v.val[MEMVIRT_A_VM_MAP_4K]);
+	check_maps(_metadata, &v);
+	ASSERT_EQ(0, mv_get_vm(nl, vm->id, &got, &e)) TH_LOG("get %s: %s", vm->id, e.msg);
+	EXPECT_STREQ(vm->id, got.id);
+	check_holder(_metadata, &got, pid, held_by, mm_owner);
+	check_maps(_metadata, &got);
+	TH_LOG("%s: pid %llu%s held_by 0x%llx holders %d map_4k %llu", got.id,
+	       (unsigned long long)got.val[MEMVIRT_A_VM_PID],
+	       MV_HAS(&got, MEMVIRT_A_VM_PID_IS_MM_OWNER) ? " (mm owner)" : "",
+	       (unsigned long long)got.val[MEMVIRT_A_VM_HELD_BY], got.nr_holders,
+	       (unsigned long long)got.val[MEMVIRT_A_VM_MAP_4K]);
+	*out = v;
 }
 
 static double now(void)
@@ -518,18 +544,7 @@ FIXTURE(holders) {
 	struct kids ks;
 };
 
-FIXTURE_SETUP(holders)
-{
-	const char *why = kvm_fixture_setup(&self->nl, &self->ks);
-
-	if (why)
-		SKIP(return, "%s", why);
-}
-
-FIXTURE_TEARDOWN(holders)
-{
-	kvm_fixture_teardown(&self->nl, &self->ks);
-}
+FIXTURE_SETUP_SKIPPING(holders, kvm_fixture_setup, kvm_fixture_teardown, &self->nl, &self->ks)
 
 /* ---- 1. leader_exit ---- */
 
@@ -583,10 +598,10 @@ TEST_F_TIMEOUT(holders, leader_exit, 180)
 {
 	struct report vm, th;
 	struct kvm_refs lead, task;
-	struct mv_vm v, got;
+	struct mv_vm v;
 	char dir[64];
-	struct mv_err e;
 	struct kid *k;
+	pid_t pid;
 	int i;
 
 	k = kid_fork(_metadata, &self->ks);
@@ -608,30 +623,22 @@ TEST_F_TIMEOUT(holders, leader_exit, 180)
 	TH_LOG("VM %s: %s/fd shows %d VM and %d vCPU fds, %s/task/%d/fd %d and %d",
 	       vm.id, dir, lead.vm_fds, lead.vcpu_fds, dir, th.tid, task.vm_fds, task.vcpu_fds);
 
-	listed_once(_metadata, &self->nl, vm.id, k->pid, &v);
-	check_holder(_metadata, &v, k->pid, HELD_ALL, true);
-	EXPECT_EQ(vm.mem_bytes, v.val[MEMVIRT_A_VM_MEM_BYTES]);
-	EXPECT_FALSE(MV_HAS(&v, MEMVIRT_A_VM_NO_DEBUGFS));
-	EXPECT_LE(16 + 1, v.val[MEMVIRT_A_VM_MAP_4K]);
-	check_maps(_metadata, &v);
+	check_held(_metadata, &self->nl, &vm, k->pid, HELD_ALL, true, 16 + 1, &v);
 
-	ASSERT_EQ(0, mv_get_vm(&self->nl, vm.id, &got, &e)) TH_LOG("get %s: %s", vm.id, e.msg);
-	EXPECT_STREQ(vm.id, got.id);
-	check_holder(_metadata, &got, k->pid, HELD_ALL, true);
-	check_maps(_metadata, &got);
-	TH_LOG("%s: pid %llu held_by 0x%llx holders %d map_4k %llu", got.id,
-	       (unsigned long long)got.val[MEMVIRT_A_VM_PID],
-	       (unsigned long long)got.val[MEMVIRT_A_VM_HELD_BY], got.nr_holders,
-	       (unsigned long long)got.val[MEMVIRT_A_VM_MAP_4K]);
-
-	kid_end(_metadata, k);
-	gone(_metadata, &self->nl, vm.id, k->pid);
+	pid = k->pid;
+	kid_end(_metadata, k);	/* k->pid is 0 from here */
+	gone(_metadata, &self->nl, vm.id, pid);
 }
 
-/* ---- 2. vcpu_fd_only ---- */
+/* ---- 2. vcpu_fd_only, 3. mapping_only ---- */
 
+/*
+ * 'v': a VM, 16 pages touched; 'c': all that names it closed but @keep
+ * (MEMVIRT_HELD_VCPU_FD: the vCPU fd, MEMVIRT_HELD_MAPPING: the kvm_run
+ * mapping); 'u': that mapping unmapped too; 'q': exit.
+ */
 __attribute__((noreturn))
-static void vcpu_fd_only_kid(struct kid *k)
+static void one_holder_kid(struct kid *k, uint32_t keep)
 {
 	struct report r = { 0 };
 	struct vmm_vm *vm;
@@ -640,103 +647,66 @@ static void vcpu_fd_only_kid(struct kid *k)
 	vm = kid_vm(k, &r, 1 << 20, 16);
 	kid_say(k, &r);
 	kid_wait(k);
-	/* Everything naming the VM but the vCPU fd. */
-	kid_unmap_run(vm);
 	close_fd(&vm->vm_fd);
 	vmm_kvm_close();
+	if (keep == MEMVIRT_HELD_VCPU_FD)
+		kid_unmap_run(vm);
+	else
+		close_fd(&vm->vcpu_fd[0]);
 	kid_say(k, &r);
-	kid_wait(k);
+	if (kid_wait(k) == 'u') {
+		kid_unmap_run(vm);
+		kid_say(k, &r);
+		kid_wait(k);
+	}
 	_exit(0);
+}
+
+/*
+ * A kid's VM (one_holder_kid), listed with all three holds; then with all
+ * but @keep closed (/proc says so), listed as held by @keep alone, under the
+ * same id. The kid.
+ */
+static struct kid *one_holder(struct __test_metadata *_metadata, FIXTURE_DATA(holders) *self,
+			      uint32_t keep, struct report *vm)
+{
+	struct mv_vm before, v;
+	struct report r;
+	char dir[64];
+	struct kid *k = kid_fork(_metadata, &self->ks);
+
+	if (!k->pid)
+		one_holder_kid(k, keep);
+	KID_STEP(k, 'v', vm);
+	listed_once(_metadata, &self->nl, vm->id, k->pid, &before);
+	check_holder(_metadata, &before, k->pid, HELD_ALL, true);
+	KID_STEP(k, 'c', &r);
+	snprintf(dir, sizeof(dir), "/proc/%d", k->pid);
+	EXPECT_REFS(dir, 0, keep == MEMVIRT_HELD_VCPU_FD, 0, keep == MEMVIRT_HELD_MAPPING);
+	check_held(_metadata, &self->nl, vm, k->pid, keep, true, 16 + 1, &v);
+	return k;
 }
 
 TEST_F_TIMEOUT(holders, vcpu_fd_only, 180)
 {
-	struct mv_vm before, v, got;
-	struct report vm, r;
-	struct mv_err e;
-	char dir[64];
-	struct kid *k;
+	struct report vm;
+	struct kid *k = one_holder(_metadata, self, MEMVIRT_HELD_VCPU_FD, &vm);
+	pid_t pid;
 
-	k = kid_fork(_metadata, &self->ks);
-	if (!k->pid)
-		vcpu_fd_only_kid(k);
-	KID_STEP(k, 'v', &vm);
-	listed_once(_metadata, &self->nl, vm.id, k->pid, &before);
-	check_holder(_metadata, &before, k->pid, HELD_ALL, true);
-
-	KID_STEP(k, 'c', &r);
-	snprintf(dir, sizeof(dir), "/proc/%d", k->pid);
-	EXPECT_REFS(dir, 0, 1, 0, 0);
-
-	listed_once(_metadata, &self->nl, before.id, k->pid, &v);
-	check_holder(_metadata, &v, k->pid, MEMVIRT_HELD_VCPU_FD, true);
-	EXPECT_FALSE(MV_HAS(&v, MEMVIRT_A_VM_NO_DEBUGFS));
-	EXPECT_EQ(vm.mem_bytes, v.val[MEMVIRT_A_VM_MEM_BYTES]);
-	EXPECT_LE(16 + 1, v.val[MEMVIRT_A_VM_MAP_4K]);
-	check_maps(_metadata, &v);
-
-	ASSERT_EQ(0, mv_get_vm(&self->nl, vm.id, &got, &e)) TH_LOG("get %s: %s", vm.id, e.msg);
-	check_holder(_metadata, &got, k->pid, MEMVIRT_HELD_VCPU_FD, true);
-	check_maps(_metadata, &got);
-	TH_LOG("%s (before the close: %s): held_by 0x%llx map_4k %llu", got.id, before.id,
-	       (unsigned long long)got.val[MEMVIRT_A_VM_HELD_BY],
-	       (unsigned long long)got.val[MEMVIRT_A_VM_MAP_4K]);
-
-	kid_end(_metadata, k);
-	gone(_metadata, &self->nl, vm.id, k->pid);
-}
-
-/* ---- 3. mapping_only ---- */
-
-__attribute__((noreturn))
-static void mapping_only_kid(struct kid *k)
-{
-	struct report r = { 0 };
-	struct vmm_vm *vm;
-
-	kid_wait(k);
-	vm = kid_vm(k, &r, 1 << 20, 8);
-	kid_say(k, &r);
-	kid_wait(k);
-	close_fd(&vm->vcpu_fd[0]);
-	close_fd(&vm->vm_fd);
-	vmm_kvm_close();
-	kid_say(k, &r);
-	kid_wait(k);
-	kid_unmap_run(vm);
-	kid_say(k, &r);
-	kid_wait(k);
-	_exit(0);
+	pid = k->pid;
+	kid_end(_metadata, k);	/* k->pid is 0 from here */
+	gone(_metadata, &self->nl, vm.id, pid);
 }
 
 TEST_F_TIMEOUT(holders, mapping_only, 180)
 {
-	struct mv_vm v, got;
 	struct report vm, r;
-	struct mv_err e;
+	struct kid *k = one_holder(_metadata, self, MEMVIRT_HELD_MAPPING, &vm);
 	char dir[64];
-	struct kid *k;
-
-	k = kid_fork(_metadata, &self->ks);
-	if (!k->pid)
-		mapping_only_kid(k);
-	KID_STEP(k, 'v', &vm);
-	KID_STEP(k, 'c', &r);
-	snprintf(dir, sizeof(dir), "/proc/%d", k->pid);
-	EXPECT_REFS(dir, 0, 0, 0, 1);
-
-	listed_once(_metadata, &self->nl, vm.id, k->pid, &v);
-	check_holder(_metadata, &v, k->pid, MEMVIRT_HELD_MAPPING, true);
-	EXPECT_FALSE(MV_HAS(&v, MEMVIRT_A_VM_NO_DEBUGFS));
-	EXPECT_EQ(vm.mem_bytes, v.val[MEMVIRT_A_VM_MEM_BYTES]);
-	check_maps(_metadata, &v);
-	ASSERT_EQ(0, mv_get_vm(&self->nl, vm.id, &got, &e)) TH_LOG("get %s: %s", vm.id, e.msg);
-	check_holder(_metadata, &got, k->pid, MEMVIRT_HELD_MAPPING, true);
-	TH_LOG("%s: held_by 0x%llx, no KVM fd in /proc/%d/fd", got.id,
-	       (unsigned long long)got.val[MEMVIRT_A_VM_HELD_BY], k->pid);
 
 	/* munmap() drops the last reference; the kid lives on. */
 	KID_STEP(k, 'u', &r);
+	snprintf(dir, sizeof(dir), "/proc/%d", k->pid);
 	EXPECT_REFS(dir, 0, 0, 0, 0);
 	gone(_metadata, &self->nl, vm.id, k->pid);
 	EXPECT_EQ(0, kill(k->pid, 0));
@@ -794,30 +764,6 @@ static bool kmsg_has(int fd, const char *what)
 	}
 }
 
-/* Keys are (pid, fd, tag); KVM's ids have tag 0, memvirt's fd -1. */
-static bool dump_strictly_ordered(struct __test_metadata *_metadata,
-				  const struct mv_vm *vms, int nr)
-{
-	int i, pid, fd, ppid = 0, pfd = -2;
-	uint32_t tag, ptag = 0;
-
-	for (i = 0; i < nr; i++) {
-		if (mv_parse_id_tag(vms[i].id, &pid, &fd, &tag)) {
-			TH_LOG("malformed VM id '%s'", vms[i].id);
-			return false;
-		}
-		if (pid < ppid || (pid == ppid && (fd < pfd || (fd == pfd && tag <= ptag)))) {
-			TH_LOG("dump out of order at %d: %s after %s", i, vms[i].id,
-			       vms[i - 1].id);
-			return false;
-		}
-		ppid = pid;
-		pfd = fd;
-		ptag = tag;
-	}
-	return true;
-}
-
 /* A and B as one dump shows them: each once, with its own id and memory. */
 static void check_pair(struct __test_metadata *_metadata, const struct mv_vm *vms, int nr,
 		       pid_t pid, const char *a_id, uint64_t a_mem, const char *b_id,
@@ -836,113 +782,153 @@ static void check_pair(struct __test_metadata *_metadata, const struct mv_vm *vm
 	EXPECT_TRUE(MV_HAS(b, MEMVIRT_A_VM_NO_DEBUGFS));
 }
 
-TEST_F_TIMEOUT(holders, id_clash, 900)
+/* A kid's VMs A and B of one fd number: what the kid reported, B's id. */
+struct clash {
+	pid_t pid;
+	struct report a, b;
+	char b_id[MEMVIRT_VM_ID_LEN];
+};
+
+static void check_clash(struct __test_metadata *_metadata, const struct mv_vm *vms, int nr,
+			const struct clash *c)
 {
-	static const char *const argv[] = { "--vms", "100", "--vcpus", "1", NULL };
-	char logged[96], want[MEMVIRT_VM_ID_LEN], b_id[MEMVIRT_VM_ID_LEN] = "", path[128];
-	int nr, nr0, i, j, kmsg, pid, fd, many = 0;
-	struct mv_vm *vms, v, got;
-	struct report a, r, b;
-	struct mv_stats st;
-	struct mv_err e;
+	check_pair(_metadata, vms, nr, c->pid, c->a.id, c->a.mem_bytes, c->b_id, c->b.mem_bytes);
+}
+
+/* B as the first dump lists it: memvirt's own "<pid>-x<tag>" id, its holders. */
+static void clash_b_id(struct __test_metadata *_metadata, struct mv_nl *nl, struct clash *c)
+{
+	char want[MEMVIRT_VM_ID_LEN];
+	struct mv_vm *vms, v;
+	int nr, i, pid, fd;
 	uint32_t tag;
-	struct kid *k;
-	double t0;
 
-	k = kid_fork(_metadata, &self->ks);
-	if (!k->pid)
-		id_clash_kid(k);
-	KID_STEP(k, 'a', &a);
-	KID_STEP(k, 'c', &r);
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
-	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
-	KID_STEP(k, 'b', &b);
-	ASSERT_EQ(a.vm_fd, b.vm_fd) TH_LOG("B did not reuse A's fd");
-
-	/* KVM refused B the name A's debugfs dir has. */
-	snprintf(logged, sizeof(logged), "duplicate directory %d-%d", k->pid, a.vm_fd);
-	EXPECT_TRUE(kmsg_has(kmsg, logged)) TH_LOG("no \"%s\" in the kernel log", logged);
-	close(kmsg);
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%s", a.id);
-	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("%s: %s", path, strerror(errno));
-
-	vms = dump_vms(_metadata, &self->nl, &nr, NULL);
+	vms = dump_vms(_metadata, nl, &nr, NULL);
 	for (i = 0; i < nr; i++)
-		if (vms[i].val[MEMVIRT_A_VM_PID] == (uint64_t)k->pid && strcmp(vms[i].id, a.id))
-			snprintf(b_id, sizeof(b_id), "%s", vms[i].id);
-	ASSERT_EQ(0, mv_parse_id_tag(b_id, &pid, &fd, &tag)) TH_LOG("B's id '%s'", b_id);
-	EXPECT_EQ(k->pid, pid);
-	EXPECT_EQ(-1, fd) TH_LOG("B's id '%s' is not memvirt's own", b_id);
-	snprintf(want, sizeof(want), "%d-x%08x", k->pid, tag);
-	EXPECT_STREQ(want, b_id);
-	check_pair(_metadata, vms, nr, k->pid, a.id, a.mem_bytes, b_id, b.mem_bytes);
-	v = *mv_find_vm(vms, nr, a.id);
-	check_holder(_metadata, &v, k->pid, MEMVIRT_HELD_VCPU_FD | MEMVIRT_HELD_MAPPING, true);
+		if (vms[i].val[MEMVIRT_A_VM_PID] == (uint64_t)c->pid && strcmp(vms[i].id, c->a.id))
+			snprintf(c->b_id, sizeof(c->b_id), "%s", vms[i].id);
+	ASSERT_EQ(0, mv_parse_id_tag(c->b_id, &pid, &fd, &tag)) TH_LOG("B's id '%s'", c->b_id);
+	EXPECT_EQ(c->pid, pid);
+	EXPECT_EQ(-1, fd) TH_LOG("B's id '%s' is not memvirt's own", c->b_id);
+	snprintf(want, sizeof(want), "%d-x%08x", c->pid, tag);
+	EXPECT_STREQ(want, c->b_id);
+	check_clash(_metadata, vms, nr, c);
+	v = *mv_find_vm(vms, nr, c->a.id);
+	check_holder(_metadata, &v, c->pid, MEMVIRT_HELD_VCPU_FD | MEMVIRT_HELD_MAPPING, true);
 	check_maps(_metadata, &v);
-	v = *mv_find_vm(vms, nr, b_id);
-	check_holder(_metadata, &v, k->pid, HELD_ALL, true);
+	v = *mv_find_vm(vms, nr, c->b_id);
+	check_holder(_metadata, &v, c->pid, HELD_ALL, true);
 	free(vms);
-	TH_LOG("A %s (%llu bytes), B %s (%llu bytes, no debugfs): \"%s\" in the kernel log",
-	       a.id, (unsigned long long)a.mem_bytes, b_id, (unsigned long long)b.mem_bytes,
-	       logged);
+}
+
+/* Both ids hold over CLASH_DUMPS dumps; VM_GET answers each with its own VM. */
+static void clash_stable(struct __test_metadata *_metadata, struct mv_nl *nl,
+			 const struct clash *c)
+{
+	const struct report *r[2] = { &c->a, &c->b };
+	const char *id[2] = { c->a.id, c->b_id };
+	struct mv_vm *vms, got;
+	struct mv_err e;
+	int i, nr;
 
 	for (i = 0; i < CLASH_DUMPS; i++) {
-		vms = dump_vms(_metadata, &self->nl, &nr, NULL);
-		check_pair(_metadata, vms, nr, k->pid, a.id, a.mem_bytes, b_id, b.mem_bytes);
+		vms = dump_vms(_metadata, nl, &nr, NULL);
+		check_clash(_metadata, vms, nr, c);
 		free(vms);
 	}
-	ASSERT_EQ(0, mv_get_vm(&self->nl, a.id, &got, &e)) TH_LOG("get %s: %s", a.id, e.msg);
-	EXPECT_STREQ(a.id, got.id);
-	EXPECT_EQ(a.mem_bytes, got.val[MEMVIRT_A_VM_MEM_BYTES]);
-	EXPECT_FALSE(MV_HAS(&got, MEMVIRT_A_VM_NO_DEBUGFS));
-	ASSERT_EQ(0, mv_get_vm(&self->nl, b_id, &got, &e)) TH_LOG("get %s: %s", b_id, e.msg);
-	EXPECT_STREQ(b_id, got.id);
-	EXPECT_EQ(b.mem_bytes, got.val[MEMVIRT_A_VM_MEM_BYTES]);
-	EXPECT_TRUE(MV_HAS(&got, MEMVIRT_A_VM_NO_DEBUGFS));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, mv_get_vm(nl, id[i], &got, &e)) TH_LOG("get %s: %s", id[i], e.msg);
+		EXPECT_STREQ(id[i], got.id);
+		EXPECT_EQ(r[i]->mem_bytes, got.val[MEMVIRT_A_VM_MEM_BYTES]);
+		EXPECT_EQ(i == 1, MV_HAS(&got, MEMVIRT_A_VM_NO_DEBUGFS));
+	}
+}
 
-	/* Enough VMs that the dump takes several rounds. */
-	vms = dump_vms(_metadata, &self->nl, &nr0, NULL);
+/*
+ * With MANY_PROCS x MANY_VMS more VMs (the dump takes several rounds), one
+ * dump lists every VM once, in order, A and B with their ids.
+ */
+static void clash_among_many(struct __test_metadata *_metadata, struct mv_nl *nl,
+			     struct kids *ks, const struct clash *c)
+{
+	static const char *const argv[] = { "--vms", "100", "--vcpus", "1", NULL };
+	int nr, nr0, i, j, many = 0;
+	struct mv_stats st;
+	struct mv_vm *vms;
+	double t0 = now();
+
+	vms = dump_vms(_metadata, nl, &nr0, NULL);
 	free(vms);
-	t0 = now();
 	for (i = 0; i < MANY_PROCS; i++) {
-		struct vmm_proc *p = &self->ks.vmmp[self->ks.nr_vmmp];
+		struct vmm_proc *p = &ks->vmmp[ks->nr_vmmp];
 
-		ASSERT_EQ(0, vmmp_start(p, argv)) TH_LOG("%s", p->err);
-		self->ks.nr_vmmp++;
+		ASSERT_VMM(vmmp_start(p, argv));
+		ks->nr_vmmp++;
 		ASSERT_EQ(MANY_VMS, p->nr_vms);
 	}
 	TH_LOG("%d VMs in %d processes started in %.1f s", MANY_PROCS * MANY_VMS, MANY_PROCS,
 	       now() - t0);
 	t0 = now();
-	vms = dump_vms(_metadata, &self->nl, &nr, &st);
+	vms = dump_vms(_metadata, nl, &nr, &st);
 	TH_LOG("%d VMs in %u messages, %u recvmsg batches (%u with VMs), %.1f ms", nr, st.msgs,
 	       st.batches, st.data_batches, (now() - t0) * 1e3);
 	EXPECT_TRUE(st.done);
 	EXPECT_LT(1, st.data_batches) TH_LOG("a dump of %d VMs came in one batch", nr);
-	EXPECT_TRUE(dump_strictly_ordered(_metadata, vms, nr));
-	check_pair(_metadata, vms, nr, k->pid, a.id, a.mem_bytes, b_id, b.mem_bytes);
-	for (i = 0; i < self->ks.nr_vmmp; i++) {
-		const struct vmm_proc *p = &self->ks.vmmp[i];
-
-		for (j = 0; j < p->nr_vms; j++) {
-			EXPECT_EQ(1, count_id(vms, nr, p->id[j])) TH_LOG("%s", p->id[j]);
-			many += count_id(vms, nr, p->id[j]) == 1;
+	EXPECT_EQ(NULL, dump_order_error(vms, nr)) TH_LOG("%s", dump_order_error(vms, nr));
+	check_clash(_metadata, vms, nr, c);
+	for (i = 0; i < ks->nr_vmmp; i++) {
+		for (j = 0; j < ks->vmmp[i].nr_vms; j++) {
+			EXPECT_EQ(1, count_id(vms, nr, ks->vmmp[i].id[j])) TH_LOG("%s", ks->vmmp[i].id[j]);
+			many += count_id(vms, nr, ks->vmmp[i].id[j]) == 1;
 		}
-		EXPECT_EQ(MANY_VMS, count_pid(vms, nr, p->pid));
+		EXPECT_EQ(MANY_VMS, count_pid(vms, nr, ks->vmmp[i].pid));
 	}
 	EXPECT_EQ(MANY_PROCS * MANY_VMS, many);
 	EXPECT_EQ(nr0 + MANY_PROCS * MANY_VMS, nr) TH_LOG("%d VMs before the %d", nr0,
 							  MANY_PROCS * MANY_VMS);
 	free(vms);
+	for (i = 0; i < ks->nr_vmmp; i++)
+		EXPECT_EQ(0, vmmp_stop(&ks->vmmp[i]));
+	ks->nr_vmmp = 0;
+}
 
-	for (i = 0; i < self->ks.nr_vmmp; i++)
-		EXPECT_EQ(0, vmmp_stop(&self->ks.vmmp[i]));
-	self->ks.nr_vmmp = 0;
-	pid = k->pid;
+TEST_F_TIMEOUT(holders, id_clash, 900)
+{
+	struct clash c = { 0 };
+	char logged[96], path[128];
+	struct report r;
+	struct kid *k;
+	int kmsg;
+
+	k = kid_fork(_metadata, &self->ks);
+	if (!k->pid)
+		id_clash_kid(k);
+	c.pid = k->pid;
+	KID_STEP(k, 'a', &c.a);
+	KID_STEP(k, 'c', &r);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	KID_STEP(k, 'b', &c.b);
+	ASSERT_EQ(c.a.vm_fd, c.b.vm_fd) TH_LOG("B did not reuse A's fd");
+
+	/* KVM refused B the name A's debugfs dir has. */
+	snprintf(logged, sizeof(logged), "duplicate directory %d-%d", c.pid, c.a.vm_fd);
+	EXPECT_TRUE(kmsg_has(kmsg, logged)) TH_LOG("no \"%s\" in the kernel log", logged);
+	close(kmsg);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%s", c.a.id);
+	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("%s: %s", path, strerror(errno));
+
+	clash_b_id(_metadata, &self->nl, &c);
+	TH_LOG("A %s (%llu bytes), B %s (%llu bytes, no debugfs): \"%s\" in the kernel log",
+	       c.a.id, (unsigned long long)c.a.mem_bytes, c.b_id,
+	       (unsigned long long)c.b.mem_bytes, logged);
+	clash_stable(_metadata, &self->nl, &c);
+	clash_among_many(_metadata, &self->nl, &self->ks, &c);
+
 	kid_end(_metadata, k);
-	gone(_metadata, &self->nl, a.id, pid);
-	gone(_metadata, &self->nl, b_id, pid);
+	gone(_metadata, &self->nl, c.a.id, c.pid);
+	gone(_metadata, &self->nl, c.b_id, c.pid);
 }
 
 /* ---- 5. passed: the VM fd given to another process ---- */
@@ -1092,29 +1078,17 @@ FIXTURE_VARIANT_ADD(passed, fork) {
 	.way = PASS_FORK,
 };
 
-FIXTURE_SETUP(passed)
-{
-	const char *why = kvm_fixture_setup(&self->nl, &self->ks);
-
-	if (why)
-		SKIP(return, "%s", why);
-}
-
-FIXTURE_TEARDOWN(passed)
-{
-	kvm_fixture_teardown(&self->nl, &self->ks);
-}
+FIXTURE_SETUP_SKIPPING(passed, kvm_fixture_setup, kvm_fixture_teardown, &self->nl, &self->ks)
 
 TEST_F_TIMEOUT(passed, passed_fd, 180)
 {
 	static const char *const way_name[] = { "SCM_RIGHTS", "pidfd_getfd", "fork" };
 	enum pass_way way = variant->way;
 	struct kid *c, *rk = NULL;
-	struct mv_vm before, v, got;
+	struct mv_vm before, v;
 	int sv[2] = { -1, -1 };
 	struct report vm, r, took;
 	char dir[64];
-	struct mv_err e;
 	pid_t rpid;
 
 	if (way == PASS_SCM_RIGHTS)
@@ -1157,19 +1131,10 @@ TEST_F_TIMEOUT(passed, passed_fd, 180)
 	snprintf(dir, sizeof(dir), "/proc/%d", rpid);
 	EXPECT_REFS(dir, 1, 0, 0, 0);
 
-	listed_once(_metadata, &self->nl, vm.id, rpid, &v);
-	check_holder(_metadata, &v, rpid, MEMVIRT_HELD_VM_FD, false);
-	EXPECT_FALSE(MV_HAS(&v, MEMVIRT_A_VM_NO_DEBUGFS));
-	EXPECT_EQ(vm.mem_bytes, v.val[MEMVIRT_A_VM_MEM_BYTES]);
-	check_maps(_metadata, &v);
-	ASSERT_EQ(0, mv_get_vm(&self->nl, vm.id, &got, &e)) TH_LOG("get %s: %s", vm.id, e.msg);
-	check_holder(_metadata, &got, rpid, MEMVIRT_HELD_VM_FD, false);
-	TH_LOG("%s: %s from %d (before: pid %llu%s) to %d (fd %d): pid %llu%s, held_by 0x%llx",
-	       vm.id, way_name[way], c->pid, (unsigned long long)before.val[MEMVIRT_A_VM_PID],
-	       MV_HAS(&before, MEMVIRT_A_VM_PID_IS_MM_OWNER) ? " mm owner" : "", rpid, took.vm_fd,
-	       (unsigned long long)got.val[MEMVIRT_A_VM_PID],
-	       MV_HAS(&got, MEMVIRT_A_VM_PID_IS_MM_OWNER) ? " mm owner" : "",
-	       (unsigned long long)got.val[MEMVIRT_A_VM_HELD_BY]);
+	check_held(_metadata, &self->nl, &vm, rpid, MEMVIRT_HELD_VM_FD, false, 0, &v);
+	TH_LOG("%s: %s from %d (before: pid %llu%s) to %d (fd %d)", vm.id, way_name[way], c->pid,
+	       (unsigned long long)before.val[MEMVIRT_A_VM_PID],
+	       MV_HAS(&before, MEMVIRT_A_VM_PID_IS_MM_OWNER) ? " mm owner" : "", rpid, took.vm_fd);
 
 	if (way == PASS_FORK) {
 		kid_tell(rk, 'q');

@@ -9,7 +9,7 @@
 # the loaded memvirt.ko (/sys/module/memvirt/parameters) is a term of
 # memvirt.8. The pages are those 'make man' built: MEMVIRT_MAN, default
 # .build/man of the checkout.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 man_dir=${MEMVIRT_MAN:-$here/../.build/man}
 [ -n "$cli" ] || skip_all "memvirt CLI not found (build user/ or put it in PATH)"
@@ -51,7 +51,7 @@ terms() {
 
 # check_page NAME HELPFILE: one page against one --help.
 check_page() {
-	local name=$1 help=$2 page=$man_dir/$1.8 txt=$tmp/$1.txt miss cols keys
+	local name=$1 help=$2 page=$man_dir/$1.8 txt=$tmp/$1.txt miss
 	if [ ! -f "$page" ]; then
 		not_ok "$name: $name.8 exists"
 		echo "# $name: no $page: write Documentation/man/$name.rst"
@@ -69,23 +69,20 @@ check_page() {
 		echo "# $name: option $o is in '${name/-/ } --help' but not in $name.8"
 	done
 
-	keys=$(help_keys "$help")
-	if [ -n "$keys" ]; then
-		miss=$(comm -23 <(echo "$keys" | sort -u) <(terms "$txt" KEYS))
-		check "$name: each of its --help's $(echo "$keys" | wc -l) keys is a term of KEYS in $name.8" \
-			test -z "$miss"
-		for k in $miss; do
-			echo "# $name: key $k is in '${name/-/ } --help' but not in KEYS of $name.8"
-		done
-	fi
+	has_terms "$(help_keys "$help")" key KEYS
+	has_terms "$(help_cols "$help")" column COLUMNS
+}
 
-	cols=$(help_cols "$help")
-	[ -n "$cols" ] || return 0
-	miss=$(comm -23 <(echo "$cols" | sort -u) <(terms "$txt" COLUMNS))
-	check "$name: each of its --help's $(echo "$cols" | wc -l) columns is a term of COLUMNS in $name.8" \
+# has_terms WORDS WHAT SECTION: each of WORDS (lines of --help) is a term of
+# SECTION in the page ($name, $txt of check_page); none: nothing to check.
+has_terms() {
+	local w miss
+	[ -n "$1" ] || return 0
+	miss=$(comm -23 <(echo "$1" | sort -u) <(terms "$txt" "$3"))
+	check "$name: each of its --help's $(echo "$1" | wc -l) ${2}s is a term of $3 in $name.8" \
 		test -z "$miss"
-	for c in $miss; do
-		echo "# $name: column $c is in '${name/-/ } --help' but not in COLUMNS of $name.8"
+	for w in $miss; do
+		echo "# $name: $2 $w is in '${name/-/ } --help' but not in $3 of $name.8"
 	done
 }
 

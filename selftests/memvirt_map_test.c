@@ -32,10 +32,9 @@ FIXTURE_SETUP(map)
 		SKIP(return, "%s", why);
 	if (access("/sys/kernel/debug/kvm", F_OK))
 		SKIP(return, "KVM debugfs not mounted at /sys/kernel/debug/kvm");
-	self->vm = vmm_vm_create(1);
-	ASSERT_NE(NULL, self->vm) TH_LOG("%s", vmm_error());
+	self->vm = ASSERT_VMM(vmm_vm_create(1));
 	/* Map the code page now so later deltas are data pages alone. */
-	ASSERT_EQ(0, vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false));
 }
 
 FIXTURE_TEARDOWN(map)
@@ -66,7 +65,7 @@ static void read_counts(struct __test_metadata *_metadata, struct mv_nl *nl,
 	for (i = 0; i < 3; i++) {
 		ASSERT_TRUE(MV_HAS(&v, attrs[i])) TH_LOG("%s: no attribute %d", id, attrs[i]);
 		c->mv[i] = v.val[attrs[i]];
-		ASSERT_EQ(0, vmm_debugfs_stat(id, names[i], &c->kvm[i])) TH_LOG("%s", vmm_error());
+		ASSERT_VMM(vmm_debugfs_stat(id, names[i], &c->kvm[i]));
 		EXPECT_EQ(c->kvm[i], c->mv[i]) TH_LOG("%s: memvirt %llu, debugfs %s %llu", id,
 			  (unsigned long long)c->mv[i], names[i],
 			  (unsigned long long)c->kvm[i]);
@@ -86,10 +85,9 @@ TEST_F(map, touch_4k)
 			       .write = true };
 	struct counts before, after;
 
-	t.slot = vmm_add_slot(self->vm, 0x100000, 16 << 20, VMM_BACKING_NOTHP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
+	t.slot = ASSERT_VMM(vmm_add_slot(self->vm, 0x100000, 16 << 20, VMM_BACKING_NOTHP, 0));
 	read_counts(_metadata, &self->nl, self->vm->id, &before, NULL);
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	read_counts(_metadata, &self->nl, self->vm->id, &after, NULL);
 	EXPECT_LE(before.mv[0] + t.count, after.mv[0]);
 	EXPECT_EQ(before.kvm[0] + t.count, after.kvm[0]);
@@ -100,7 +98,7 @@ TEST_F(map, touch_4k)
 	t.stride = 5 * 4096;
 	t.write = false;
 	before = after;
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	read_counts(_metadata, &self->nl, self->vm->id, &after, NULL);
 	EXPECT_LE(before.mv[0] + t.count, after.mv[0]);
 	EXPECT_EQ(before.kvm[0] + t.count, after.kvm[0]);
@@ -110,26 +108,19 @@ TEST_F(map, touch_4k)
 TEST_F(map, thp_2m)
 {
 	const uint64_t size = 6 * SZ_2M, gpa = 0x40000000;
-	struct vmm_touch t = { .count = size / SZ_4K, .stride = 4096, .write = true };
 	struct counts before, after;
-	char old[32], mode[32];
 	uint64_t huge;
+	char mode[32];
 	struct mv_vm v;
+	int slot;
 
-	if (thp_mode(old, sizeof(old)))
+	if (thp_mode(mode, sizeof(mode)))
 		SKIP(return, "no transparent hugepages in this kernel");
-	if (!strcmp(old, "never") && thp_set_mode("madvise"))
-		SKIP(return, "THP disabled and cannot enable it");
-	thp_mode(mode, sizeof(mode));
-	t.slot = vmm_add_slot(self->vm, gpa, size, VMM_BACKING_THP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
 	read_counts(_metadata, &self->nl, self->vm->id, &before, NULL);
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	huge = smaps_huge_bytes(self->vm->slot[t.slot].hva, size) / SZ_2M;
-	if (strcmp(old, mode))
-		thp_set_mode(old);
+	slot = ASSERT_VMM(thp_slot_touched(self->vm, gpa, size, &huge));
 	if (!huge)
 		SKIP(return, "the host gave no THP (mode %s); fragmented memory?", mode);
+	pages_2m_retouched(self->vm, slot, before.kvm[1] + huge);
 	read_counts(_metadata, &self->nl, self->vm->id, &after, &v);
 	EXPECT_EQ(before.mv[1] + huge, after.mv[1]);
 	if (MV_HAS(&v, MEMVIRT_A_VM_HUGE_MAPPED_PPM) && MV_HAS(&v, MEMVIRT_A_VM_MAPPED_BYTES)) {
@@ -148,10 +139,9 @@ TEST_F(map, dirty_log_4k)
 	struct vmm_touch t = { .count = size / SZ_4K, .stride = 4096, .write = true };
 	struct counts before, after;
 
-	t.slot = vmm_add_slot(self->vm, 0x20000000, size, VMM_BACKING_THP, VMM_SLOT_DIRTY_LOG);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
+	t.slot = ASSERT_VMM(vmm_add_slot(self->vm, 0x20000000, size, VMM_BACKING_THP, VMM_SLOT_DIRTY_LOG));
 	read_counts(_metadata, &self->nl, self->vm->id, &before, NULL);
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	read_counts(_metadata, &self->nl, self->vm->id, &after, NULL);
 	EXPECT_EQ(before.mv[1], after.mv[1]);
 	EXPECT_LE(before.mv[0] + t.count, after.mv[0]);
@@ -171,11 +161,11 @@ TEST_F(map, dump_matches_debugfs)
 	char cmd[128];
 	int nr, i, k;
 
-	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
+	ASSERT_VMM(vmmp_start(&p, argv));
 	/* Give each VM a different amount. */
 	for (i = 0; i < p.nr_vms; i++) {
 		snprintf(cmd, sizeof(cmd), "touch 0,4M,%d,4096,r vm=%s", 1 + 7 * i, p.id[i]);
-		ASSERT_EQ(0, vmmp_cmd(&p, cmd)) TH_LOG("%s", p.err);
+		ASSERT_VMM(vmmp_cmd(&p, cmd));
 	}
 	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
 	for (i = 0; i < p.nr_vms; i++) {
@@ -184,7 +174,7 @@ TEST_F(map, dump_matches_debugfs)
 
 		ASSERT_NE(NULL, v) TH_LOG("%s not listed", p.id[i]);
 		for (k = 0; k < 3; k++) {
-			ASSERT_EQ(0, vmm_debugfs_stat(p.id[i], names[k], &kvm));
+			ASSERT_VMM(vmm_debugfs_stat(p.id[i], names[k], &kvm));
 			EXPECT_EQ(kvm, v->val[attrs[k]]) TH_LOG("%s %s", p.id[i], names[k]);
 		}
 		EXPECT_LE(1 + 17 + 1 + 7 * i, v->val[MEMVIRT_A_VM_MAP_4K]);
@@ -208,9 +198,8 @@ TEST_F(map, overhead_adds_up)
 	struct mv_vm v;
 	unsigned int i;
 
-	t.slot = vmm_add_slot(self->vm, 0x100000, 4 << 20, VMM_BACKING_NOTHP, VMM_SLOT_DIRTY_LOG);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	t.slot = ASSERT_VMM(vmm_add_slot(self->vm, 0x100000, 4 << 20, VMM_BACKING_NOTHP, VMM_SLOT_DIRTY_LOG));
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	read_counts(_metadata, &self->nl, self->vm->id, &c, &v);
 	if (!MV_HAS(&v, MEMVIRT_A_VM_OVERHEAD_BYTES))
 		SKIP(return, "OVERHEAD_BYTES not reported on this kernel");

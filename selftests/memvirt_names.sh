@@ -12,7 +12,7 @@
 # accepts them), each byte that starts no UTF-8 sequence a U+FFFD, as in
 # export's labels. TAP; exit 4 (KSFT_SKIP) without the CLI, the VMM, the
 # module, /dev/kvm or jq.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 require_vm_env
 command -v jq > /dev/null || skip_all "jq not installed"
 command -v iconv > /dev/null || skip_all "iconv not installed (libc-bin)"

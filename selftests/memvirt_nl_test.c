@@ -36,8 +36,7 @@ FIXTURE_SETUP(nl)
 	if (why)
 		SKIP(return, "%s", why);
 	/* A real VM, so errors cannot come from an empty VM list. */
-	self->vm = vmm_vm_create(1);
-	ASSERT_NE(NULL, self->vm) TH_LOG("%s", vmm_error());
+	self->vm = ASSERT_VMM(vmm_vm_create(1));
 }
 
 FIXTURE_TEARDOWN(nl)

@@ -7,7 +7,7 @@
 # with only CAP_NET_ADMIN, a new user namespace, new pid namespaces and a new
 # network namespace, and with a VM of uid 65534 that it, and only it and
 # root, sees. TAP; exit 4 (KSFT_SKIP) if a tool is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 require_vm_env
 for t in setpriv unshare jq; do
 	command -v $t > /dev/null || skip_all "$t not installed"

@@ -11,7 +11,7 @@
 # PromQL expression of the Grafana dashboard returns data, and the rules of
 # contrib/prometheus load, evaluate, and give data. SIGTERM: exit 0, no
 # probe left. TAP; exit 4 (KSFT_SKIP) when something is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 require_vm_env
 for t in prometheus promtool curl jq setpriv bpftool; do
 	command -v $t > /dev/null || skip_all "$t not installed"

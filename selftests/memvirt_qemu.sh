@@ -9,7 +9,7 @@
 # (pid, comm, vCPUs, and the -name/-uuid QEMU reports over its monitor),
 # its mappings as KVM's debugfs counts them, and its end with QEMU. TAP; exit
 # 4 (KSFT_SKIP) if QEMU, the CLI, jq or the module is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 [ -n "$cli" ] || skip_all "memvirt CLI not found (build user/ or put it in PATH)"
 [ -d /sys/module/memvirt ] || skip_all "memvirt module not loaded"
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"

@@ -73,7 +73,7 @@ static void expect_listed(struct __test_metadata *_metadata, struct mv_nl *nl,
 	EXPECT_EQ(pid, v->val[MEMVIRT_A_VM_PID]);
 	EXPECT_EQ(vcpus, v->val[MEMVIRT_A_VM_VCPUS_CREATED]);
 	EXPECT_EQ(mem, v->val[MEMVIRT_A_VM_MEM_BYTES]);
-	ASSERT_EQ(0, vmm_debugfs_stat(id, "pages_4k", &kvm)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_debugfs_stat(id, "pages_4k", &kvm));
 	EXPECT_EQ(kvm, v->val[MEMVIRT_A_VM_MAP_4K]);
 	free(vms);
 }
@@ -90,12 +90,10 @@ TEST_F_TIMEOUT(reload, vm_before_insmod, 120)
 	int i;
 
 	unload(_metadata, &self->nl);
-	vm = vmm_vm_create(1);
-	ASSERT_NE(NULL, vm) TH_LOG("%s", vmm_error());
-	t.slot = vmm_add_slot(vm, 0x100000, 1 << 20, VMM_BACKING_MEMFD, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(vm, &t)) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
+	vm = ASSERT_VMM(vmm_vm_create(1));
+	t.slot = ASSERT_VMM(vmm_add_slot(vm, 0x100000, 1 << 20, VMM_BACKING_MEMFD, 0));
+	ASSERT_VMM(vmm_touch(vm, &t));
+	ASSERT_VMM(vmmp_start(&p, argv));
 
 	load(_metadata, &self->nl);
 	expect_listed(_metadata, &self->nl, vm->id, getpid(), 1, vmm_mem_bytes(vm));
@@ -113,20 +111,18 @@ TEST_F_TIMEOUT(reload, rmmod_with_vms_alive, 120)
 	struct vmm_vm *vm;
 	int round;
 
-	vm = vmm_vm_create(2);
-	ASSERT_NE(NULL, vm) TH_LOG("%s", vmm_error());
-	t.slot = vmm_add_slot(vm, 0x100000, 8 << 20, VMM_BACKING_NOTHP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(vm, &t)) TH_LOG("%s", vmm_error());
+	vm = ASSERT_VMM(vmm_vm_create(2));
+	t.slot = ASSERT_VMM(vmm_add_slot(vm, 0x100000, 8 << 20, VMM_BACKING_NOTHP, 0));
+	ASSERT_VMM(vmm_touch(vm, &t));
 	expect_listed(_metadata, &self->nl, vm->id, getpid(), 2, vmm_mem_bytes(vm));
 
 	for (round = 0; round < 3; round++) {
 		unload(_metadata, &self->nl);
 		/* The VM runs on without the module and maps new pages. */
-		ASSERT_EQ(0, vmm_debugfs_stat(vm->id, "pages_4k", &before));
+		ASSERT_VMM(vmm_debugfs_stat(vm->id, "pages_4k", &before));
 		t.offset = (uint64_t)(round + 1) << 20;
-		ASSERT_EQ(0, vmm_touch(vm, &t)) TH_LOG("%s", vmm_error());
-		ASSERT_EQ(0, vmm_debugfs_stat(vm->id, "pages_4k", &after));
+		ASSERT_VMM(vmm_touch(vm, &t));
+		ASSERT_VMM(vmm_debugfs_stat(vm->id, "pages_4k", &after));
 		EXPECT_EQ(before + t.count, after);
 
 		load(_metadata, &self->nl);

@@ -6,7 +6,7 @@
 # documented types only, and each documented object has exactly the
 # documented keys (object* and paths ending in "?" excepted). TAP; exit 4
 # (KSFT_SKIP) if the CLI, the helper, the module or jq is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 require_vm_env
 command -v jq > /dev/null || skip_all "jq not installed"
 doc=$here/../Documentation/memvirt.rst

@@ -44,15 +44,14 @@ FIXTURE_SETUP(slot)
 	self->vm = NULL;
 	if (why)
 		SKIP(return, "%s", why);
-	self->vm = vmm_vm_create(1);
-	ASSERT_NE(NULL, self->vm) TH_LOG("%s", vmm_error());
+	self->vm = ASSERT_VMM(vmm_vm_create(1));
 	for (i = 0; i < NR_LAYOUT; i++) {
 		int s = vmm_add_slot(self->vm, layout[i].gpa, layout[i].size,
 				     layout[i].backing, layout[i].flags);
 
 		if (s < 0 && errno == ENOTSUP)
 			SKIP(return, "%s", vmm_error());
-		ASSERT_LE(0, s) TH_LOG("%s", vmm_error());
+		ASSERT_LE(0, s) TH_LOG("vmm_add_slot: %s", vmm_error());
 	}
 }
 

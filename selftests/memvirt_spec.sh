@@ -5,7 +5,7 @@
 # the spec, decodes the module's replies, and what it decodes agrees with
 # the test VMM and with the memvirt CLI. TAP; exit 4 (KSFT_SKIP) if ynl,
 # python3-yaml, the VMM or the module is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 top=$(cd "$here/.." && pwd)
 spec=$top/Documentation/netlink/specs/memvirt.yaml
 ynl_cli=${MEMVIRT_YNL:-$top/.build/linux-source/tools/net/ynl/cli.py}

@@ -6,7 +6,7 @@
 # add up to N faults over its intervals; every interval says what the probes
 # could not count. TAP; exit 4 (KSFT_SKIP) if the CLI, the helper, the module
 # or jq is missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 require_vm_env
 command -v jq > /dev/null || skip_all "jq not installed"
 

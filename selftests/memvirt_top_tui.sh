@@ -16,7 +16,7 @@
 # off, the shell's prompt and top's exit status 0 on the screen) and its BPF
 # programs detached. TAP; exit 4 (KSFT_SKIP) when something it needs is
 # missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 require_vm_env
 command -v tmux > /dev/null || skip_all "tmux not installed"
 command -v jq > /dev/null || skip_all "jq not installed"

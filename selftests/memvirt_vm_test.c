@@ -24,57 +24,29 @@ FIXTURE(vm) {
 	struct mv_nl nl;
 };
 
-FIXTURE_SETUP(vm)
-{
-	const char *why = memvirt_setup(&self->nl);
-
-	if (why)
-		SKIP(return, "%s", why);
-}
-
-FIXTURE_TEARDOWN(vm)
-{
-	memvirt_teardown(&self->nl);
-}
+FIXTURE_SETUP_SKIPPING(vm, memvirt_setup, memvirt_teardown, &self->nl)
 
 /* Dump order is (pid, fd) ascending; no id twice. */
-static bool dump_ordered(struct __test_metadata *_metadata,
-			 const struct mv_vm *vms, int nr)
+static bool dump_ordered(struct __test_metadata *_metadata, const struct mv_vm *vms, int nr)
 {
-	int i, pid, fd, ppid = 0, pfd = -1;
+	const char *why = dump_order_error(vms, nr);
 
-	for (i = 0; i < nr; i++) {
-		if (mv_parse_id(vms[i].id, &pid, &fd)) {
-			TH_LOG("malformed VM id '%s'", vms[i].id);
-			return false;
-		}
-		if (pid < ppid || (pid == ppid && fd <= pfd)) {
-			TH_LOG("dump out of order at %d: %s after %d-%d", i,
-			       vms[i].id, ppid, pfd);
-			return false;
-		}
-		ppid = pid;
-		pfd = fd;
-	}
-	return true;
+	if (why)
+		TH_LOG("%s", why);
+	return !why;
 }
 
 static void check_identity(struct __test_metadata *_metadata,
 			   const struct mv_vm *v, int pid, const char *comm,
 			   int vcpus, uint64_t mem_bytes, int nr_slots)
 {
-	EXPECT_EQ(0, v->bad) TH_LOG("%s: attributes of wrong size: 0x%llx", v->id,
-				    (unsigned long long)v->bad);
-	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_PID));
-	EXPECT_EQ(pid, v->val[MEMVIRT_A_VM_PID]);
+	EXPECT_VM_WELL_FORMED(v);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_PID, pid);
 	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_COMM));
 	EXPECT_STREQ(comm, v->comm);
-	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_VCPUS_CREATED));
-	EXPECT_EQ(vcpus, v->val[MEMVIRT_A_VM_VCPUS_CREATED]);
-	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_VCPUS_ONLINE));
-	EXPECT_EQ(vcpus, v->val[MEMVIRT_A_VM_VCPUS_ONLINE]);
-	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_MEM_BYTES));
-	EXPECT_EQ(mem_bytes, v->val[MEMVIRT_A_VM_MEM_BYTES]);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_VCPUS_CREATED, vcpus);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_VCPUS_ONLINE, vcpus);
+	EXPECT_VM_ATTR(v, MEMVIRT_A_VM_MEM_BYTES, mem_bytes);
 	ASSERT_TRUE(MV_HAS(v, MEMVIRT_A_VM_NR_MEMSLOTS));
 	EXPECT_LE(nr_slots, v->val[MEMVIRT_A_VM_NR_MEMSLOTS]);
 }
@@ -82,18 +54,17 @@ static void check_identity(struct __test_metadata *_metadata,
 /* An in-process VM: our pid and comm, the vCPUs and memory we gave it. */
 TEST_F(vm, identity)
 {
-	struct vmm_vm *vm = vmm_vm_create(3);
+	struct vmm_vm *vm;
 	const struct mv_vm *v;
 	struct mv_vm *vms, got;
 	struct mv_err e;
 	char comm[32];
 	int nr;
 
-	ASSERT_NE(NULL, vm) TH_LOG("%s", vmm_error());
-	ASSERT_LE(0, vmm_add_slot(vm, 0x100000, 4 << 20, VMM_BACKING_NOTHP, 0)) TH_LOG("%s", vmm_error());
-	ASSERT_LE(0, vmm_add_slot(vm, 0x800000, 2 << 20, VMM_BACKING_MEMFD, 0)) TH_LOG("%s", vmm_error());
-	ASSERT_LE(0, vmm_add_slot(vm, 0x40000000, 6 << 20, VMM_BACKING_ANON,
-				  VMM_SLOT_DIRTY_LOG)) TH_LOG("%s", vmm_error());
+	vm = ASSERT_VMM(vmm_vm_create(3));
+	ASSERT_VMM(vmm_add_slot(vm, 0x100000, 4 << 20, VMM_BACKING_NOTHP, 0));
+	ASSERT_VMM(vmm_add_slot(vm, 0x800000, 2 << 20, VMM_BACKING_MEMFD, 0));
+	ASSERT_VMM(vmm_add_slot(vm, 0x40000000, 6 << 20, VMM_BACKING_ANON, VMM_SLOT_DIRTY_LOG));
 	self_comm(comm, sizeof(comm));
 
 	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, &e, NULL)) TH_LOG("dump: %s %s",
@@ -189,11 +160,11 @@ TEST_F(vm, held_by_other_mm)
 /* The creator running in the VM's mm is flagged as such. */
 TEST_F(vm, creator_is_mm_owner)
 {
-	struct vmm_vm *vm = vmm_vm_create(1);
+	struct vmm_vm *vm;
 	struct mv_vm got;
 	struct mv_err e;
 
-	ASSERT_NE(NULL, vm) TH_LOG("%s", vmm_error());
+	vm = ASSERT_VMM(vmm_vm_create(1));
 	ASSERT_EQ(0, mv_get_vm(&self->nl, vm->id, &got, &e)) TH_LOG("%s", e.msg);
 	EXPECT_EQ(getpid(), got.val[MEMVIRT_A_VM_PID]);
 	EXPECT_TRUE(MV_HAS(&got, MEMVIRT_A_VM_PID_IS_MM_OWNER));
@@ -226,21 +197,20 @@ static int write_param(const char *name, unsigned int v)
 TEST_F(vm, tdp_walk_bounded)
 {
 	struct vmm_touch t = { .offset = 0, .count = 64, .stride = 2 << 20, .write = true };
-	struct vmm_vm *vm = vmm_vm_create(1);
+	struct vmm_vm *vm;
 	struct mv_vm small, full;
 	struct utsname u;
 	struct mv_err e;
 	int maj = 0, min = 0;
 	bool listed;
 
-	ASSERT_NE(NULL, vm) TH_LOG("%s", vmm_error());
+	vm = ASSERT_VMM(vmm_vm_create(1));
 	ASSERT_EQ(0, uname(&u));
 	sscanf(u.release, "%d.%d", &maj, &min);
 	listed = maj < 6 || (maj == 6 && min < 3);
 	/* One 4K page in each of 64 separate 2M ranges: 64+ page-table pages. */
-	t.slot = vmm_add_slot(vm, 0x10000000, 128 << 20, VMM_BACKING_NOTHP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch(vm, &t)) TH_LOG("%s", vmm_error());
+	t.slot = ASSERT_VMM(vmm_add_slot(vm, 0x10000000, 128 << 20, VMM_BACKING_NOTHP, 0));
+	ASSERT_VMM(vmm_touch(vm, &t));
 
 	ASSERT_EQ(0, write_param("tdp_walk_budget", 8));
 	ASSERT_EQ(0, mv_get_vm(&self->nl, vm->id, &small, &e)) TH_LOG("%s", e.msg);
@@ -275,7 +245,7 @@ TEST_F(vm, other_process)
 	struct mv_vm *vms;
 	int nr, i;
 
-	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
+	ASSERT_VMM(vmmp_start(&p, argv));
 	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
 	for (i = 0; i < p.nr_vms; i++) {
 		const struct mv_vm *v = mv_find_vm(vms, nr, p.id[i]);
@@ -298,16 +268,16 @@ static double now(void)
 /* A destroyed VM leaves the dump and VM_GET; its sibling stays. */
 TEST_F(vm, destroyed_vm_disappears)
 {
-	struct vmm_vm *a = vmm_vm_create(1), *b = vmm_vm_create(1);
+	struct vmm_vm *a, *b;
 	char id_a[VMM_ID_LEN];
 	struct mv_vm *vms, got;
 	struct mv_err e;
 	double t0;
 	int nr;
 
-	ASSERT_NE(NULL, a) TH_LOG("%s", vmm_error());
-	ASSERT_NE(NULL, b) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch_gpa(a, VMM_CODE_GPA, 1, 0, false)) TH_LOG("%s", vmm_error());
+	a = ASSERT_VMM(vmm_vm_create(1));
+	b = ASSERT_VMM(vmm_vm_create(1));
+	ASSERT_VMM(vmm_touch_gpa(a, VMM_CODE_GPA, 1, 0, false));
 	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, NULL, NULL));
 	ASSERT_NE(NULL, mv_find_vm(vms, nr, a->id));
 	ASSERT_NE(NULL, mv_find_vm(vms, nr, b->id));
@@ -348,7 +318,7 @@ TEST_F_TIMEOUT(vm, dump_300_vms, 600)
 	struct vmm_proc p;
 
 	ASSERT_EQ(0, mv_dump_vms(&self->nl, &pre, &nr_pre, NULL, NULL));
-	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
+	ASSERT_VMM(vmmp_start(&p, argv));
 	ASSERT_EQ(MANY_VMS, p.nr_vms);
 
 	ASSERT_EQ(0, mv_dump_vms(&self->nl, &vms, &nr, &e, &st)) TH_LOG("dump: %s %s",
@@ -475,7 +445,7 @@ TEST_F_TIMEOUT(vm, dump_abandoned, 300)
 
 	if (access("/sys/kernel/debug/kvm", F_OK))
 		SKIP(return, "no /sys/kernel/debug/kvm (debugfs not mounted): cannot see VMs go");
-	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
+	ASSERT_VMM(vmmp_start(&p, argv));
 	ASSERT_EQ(p.nr_vms, vms_in_debugfs(&p)) TH_LOG("VMs without a debugfs directory");
 
 	ASSERT_EQ(0, mv_nl_open_bufsize(&nl_closed, SMALL_RCVBUF));

@@ -51,8 +51,7 @@ FIXTURE_SETUP(vmm)
 		SKIP(return, "KVM unusable: %s", vmm_error());
 	if (stat("/sys/kernel/debug/kvm", &st))
 		SKIP(return, "KVM debugfs not mounted at /sys/kernel/debug/kvm");
-	self->vm = vmm_vm_create(1);
-	ASSERT_NE(NULL, self->vm) TH_LOG("%s", vmm_error());
+	self->vm = ASSERT_VMM(vmm_vm_create(1));
 	ASSERT_TRUE(debugfs_dir(self->vm->id)) TH_LOG("no debugfs dir for %s", self->vm->id);
 }
 
@@ -67,11 +66,10 @@ TEST_F(vmm, touch_4k_exact)
 	struct vmm_touch t = { .count = 37, .stride = 4096, .write = true };
 	uint64_t before, after;
 
-	t.slot = vmm_add_slot(self->vm, 0x100000, 4 << 20, VMM_BACKING_NOTHP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
+	t.slot = ASSERT_VMM(vmm_add_slot(self->vm, 0x100000, 4 << 20, VMM_BACKING_NOTHP, 0));
 
 	before = STAT(self->vm, "pages_4k");
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	after = STAT(self->vm, "pages_4k");
 	EXPECT_EQ(before + t.count + 1, after);
 
@@ -81,13 +79,13 @@ TEST_F(vmm, touch_4k_exact)
 	t.stride = 3 * 4096;
 	t.write = false;
 	before = after;
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	after = STAT(self->vm, "pages_4k");
 	EXPECT_EQ(before + t.count, after);
 
 	/* Same pages again: nothing new. */
 	before = after;
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	EXPECT_EQ(before, STAT(self->vm, "pages_4k"));
 	EXPECT_EQ(0, STAT(self->vm, "pages_2m"));
 	EXPECT_EQ(0, self->vm->mmio_exits);
@@ -98,12 +96,11 @@ TEST_F(vmm, memfd_4k)
 	struct vmm_touch t = { .count = 20, .stride = 8192, .write = true };
 	uint64_t before;
 
-	t.slot = vmm_add_slot(self->vm, 0x400000, 1 << 20, VMM_BACKING_MEMFD, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
+	t.slot = ASSERT_VMM(vmm_add_slot(self->vm, 0x400000, 1 << 20, VMM_BACKING_MEMFD, 0));
 	/* Map the code page first, so the delta is the data pages alone. */
-	ASSERT_EQ(0, vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false));
+	ASSERT_VMM(vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false));
 	before = STAT(self->vm, "pages_4k");
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	EXPECT_EQ(before + t.count, STAT(self->vm, "pages_4k"));
 }
 
@@ -112,10 +109,10 @@ TEST_F(vmm, mmio_hole)
 {
 	uint64_t before;
 
-	ASSERT_EQ(0, vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false));
+	ASSERT_VMM(vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false));
 	before = STAT(self->vm, "pages_4k");
-	ASSERT_EQ(0, vmm_touch_gpa(self->vm, 0x80000000, 5, 4096, true)) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch_gpa(self->vm, 0x80000000, 3, 4096, false)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch_gpa(self->vm, 0x80000000, 5, 4096, true));
+	ASSERT_VMM(vmm_touch_gpa(self->vm, 0x80000000, 3, 4096, false));
 	EXPECT_EQ(8, self->vm->mmio_exits);
 	EXPECT_EQ(before, STAT(self->vm, "pages_4k"));
 }
@@ -130,13 +127,13 @@ TEST_F(vmm, readonly_slot)
 			      VMM_SLOT_READONLY);
 	if (t.slot < 0 && errno == ENOTSUP)
 		SKIP(return, "%s", vmm_error());
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
-	ASSERT_EQ(0, vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false));
+	ASSERT_LE(0, t.slot) TH_LOG("vmm_add_slot: %s", vmm_error());
+	ASSERT_VMM(vmm_touch_gpa(self->vm, VMM_CODE_GPA, 1, 0, false));
 	before = STAT(self->vm, "pages_4k");
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	EXPECT_EQ(t.count, self->vm->mmio_exits);
 	t.write = false;
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
+	ASSERT_VMM(vmm_touch(self->vm, &t));
 	EXPECT_EQ(before + t.count, STAT(self->vm, "pages_4k"));
 }
 
@@ -144,27 +141,19 @@ TEST_F(vmm, readonly_slot)
 TEST_F(vmm, thp_2m)
 {
 	const uint64_t size = 8 * SZ_2M, gpa = 0x40000000;
-	struct vmm_touch t = { .count = size / SZ_4K, .stride = 4096, .write = true };
-	char mode[32], old[32];
 	uint64_t before, huge;
+	char mode[32];
+	int slot;
 
-	if (thp_mode(old, sizeof(old)))
+	if (thp_mode(mode, sizeof(mode)))
 		SKIP(return, "no transparent hugepages in this kernel");
-	if (!strcmp(old, "never") && thp_set_mode("madvise"))
-		SKIP(return, "THP disabled and cannot enable it");
-	thp_mode(mode, sizeof(mode));
-	t.slot = vmm_add_slot(self->vm, gpa, size, VMM_BACKING_THP, 0);
-	ASSERT_LE(0, t.slot) TH_LOG("%s", vmm_error());
 	before = STAT(self->vm, "pages_2m");
-	ASSERT_EQ(0, vmm_touch(self->vm, &t)) TH_LOG("%s", vmm_error());
-	huge = smaps_huge_bytes(self->vm->slot[t.slot].hva, size) / SZ_2M;
-	if (strcmp(old, mode))
-		thp_set_mode(old);
+	slot = ASSERT_VMM(thp_slot_touched(self->vm, gpa, size, &huge));
 	if (!huge)
 		SKIP(return, "the host gave no THP (mode %s); fragmented memory?", mode);
 	TH_LOG("%lu of %lu regions THP-backed on the host", (unsigned long)huge,
 	       (unsigned long)(size / SZ_2M));
-	EXPECT_EQ(before + huge, STAT(self->vm, "pages_2m"));
+	EXPECT_EQ(before + huge, pages_2m_retouched(self->vm, slot, before + huge));
 }
 
 /* memvirt-vmm: several VMs, each visible in debugfs, gone after quit. */
@@ -183,16 +172,16 @@ TEST(vmm_process)
 		SKIP(return, "KVM unusable: %s", vmm_error());
 	if (stat("/sys/kernel/debug/kvm", &st))
 		SKIP(return, "KVM debugfs not mounted at /sys/kernel/debug/kvm");
-	ASSERT_EQ(0, vmmp_start(&p, argv)) TH_LOG("%s", p.err);
+	ASSERT_VMM(vmmp_start(&p, argv));
 	ASSERT_EQ(3, p.nr_vms);
 	for (i = 0; i < p.nr_vms; i++) {
 		ASSERT_TRUE(debugfs_dir(p.id[i])) TH_LOG("no debugfs dir for %s", p.id[i]);
-		ASSERT_EQ(0, vmm_debugfs_stat(p.id[i], "pages_4k", &v));
+		ASSERT_VMM(vmm_debugfs_stat(p.id[i], "pages_4k", &v));
 		EXPECT_EQ(11, v);
 	}
-	ASSERT_EQ(0, vmmp_cmd(&p, "touch 1,0,4,4096,r")) TH_LOG("%s", p.err);
+	ASSERT_VMM(vmmp_cmd(&p, "touch 1,0,4,4096,r"));
 	for (i = 0; i < p.nr_vms; i++) {
-		ASSERT_EQ(0, vmm_debugfs_stat(p.id[i], "pages_4k", &v));
+		ASSERT_VMM(vmm_debugfs_stat(p.id[i], "pages_4k", &v));
 		EXPECT_EQ(15, v);
 	}
 	EXPECT_NE(0, vmmp_cmd(&p, "touch 2,0,1,1,r"));

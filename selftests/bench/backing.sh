@@ -22,21 +22,12 @@
 # after it once and prints "<ns> ..." (bench.sh: benchtool in its tmpfs
 # root), with MEMVIRT_BENCH_CLI the CLI as that command sees it.
 set -u
+. "$(dirname "$0")/lib.sh"
 
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-build=${BUILD:-$top/.build}
-
-if [ "${1:-}" != "--guest" ]; then
-	kernels=("$@")
-	[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <("$top/scripts/kernels.sh")
-	make -s -C "$top/user" || exit 1
-	make -s -C "$top/selftests" OUTPUT="$build/selftests" >/dev/null || exit 1
-	rc=0
-	for kver in "${kernels[@]}"; do
-		ko=$("$top/scripts/build-kmod.sh" "$kver") || { rc=1; continue; }
-		job=$(mktemp)
-		cat > "$job" <<JOB
+job() {	# KVER: the guest's script
+	local ko
+	ko=$("$top/scripts/build-kmod.sh" "$1") || return 1
+	cat <<JOB
 insmod '$ko' || exit 1
 export SIZE='${SIZE:-1G}' ROUNDS='${ROUNDS:-5}'
 export MEMVIRT_VMM='$build/selftests/memvirt-vmm' MEMVIRT_CLI='$top/user/memvirt'
@@ -45,27 +36,18 @@ rc=\$?
 rmmod memvirt
 exit \$rc
 JOB
-		echo "# ==== $kver ===="
-		MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-900} "$top/selftests/qemu/run-vm.sh" "$kver" "$job" || rc=$?
-		rm -f "$job"
-	done
-	exit $rc
+}
+if [ "${1:-}" != "--guest" ]; then
+	bench_kernels "$@" || exit 1
+	bench_each job 900
+	exit
 fi
 
 # ---- guest side ----
 size=${SIZE:-1G}
 rounds=${ROUNDS:-5}
-vmm=${MEMVIRT_VMM:-$build/selftests/memvirt-vmm}
-cli=${MEMVIRT_CLI:-$top/user/memvirt}
 tmp=$(mktemp -d)
-vmm_pid=
-cleanup() {
-	exec 3>&- 2>/dev/null
-	[ -n "$vmm_pid" ] && kill "$vmm_pid" 2>/dev/null && wait "$vmm_pid" 2>/dev/null
-	vmm_pid=
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
 case "$size" in
 *G) bytes=$((${size%G} << 30)) ;;
@@ -110,19 +92,11 @@ mean_ns() {
 
 variant() {	# name backing
 	local name=$1 backing=$2 id t0 t1 plain bk
-	rm -f "$tmp/in"
-	mkfifo "$tmp/in"
 	t0=$(now)
-	"$vmm" --slot "gpa=0x40000000,size=$size,backing=$backing" \
-		--touch "0,0,$pages,4096,w" < "$tmp/in" > "$tmp/vmm" 2> "$tmp/vmm.err" &
-	vmm_pid=$!
-	exec 3> "$tmp/in"
-	while ! grep -q '^ready$' "$tmp/vmm"; do
-		kill -0 "$vmm_pid" 2>/dev/null || { echo "# $name: memvirt-vmm failed:"; sed 's/^/#   /' "$tmp/vmm.err"; return 1; }
-		sleep 0.2
-	done
+	bench_vmm_start --slot "gpa=0x40000000,size=$size,backing=$backing" \
+		--touch "0,0,$pages,4096,w" || { echo "# $name: no VM"; return 1; }
 	t1=$(now)
-	id=$(sed -n 's/^vm //p' "$tmp/vmm")
+	id=${bench_vmm_ids%% *}
 	echo "# $name: VM $id ready in $(((t1 - t0) / 1000000)) ms"
 	"$cli" show "$id" --backing > "$tmp/show"
 	sed -n '/^Host backing/,$p' "$tmp/show" | sed 's/^/#   /'
@@ -146,9 +120,7 @@ variant() {	# name backing
 	echo "#   list -o ID,HUGE,RESIDENT,HOST-HUGE: $((lst / 1000000)) ms"
 	# The timer keeps no output: list once more to show what was timed.
 	"$cli" list -o ID,HUGE,RESIDENT,HOST-HUGE | sed 's/^/#   /'
-	exec 3>&-
-	wait "$vmm_pid"
-	vmm_pid=
+	bench_vmm_stop
 }
 
 variant thp thp

@@ -43,10 +43,7 @@
 # counts, default "1 100 200 1000"), BUILD.
 # Raw log: $BUILD/bench/bench-<kver>.log; tables: $BUILD/bench/tables.txt.
 set -u
-
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-build=${BUILD:-$top/.build}
+. "$(dirname "$0")/lib.sh"
 quick=${QUICK:-0}
 [ "$quick" = 0 ] || quick=1
 
@@ -93,17 +90,14 @@ children_cpu() {
 
 if [ "${1:-}" != "--guest" ]; then
 	t_start=$(date +%s)
-	kernels=("$@")
-	[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <("$top/scripts/kernels.sh")
-	[ ${#kernels[@]} -gt 0 ] || { echo "bench: no test kernels (run 'make deps')"; exit 1; }
 	out=$build/bench
 	mkdir -p "$out"
 	echo "# building userspace, selftests, benchtool, kvm_stat"
-	make -s -C "$top/user" || exit 1
-	make -s -C "$top/selftests" OUTPUT="$build/selftests" >/dev/null || exit 1
+	bench_kernels "$@" || exit 1
 	# shellcheck disable=SC2046
-	cc -O2 -Wall -I"$top/include/uapi" $(pkg-config --cflags libnl-genl-3.0) \
-		"$here/benchtool.c" "$top/selftests/memvirt_nl.c" \
+	cc -O2 -Wall -D_GNU_SOURCE -I"$top/include/uapi" $(pkg-config --cflags libnl-genl-3.0) \
+		-I"$top/selftests/lib" "$here/benchtool.c" \
+		"$top/selftests/lib/"{memvirt_nl,testlib,vmm}.c \
 		$(pkg-config --libs libnl-genl-3.0) -o "$out/benchtool" || exit 1
 	if [ ! -s "$out/kvm_stat" ]; then
 		tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1)
@@ -129,17 +123,7 @@ JOB
 		echo "# kmod: $(size "$ko" | awk 'NR == 2 { printf "text %d data %d bss %d", $1, $2, $3 }')" | tee -a "$log"
 		t0=$(date +%s)
 		c0=$(children_cpu)
-		if [ "${MEMVIRT_BENCH_ICOUNT:-1}" = 1 ]; then
-			MEMVIRT_QEMU_ARGS=${MEMVIRT_QEMU_ARGS:--icount shift=0,sleep=off} \
-			MEMVIRT_QEMU_SMP=${MEMVIRT_QEMU_SMP:-1} MEMVIRT_QEMU_NODES=${MEMVIRT_QEMU_NODES:-1} \
-			MEMVIRT_QEMU_APPEND=${MEMVIRT_QEMU_APPEND:-clocksource=tsc tsc=reliable} \
-			MEMVIRT_QEMU_MEM=${MEMVIRT_QEMU_MEM:-3G} \
-			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-$((quick ? 3600 : 14400))} \
-				"$top/selftests/qemu/run-vm.sh" "$kver" "$job" 2>&1 | tee -a "$log"
-		else
-			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-$((quick ? 3600 : 14400))} \
-				"$top/selftests/qemu/run-vm.sh" "$kver" "$job" 2>&1 | tee -a "$log"
-		fi
+		bench_boot "$kver" "$job" $((quick ? 3600 : 14400)) icount 3G 2>&1 | tee -a "$log"
 		krc=${PIPESTATUS[0]}
 		rm -f "$job"
 		# Wall time depends on what else the host runs; the CPU time of the
@@ -174,8 +158,6 @@ fi
 
 # ---- guest side ----------------------------------------------------------
 runs=${RUNS:-}
-vmm=${MEMVIRT_VMM:-$build/selftests/memvirt-vmm}
-cli=${MEMVIRT_CLI:-$top/user/memvirt}
 bout=${BENCH_OUT:-$build/bench}
 sections=${MEMVIRT_BENCH_SECTIONS:-"floor zones procs query foot backing faults"}
 # QUICK keeps every kind of figure at smaller sizes: no 1000-VM round (its
@@ -194,14 +176,12 @@ counts=${MEMVIRT_BENCH_VMS:-$counts}
 kvmstat_at=${MEMVIRT_BENCH_KVMSTAT:-$kvmstat_at}
 R=/tmp/broot
 tmp=$(mktemp -d)
-vmm_pid=
 procs_pid=
 cleanup() {
-	exec 3>&- 4>&- 2>/dev/null
-	[ -n "$vmm_pid" ] && kill "$vmm_pid" 2>/dev/null && wait "$vmm_pid" 2>/dev/null
+	exec 4>&- 2>/dev/null
 	[ -n "$procs_pid" ] && kill "$procs_pid" 2>/dev/null && wait "$procs_pid" 2>/dev/null
 	umount -R "$R/proc" "$R/sys" "$R/dev" 2>/dev/null
-	rm -rf "$tmp"
+	bench_cleanup
 }
 trap cleanup EXIT
 ulimit -n 65536
@@ -343,22 +323,8 @@ if has procs; then
 	fig p0.dump "VM dump alone, 0 VMs, idle guest" ms "$mn" "$md" "$mx" - "$(ratio "${M[p.dump]}" "$md")x (procs/idle)"
 fi
 
-vmm_start() {	# N: a memvirt-vmm holding N VMs (1 vCPU, one 2M slot each)
-	rm -f "$tmp/vmm.in"
-	mkfifo "$tmp/vmm.in"
-	"$vmm" --vms "$1" --vcpus 1 --slot gpa=0x100000,size=2M,backing=nothp \
-		< "$tmp/vmm.in" > "$tmp/vmm.out" 2> "$tmp/vmm.err" &
-	vmm_pid=$!
-	exec 3> "$tmp/vmm.in"
-	while ! grep -q '^ready$' "$tmp/vmm.out"; do
-		kill -0 "$vmm_pid" 2>/dev/null || { echo "# memvirt-vmm --vms $1 failed:"; sed 's/^/#   /' "$tmp/vmm.err"; return 1; }
-		sleep 0.5
-	done
-}
-vmm_stop() {
-	exec 3>&-
-	[ -n "$vmm_pid" ] && wait "$vmm_pid"
-	vmm_pid=
+vmm_vms() {	# N: a memvirt-vmm holding N VMs (1 vCPU, one 2M slot each)
+	bench_vmm_start --vms "$1" --vcpus 1 --slot gpa=0x100000,size=2M,backing=nothp
 }
 
 # ---- query ----
@@ -366,7 +332,7 @@ if has query; then
 	for n in $counts; do
 		section "1 query cost at $n VMs"
 		t0=$(date +%s)
-		vmm_start "$n" || continue
+		vmm_vms "$n" || continue
 		echo "# $n VMs ready in $(( $(date +%s) - t0 )) s; $(ls -d /sys/kernel/debug/kvm/*-* | wc -l) debugfs dirs," \
 		     "$(ls /sys/kernel/debug/kvm/*-*/* -d | wc -l) entries in them"
 		bt dump "$runs" > "$tmp/q$n.dump" 2> "$tmp/q.err" || sed 's/^/#   /' "$tmp/q.err"
@@ -392,7 +358,7 @@ if has query; then
 			timed "kst.$n" "kvm_stat -1 -t (incl. its 1 s sample)" py "list.$n" /usr/bin/kvm_stat -1 -t
 			;;
 		esac
-		vmm_stop
+		bench_vmm_stop
 	done
 	# time(largest)/time(100): the target is for 1000 VMs; QUICK stops at
 	# 200, where a linear dump gives 2 and a quadratic one 4.
@@ -492,11 +458,11 @@ if has foot; then
 	fig foot.size "memvirt.ko text / data / bss (size)" B - "$tx / $dt / $bs" - - -
 	fig foot.mod "memvirt.ko in /proc/modules" KiB - "$((modsize / 1024))" - - -
 	fig foot.slab "Slab after insmod - before" KiB - "$((slab1 - slab0))" - - "(noise: a few 100 KiB)"
-	vmm_start 100 && {
+	vmm_vms 100 && {
 		foot_top
 		foot_serve
 		foot_export
-		vmm_stop
+		bench_vmm_stop
 		sleep 2
 		fig foot.slab2 "Slab after the intervals - after insmod" KiB - "$(( $(slab) - slab1 ))" - - "(VMs gone)"
 	}

@@ -39,7 +39,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "../memvirt_nl.h"
+#include "memvirt_nl.h"
+#include "testlib.h"
 
 static long long now_ns(void)
 {
@@ -168,20 +169,10 @@ static int cmd_procs(int nproc, int nfds)
 /* "VmRSS"/"VmHWM" of @pid in KiB, -1 if unknown. */
 static long status_kib(int pid, const char *key)
 {
-	char path[64], line[256];
-	size_t len = strlen(key);
-	long v = -1;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':')
-			v = atol(line + len + 1);
-	fclose(f);
-	return v;
+	return proc_key(path, key);
 }
 
 /* One GET /metrics; the body's size, or -1 (not 200, or no connection). */

@@ -44,46 +44,25 @@
 # MEMVIRT_VMM, MEMVIRT_CLI, BUILD, MEMVIRT_BENCH_ICOUNT; MEMVIRT_QEMU_* for
 # run-vm.sh (the defaults above are set only where unset).
 set -u
+. "$(dirname "$0")/lib.sh"
 
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-build=${BUILD:-$top/.build}
-
-if [ "${1:-}" != "--guest" ]; then
-	kernels=("$@")
-	[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <("$top/scripts/kernels.sh")
-	make -s -C "$top/user" || exit 1
-	make -s -C "$top/selftests" OUTPUT="$build/selftests" >/dev/null || exit 1
-	rc=0
-	for kver in "${kernels[@]}"; do
-		job=$(mktemp)
-		cat > "$job" <<JOB
+job() {	# KVER: the guest's script
+	cat <<JOB
 export PAGES='${PAGES:-10000}' ROUNDS='${ROUNDS:-3}' MODES='${MODES:-}'
 export MEMVIRT_OLD='${MEMVIRT_OLD:-}' MEMVIRT_VMM='$build/selftests/memvirt-vmm'
 export MEMVIRT_CLI='${MEMVIRT_CLI:-$top/user/memvirt}'
 exec bash '$here/faults-overhead.sh' --guest
 JOB
-		echo "# ==== $kver ===="
-		if [ "${MEMVIRT_BENCH_ICOUNT:-1}" = 1 ]; then
-			MEMVIRT_QEMU_ARGS=${MEMVIRT_QEMU_ARGS:--icount shift=0,sleep=off} \
-			MEMVIRT_QEMU_SMP=${MEMVIRT_QEMU_SMP:-1} MEMVIRT_QEMU_NODES=${MEMVIRT_QEMU_NODES:-1} \
-			MEMVIRT_QEMU_APPEND=${MEMVIRT_QEMU_APPEND:-clocksource=tsc tsc=reliable} \
-			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-1500} \
-				"$top/selftests/qemu/run-vm.sh" "$kver" "$job" || rc=$?
-		else
-			MEMVIRT_QEMU_TIMEOUT=${MEMVIRT_QEMU_TIMEOUT:-1500} \
-				"$top/selftests/qemu/run-vm.sh" "$kver" "$job" || rc=$?
-		fi
-		rm -f "$job"
-	done
-	exit $rc
+}
+if [ "${1:-}" != "--guest" ]; then
+	bench_kernels "$@" || exit 1
+	bench_each job 1500 icount
+	exit
 fi
 
 # ---- guest side ----
 pages=${PAGES:-10000}
 rounds=${ROUNDS:-3}
-vmm=${MEMVIRT_VMM:-$build/selftests/memvirt-vmm}
-cli=${MEMVIRT_CLI:-$top/user/memvirt}
 old=${MEMVIRT_OLD:-}
 modes=${MODES:-"none memvirt nolat nolevels lite bpftrace bpftrace-eq floor floor-fexit${old:+ old}"}
 stats_modes=${STATS_MODES:-$modes}

@@ -76,6 +76,16 @@ if ! "$top/scripts/linux-source.sh" "$BUILD/linux-source" ||
 	summary
 fi
 
+# The harness's own counting, on made-up TAP: a program that exits 0 with
+# fewer results than its plan, more, or no plan fails.
+if out=$("$here/tapsum-test.sh" 2>&1); then
+	echo "ok - harness: tapsum.awk counts nested TAP and fails a short or missing plan"
+	passed=$((passed + 1))
+else
+	echo "$out" | sed 's/^/# /'
+	fail "harness: tapsum.awk counts nested TAP and fails a short or missing plan"
+fi
+
 # The netlink contract: every file generated from the spec, regenerated and
 # compared (make regen writes them); a hand edit or a stale file fails.
 regen="netlink contract: the generated files match Documentation/netlink/specs/memvirt.yaml"

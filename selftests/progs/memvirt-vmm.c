@@ -256,7 +256,15 @@ static int command(char *line, struct vmm_vm **vms, int nr_vms)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for (the slots are in slots[]). */
+struct config {
+	const char *touches[64];
+	int nr_touches, nr_vcpus, nr_vms;
+	bool no_stdin, timed;
+};
+
+/* Parses the options into @c; -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct config *c)
 {
 	static const struct option opts[] = {
 		{ "vcpus", required_argument, NULL, 'c' },
@@ -272,14 +280,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	const char *touches[64];
-	int nr_touches = 0, nr_vcpus = 1, nr_vms = 1, no_stdin = 0, timed = 0;
-	struct vmm_vm **vms;
-	char line[512];
-	int c, i, j;
+	int o;
 
-	while ((c = getopt_long(argc, argv, "c:n:s:t:NTh", opts, NULL)) != -1) {
-		switch (c) {
+	*c = (struct config){ .nr_vcpus = 1, .nr_vms = 1 };
+	while ((o = getopt_long(argc, argv, "c:n:s:t:NTh", opts, NULL)) != -1) {
+		switch (o) {
 		case 'I':
 		case 'U':
 			break;
@@ -291,10 +296,10 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'c':
-			nr_vcpus = atoi(optarg);
+			c->nr_vcpus = atoi(optarg);
 			break;
 		case 'n':
-			nr_vms = atoi(optarg);
+			c->nr_vms = atoi(optarg);
 			break;
 		case 's':
 			if (nr_slots >= VMM_MAX_SLOTS - 1 || parse_slot(optarg, &slots[nr_slots])) {
@@ -304,17 +309,17 @@ int main(int argc, char **argv)
 			nr_slots++;
 			break;
 		case 't':
-			if (nr_touches >= (int)(sizeof(touches) / sizeof(touches[0]))) {
+			if (c->nr_touches >= (int)(sizeof(c->touches) / sizeof(c->touches[0]))) {
 				fprintf(stderr, "memvirt-vmm: too many --touch\n");
 				return 2;
 			}
-			touches[nr_touches++] = optarg;
+			c->touches[c->nr_touches++] = optarg;
 			break;
 		case 'N':
-			no_stdin = 1;
+			c->no_stdin = true;
 			break;
 		case 'T':
-			timed = 1;
+			c->timed = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -324,70 +329,91 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || nr_vms < 1 || nr_vcpus < 1) {
+	if (optind != argc || c->nr_vms < 1 || c->nr_vcpus < 1) {
 		usage(stderr);
 		return 2;
 	}
 	/* Touch specs refer to slots, so check them once all are known. */
-	for (j = 0; j < nr_touches; j++) {
+	for (int j = 0; j < c->nr_touches; j++) {
 		struct vmm_touch t;
 
-		if (parse_touch(touches[j], &t)) {
-			fprintf(stderr, "memvirt-vmm: bad --touch '%s'\n", touches[j]);
+		if (parse_touch(c->touches[j], &t)) {
+			fprintf(stderr, "memvirt-vmm: bad --touch '%s'\n", c->touches[j]);
 			return 2;
 		}
 	}
+	return -1;
+}
 
+/* One VM as @c asks: its vCPUs, the slots, the touches (timed with --time). */
+static struct vmm_vm *make_vm(const struct config *c, int i)
+{
+	struct vmm_vm *vm = vmm_vm_create(c->nr_vcpus);
+	int j;
+
+	if (!vm) {
+		fprintf(stderr, "memvirt-vmm: vm %d: %s\n", i, vmm_error());
+		return NULL;
+	}
+	for (j = 0; j < nr_slots; j++) {
+		if (vmm_add_slot_node(vm, slots[j].gpa, slots[j].size, slots[j].backing,
+				      slots[j].flags, slots[j].node) < 0) {
+			fprintf(stderr, "memvirt-vmm: vm %s slot %d: %s\n", vm->id, j,
+				vmm_error());
+			return NULL;
+		}
+	}
+	for (j = 0; j < c->nr_touches; j++) {
+		struct timespec t0, t1;
+		struct vmm_touch t;
+
+		parse_touch(c->touches[j], &t);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (vmm_touch(vm, &t)) {
+			fprintf(stderr, "memvirt-vmm: vm %s touch '%s': %s\n", vm->id,
+				c->touches[j], vmm_error());
+			return NULL;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (c->timed)
+			printf("time vm=%s touch=%s ns=%lld\n", vm->id, c->touches[j],
+			       (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+	}
+	return vm;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_vm **vms;
+	struct config c;
+	char line[512];
+	int i, ret;
+
+	ret = parse_args(argc, argv, &c);
+	if (ret >= 0)
+		return ret;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
-	vms = calloc(nr_vms, sizeof(*vms));
+	vms = calloc(c.nr_vms, sizeof(*vms));
 	if (!vms)
 		return 1;
-	for (i = 0; i < nr_vms; i++) {
-		vms[i] = vmm_vm_create(nr_vcpus);
-		if (!vms[i]) {
-			fprintf(stderr, "memvirt-vmm: vm %d: %s\n", i, vmm_error());
+	for (i = 0; i < c.nr_vms; i++) {
+		vms[i] = make_vm(&c, i);
+		if (!vms[i])
 			return 1;
-		}
-		for (j = 0; j < nr_slots; j++) {
-			if (vmm_add_slot_node(vms[i], slots[j].gpa, slots[j].size,
-					      slots[j].backing, slots[j].flags,
-					      slots[j].node) < 0) {
-				fprintf(stderr, "memvirt-vmm: vm %s slot %d: %s\n",
-					vms[i]->id, j, vmm_error());
-				return 1;
-			}
-		}
-		for (j = 0; j < nr_touches; j++) {
-			struct timespec t0, t1;
-			struct vmm_touch t;
-
-			parse_touch(touches[j], &t);
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			if (vmm_touch(vms[i], &t)) {
-				fprintf(stderr, "memvirt-vmm: vm %s touch '%s': %s\n",
-					vms[i]->id, touches[j], vmm_error());
-				return 1;
-			}
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			if (timed)
-				printf("time vm=%s touch=%s ns=%lld\n", vms[i]->id, touches[j],
-				       (t1.tv_sec - t0.tv_sec) * 1000000000LL +
-				       (t1.tv_nsec - t0.tv_nsec));
-		}
 		printf("vm %s\n", vms[i]->id);
 	}
 	printf("ready\n");
 
-	if (no_stdin) {
+	if (c.no_stdin) {
 		for (;;)
 			pause();
 	}
 	while (fgets(line, sizeof(line), stdin)) {
-		if (command(line, vms, nr_vms))
+		if (command(line, vms, c.nr_vms))
 			break;
 	}
-	for (i = 0; i < nr_vms; i++)
+	for (i = 0; i < c.nr_vms; i++)
 		vmm_vm_destroy(vms[i]);
 	free(vms);
 	return 0;

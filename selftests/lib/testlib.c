@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,18 @@ int kmod_unload(void)
 	return syscall(SYS_delete_module, "memvirt", O_NONBLOCK) ? -errno : 0;
 }
 
+/* A memvirt-vmm failure, in p->err and vmm_error() (for ASSERT_VMM()); -1. */
+__attribute__((format(printf, 2, 3)))
+static int vmmp_fail(struct vmm_proc *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+	return vmm_fail("%s", p->err);
+}
+
 int vmmp_start(struct vmm_proc *p, const char *const *argv)
 {
 	const char *exe = helper_path("memvirt-vmm");
@@ -79,17 +92,15 @@ int vmmp_start(struct vmm_proc *p, const char *const *argv)
 		n++;
 	av = calloc(n + 2, sizeof(*av));
 	if (!av || pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC)) {
-		snprintf(p->err, sizeof(p->err), "pipe: %s", strerror(errno));
 		free(av);
-		return -1;
+		return vmmp_fail(p, "pipe: %s", strerror(errno));
 	}
 	av[0] = exe;
 	memcpy(av + 1, argv, n * sizeof(*av));
 	p->pid = fork();
 	if (p->pid < 0) {
-		snprintf(p->err, sizeof(p->err), "fork: %s", strerror(errno));
 		free(av);
-		return -1;
+		return vmmp_fail(p, "fork: %s", strerror(errno));
 	}
 	if (!p->pid) {
 		dup2(to[0], 0);
@@ -111,9 +122,7 @@ int vmmp_start(struct vmm_proc *p, const char *const *argv)
 		if (!strncmp(line, "vm ", 3) && p->nr_vms < VMMP_MAX_VMS)
 			snprintf(p->id[p->nr_vms++], VMM_ID_LEN, "%.31s", line + 3);
 	}
-	snprintf(p->err, sizeof(p->err), "memvirt-vmm exited before \"ready\" (status %d)",
-		 vmmp_stop(p));
-	return -1;
+	return vmmp_fail(p, "memvirt-vmm exited before \"ready\" (status %d)", vmmp_stop(p));
 }
 
 int vmmp_cmd(struct vmm_proc *p, const char *cmd)
@@ -121,20 +130,17 @@ int vmmp_cmd(struct vmm_proc *p, const char *cmd)
 	char line[512];
 
 	if (fprintf(p->in, "%s\n", cmd) < 0 || fflush(p->in)) {
-		snprintf(p->err, sizeof(p->err), "write: %s", strerror(errno));
-		return -1;
+		return vmmp_fail(p, "write: %s", strerror(errno));
 	}
 	while (fgets(line, sizeof(line), p->out)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strcmp(line, "ok"))
 			return 0;
 		if (!strncmp(line, "error", 5)) {
-			snprintf(p->err, sizeof(p->err), "%.200s", line);
-			return -1;
+			return vmmp_fail(p, "%.200s", line);
 		}
 	}
-	snprintf(p->err, sizeof(p->err), "memvirt-vmm went away");
-	return -1;
+	return vmmp_fail(p, "memvirt-vmm went away");
 }
 
 int vmmp_stop(struct vmm_proc *p)
@@ -228,6 +234,79 @@ uint64_t smaps_huge_bytes(const void *addr, uint64_t len)
 	return sum;
 }
 
+int thp_slot_touched(struct vmm_vm *vm, uint64_t gpa, uint64_t size, uint64_t *huge)
+{
+	struct vmm_touch t = { .count = size / 4096, .stride = 4096, .write = true };
+	char old[32] = "";
+	bool changed = !thp_mode(old, sizeof(old)) && !strcmp(old, "never") &&
+		       !thp_set_mode("madvise");
+
+	*huge = 0;
+	t.slot = vmm_add_slot(vm, gpa, size, VMM_BACKING_THP, 0);
+	if (t.slot >= 0 && vmm_touch(vm, &t))
+		t.slot = -1;
+	if (t.slot >= 0)
+		*huge = smaps_huge_bytes(vm->slot[t.slot].hva, size) / (2 << 20);
+	if (changed)
+		thp_set_mode(old);
+	return t.slot;
+}
+
+uint64_t pages_2m_retouched(struct vmm_vm *vm, int slot, uint64_t want)
+{
+	struct vmm_touch t = { .slot = slot, .count = vm->slot[slot].size / 4096,
+			       .stride = 4096, .write = true };
+	uint64_t got = 0;
+
+	for (int i = 0; i < 5; i++) {
+		if (i && vmm_touch(vm, &t))
+			break;
+		if (vmm_debugfs_stat(vm->id, "pages_2m", &got) || got == want)
+			break;
+	}
+	return got;
+}
+
+int read_long(const char *path, long *v)
+{
+	FILE *f = fopen(path, "re");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%ld", v);
+	fclose(f);
+	return n == 1 ? 0 : -1;
+}
+
+int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "we");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) < 0;
+	ret |= fclose(f);
+	return ret ? -1 : 0;
+}
+
+long proc_key(const char *path, const char *key)
+{
+	size_t len = strlen(key);
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':')
+			v = strtol(line + len + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
 void self_comm(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/self/comm", "re");
@@ -240,16 +319,35 @@ void self_comm(char *buf, size_t len)
 	}
 }
 
-const char *memvirt_setup(struct mv_nl *nl)
+const char *dump_order_error(const struct mv_vm *vms, int nr)
+{
+	static char why[160];
+	int i, pid, fd, ppid = 0, pfd = -2;
+	uint32_t tag, ptag = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (mv_parse_id_tag(vms[i].id, &pid, &fd, &tag)) {
+			snprintf(why, sizeof(why), "malformed VM id '%s'", vms[i].id);
+			return why;
+		}
+		if (pid < ppid || (pid == ppid && (fd < pfd || (fd == pfd && tag <= ptag)))) {
+			snprintf(why, sizeof(why), "dump out of order at %d: %s after %s", i,
+				 vms[i].id, vms[i - 1].id);
+			return why;
+		}
+		ppid = pid;
+		pfd = fd;
+		ptag = tag;
+	}
+	return NULL;
+}
+
+const char *memvirt_open(struct mv_nl *nl)
 {
 	static char why[320];
 	int ret;
 
 	nl->sk = NULL;
-	if (vmm_kvm_available()) {
-		snprintf(why, sizeof(why), "KVM unusable: %s", vmm_error());
-		return why;
-	}
 	if (!kmod_loaded()) {
 		if (!kmod_path())
 			return "memvirt module not loaded and MEMVIRT_KO not set";
@@ -266,6 +364,18 @@ const char *memvirt_setup(struct mv_nl *nl)
 		return why;
 	}
 	return NULL;
+}
+
+const char *memvirt_setup(struct mv_nl *nl)
+{
+	static char why[320];
+
+	nl->sk = NULL;
+	if (vmm_kvm_available()) {
+		snprintf(why, sizeof(why), "KVM unusable: %s", vmm_error());
+		return why;
+	}
+	return memvirt_open(nl);
 }
 
 void memvirt_teardown(struct mv_nl *nl)

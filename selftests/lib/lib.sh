@@ -72,6 +72,24 @@ probes_left() {
 	echo "$left"
 }
 
+# until_same TRIES A B: runs the commands A and B (each prints lines) up to
+# TRIES times, a tenth of a second apart, until they print the same; leaves
+# their last output in $want (A) and $got (B), fails if they never agreed.
+# For values the kernel moves at any time (the watermarks include their
+# boost, which the allocator raises and kswapd lowers; highatomic blocks
+# come and go): one read of each may straddle a change, and a value that is
+# wrong stays wrong in every try.
+until_same() {
+	local tries=$1 i
+	for i in $(seq "$tries"); do
+		want=$($2) got=$($3)
+		[ "$want" = "$got" ] && return 0
+		sleep 0.1
+	done
+	echo "# $2 and $3 differed in each of $tries tries"
+	return 1
+}
+
 # Zones of /proc/buddyinfo and the like, for held(): the buddy allocator
 # moves all the time, so tests read the kernel's file before and after and
 # compare only what held still.

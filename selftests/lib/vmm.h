@@ -80,6 +80,9 @@ struct vmm_touch {
 };
 
 const char *vmm_error(void);
+/* Sets what vmm_error() says (for helpers built on this library); -1. */
+__attribute__((format(printf, 1, 2)))
+int vmm_fail(const char *fmt, ...);
 
 /* 0 if /dev/kvm can create VMs here; otherwise -1 with a reason. */
 int vmm_kvm_available(void);

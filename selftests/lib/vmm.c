@@ -55,8 +55,7 @@ const char *vmm_error(void)
 	return err_buf;
 }
 
-__attribute__((format(printf, 1, 2)))
-static int fail(const char *fmt, ...)
+int vmm_fail(const char *fmt, ...)
 {
 	int saved = errno;
 	va_list ap;
@@ -67,6 +66,8 @@ static int fail(const char *fmt, ...)
 	errno = saved;
 	return -1;
 }
+
+#define fail vmm_fail
 
 static int kvm_open(void)
 {
